@@ -1,0 +1,101 @@
+/* Arena: bump allocation for data that lives as long as one message or transaction. */
+#include "autoconf.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "arena.h"
+
+#define ARENA_BLOCK_SIZE (64 * 1024)
+
+struct ArenaBlock {
+	struct ArenaBlock *next;
+	size_t size;
+	size_t used;
+	alignas(max_align_t) unsigned char data[];
+};
+
+struct Arena {
+	struct ArenaBlock *head; /* current block; older ones follow via next */
+	size_t footprint;
+};
+
+Arena *arena_new(void)
+{
+	return calloc(1, sizeof(Arena));
+}
+
+static void free_blocks(struct ArenaBlock *block)
+{
+	while (block) {
+		struct ArenaBlock *next = block->next;
+		free(block);
+		block = next;
+	}
+}
+
+void arena_free(Arena *arena)
+{
+	if (!arena)
+		return;
+	free_blocks(arena->head);
+	free(arena);
+}
+
+void *arena_alloc(Arena *arena, size_t size)
+{
+	const size_t align = alignof(max_align_t);
+	struct ArenaBlock *block = arena->head;
+
+	if (size > SIZE_MAX - align)
+		return NULL;
+	size = (size + align - 1) & ~(align - 1);
+
+	if (!block || block->size - block->used < size) {
+		size_t want = size > ARENA_BLOCK_SIZE ? size : ARENA_BLOCK_SIZE;
+		block = malloc(sizeof(*block) + want);
+		if (!block)
+			return NULL;
+		block->size = want;
+		block->used = 0;
+		block->next = arena->head;
+		arena->head = block;
+		arena->footprint += want;
+	}
+	void *p = block->data + block->used;
+	block->used += size;
+	return p;
+}
+
+void arena_reset(Arena *arena)
+{
+	struct ArenaBlock *block = arena->head;
+
+	if (!block)
+		return;
+	/*
+	 * Keep the oldest block (the last in the list) when it has the standard
+	 * size, so steady state does not call malloc; an oversized one goes too,
+	 * or one huge row would hold its memory for ever.
+	 */
+	while (block->next) {
+		struct ArenaBlock *next = block->next;
+		arena->footprint -= block->size;
+		free(block);
+		block = next;
+	}
+	if (block->size > ARENA_BLOCK_SIZE) {
+		arena->footprint -= block->size;
+		free(block);
+		arena->head = NULL;
+		return;
+	}
+	block->used = 0;
+	arena->head = block;
+}
+
+size_t arena_footprint(const Arena *arena)
+{
+	return arena->footprint;
+}

@@ -1,0 +1,370 @@
+/* Pipeline: the one poll loop that moves changes from the source through the sink. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "checkpoint.h"
+#include "json_sink.h"
+#include "log.h"
+#include "pgoutput.h"
+#include "pipeline.h"
+#include "relcache.h"
+#include "source.h"
+
+/* Frames handled per wake-up before timers get a look in. */
+#define FRAMES_PER_ROUND 4096
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+/* A newly confirmed LSN is reported this soon, without a status message per transaction. */
+#define CONFIRM_DELAY_MS 200
+
+struct Pipeline {
+	const struct RunOptions *opts;
+	Source *src;
+	Checkpoint *ckpt;
+	RelCache *rels;
+	Arena *arena; /* reset after every message */
+	JsonSink *sink;
+
+	bool streamed; /* a session has started once: later failures are retried */
+	int backoff_ms;
+	int64_t next_connect_ms;
+	int64_t next_status_ms;
+	int64_t last_status_ms;
+	bool reply_now;
+
+	bool in_txn;
+	uint64_t txn_seq;
+	struct ChangeOrigin origin;
+	uint64_t received_lsn;
+	uint64_t sent_flush_lsn;
+
+	char err[1024];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A session ended: drop what the server will send again, and wait before reconnecting. */
+static void disconnect(struct Pipeline *p)
+{
+	char lsn[PGO_LSN_BUFSIZE];
+
+	src_close(p->src);
+	p->src = NULL;
+	if (p->in_txn)
+		ckpt_drop_open(p->ckpt);
+	p->in_txn = false;
+
+	/* Full jitter: a fleet of instances must not reconnect in lockstep. */
+	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (p->backoff_ms > BACKOFF_MAX_MS)
+		p->backoff_ms = BACKOFF_MAX_MS;
+	int wait = p->backoff_ms / 2 + rand() % (p->backoff_ms / 2 + 1);
+	p->next_connect_ms = now_ms() + wait;
+	log_warning("reconnecting in %d ms; resuming after %s", wait,
+		    pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
+}
+
+static enum src_status connect_source(struct Pipeline *p)
+{
+	struct SourceOptions so = {.cfg = p->opts->cfg, .recreate_slot = p->opts->recreate_slot};
+	char lsn[PGO_LSN_BUFSIZE];
+
+	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
+	if (st != SRC_OK)
+		return st;
+	ckpt_set_confirmed(p->ckpt, src_start_lsn(p->src));
+	p->sent_flush_lsn = ckpt_confirmed(p->ckpt);
+	p->received_lsn = p->sent_flush_lsn;
+	/* pgoutput sends every Relation again in a new session. */
+	rel_clear(p->rels);
+	p->streamed = true;
+	p->backoff_ms = 0;
+	p->next_status_ms = now_ms() + p->opts->cfg->source.status_interval_ms;
+	log_info("streaming slot \"%s\" publication \"%s\" from %s", p->opts->cfg->source.slot,
+		 p->opts->cfg->source.publication, pgo_lsn_format(src_start_lsn(p->src), lsn));
+	return SRC_OK;
+}
+
+static enum src_status send_status(struct Pipeline *p)
+{
+	uint64_t flush = ckpt_confirmed(p->ckpt);
+	enum src_status st = src_send_status(p->src, p->received_lsn, flush, p->err, sizeof(p->err));
+	if (st == SRC_OK) {
+		if (flush != p->sent_flush_lsn) {
+			char lsn[PGO_LSN_BUFSIZE];
+			log_debug("confirmed %s", pgo_lsn_format(flush, lsn));
+		}
+		p->sent_flush_lsn = flush;
+		p->reply_now = false;
+		p->last_status_ms = now_ms();
+		p->next_status_ms = p->last_status_ms + p->opts->cfg->source.status_interval_ms;
+	}
+	return st;
+}
+
+static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, char kind)
+{
+	const struct Relation *rel = rel_get(p->rels, relid);
+	if (!rel)
+		snprintf(p->err, sizeof(p->err),
+			 "pgoutput message '%c' for relation OID %u before its Relation message", kind,
+			 relid);
+	return rel;
+}
+
+static int sink_failed(struct Pipeline *p)
+{
+	snprintf(p->err, sizeof(p->err), "sink: write failed: %s", strerror(errno));
+	return -1;
+}
+
+/* One pgoutput message. Returns 0, or -1 with p->err set: fatal, nothing confirmed past it. */
+static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64_t lsn)
+{
+	const struct Relation *rel;
+	bool changed;
+
+	p->origin.lsn = lsn;
+	switch (m->kind) {
+	case 'B':
+		p->in_txn = true;
+		p->txn_seq = ckpt_begin(p->ckpt);
+		p->origin.xid = m->begin.xid;
+		p->origin.commit_time = m->begin.commit_time;
+		return 0;
+	case 'C':
+		if (!p->in_txn) {
+			snprintf(p->err, sizeof(p->err), "pgoutput Commit without Begin at %" PRIu64, lsn);
+			return -1;
+		}
+		if (jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
+			return -1;
+		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
+		p->in_txn = false;
+		return 0;
+	case 'R':
+		if (rel_update(p->rels, m, &changed) < 0) {
+			snprintf(p->err, sizeof(p->err), "out of memory in the relation cache");
+			return -1;
+		}
+		if (changed)
+			log_info("relation %s.%s: definition changed", m->relation.nspname,
+				 m->relation.relname);
+		return 0;
+	case 'Y':
+		if (rel_update_type(p->rels, m) < 0) {
+			snprintf(p->err, sizeof(p->err), "out of memory in the relation cache");
+			return -1;
+		}
+		return 0;
+	case 'I':
+	case 'U':
+	case 'D':
+		if (!(rel = relation_for(p, m->change.relid, m->kind)))
+			return -1;
+		if (jsink_write_change(p->sink, &p->origin, rel, m) < 0)
+			return sink_failed(p);
+		return 0;
+	case 'T':
+		for (uint32_t i = 0; i < m->truncate.nrels; i++) {
+			if (!(rel = relation_for(p, m->truncate.relids[i], 'T')))
+				return -1;
+			if (jsink_write_truncate(p->sink, &p->origin, rel, m->truncate.options) < 0)
+				return sink_failed(p);
+		}
+		return 0;
+	case 'M':
+		if (m->message.flags & PGO_MESSAGE_TRANSACTIONAL) {
+			if (jsink_write_message(p->sink, &p->origin, m) < 0)
+				return sink_failed(p);
+			return 0;
+		}
+		/* Outside any transaction: delivered now, and nothing to confirm for it. */
+		struct ChangeOrigin alone = {.lsn = m->message.lsn};
+		if (jsink_write_message(p->sink, &alone, m) < 0)
+			return sink_failed(p);
+		return jsink_flush(p->sink, p->err, sizeof(p->err));
+	case 'O':
+		log_debug("transaction replicated from origin \"%s\"", m->origin.name);
+		return 0;
+	}
+	snprintf(p->err, sizeof(p->err), "unexpected pgoutput message '%c'", m->kind);
+	return -1;
+}
+
+/* One CopyData frame. Returns SRC_OK or SRC_FATAL (p->err set). */
+static enum src_status handle_frame(struct Pipeline *p, const uint8_t *data, size_t len)
+{
+	struct PgoFrame frame;
+	struct PgoMessage msg;
+
+	if (pgo_decode_frame(data, len, &frame, p->err, sizeof(p->err)) < 0)
+		return SRC_FATAL;
+	if (frame.kind == 'k') {
+		if (!p->in_txn)
+			ckpt_idle(p->ckpt, frame.wal_end);
+		if (frame.reply_requested)
+			p->reply_now = true;
+		return SRC_OK;
+	}
+	if (frame.wal_start > p->received_lsn)
+		p->received_lsn = frame.wal_start;
+	arena_reset(p->arena);
+	if (pgo_decode(frame.data, frame.len, p->arena, &msg, p->err, sizeof(p->err)) < 0)
+		return SRC_FATAL;
+	if (handle_message(p, &msg, frame.wal_start) < 0)
+		return SRC_FATAL;
+	return SRC_OK;
+}
+
+/* Drain what libpq has buffered. */
+static enum src_status read_frames(struct Pipeline *p)
+{
+	enum src_status st = src_consume(p->src, p->err, sizeof(p->err));
+	if (st != SRC_OK)
+		return st;
+	for (int i = 0; i < FRAMES_PER_ROUND && !*p->opts->stop; i++) {
+		/* Backpressure: no new transaction until the ring has room. */
+		if (!p->in_txn && ckpt_full(p->ckpt))
+			break;
+		const uint8_t *data;
+		size_t len;
+		int n = src_next(p->src, &data, &len, p->err, sizeof(p->err));
+		if (n < 0)
+			return (enum src_status)n;
+		if (n == 0)
+			break;
+		if ((st = handle_frame(p, data, len)) != SRC_OK)
+			return st;
+	}
+	return SRC_OK;
+}
+
+/* When the next status update is due. */
+static int64_t status_due_ms(const struct Pipeline *p)
+{
+	if (p->reply_now)
+		return 0;
+	if (ckpt_confirmed(p->ckpt) != p->sent_flush_lsn &&
+	    p->last_status_ms + CONFIRM_DELAY_MS < p->next_status_ms)
+		return p->last_status_ms + CONFIRM_DELAY_MS;
+	return p->next_status_ms;
+}
+
+/* One turn of the loop while connected. */
+static enum src_status stream_once(struct Pipeline *p)
+{
+	struct pollfd pfd = {.fd = src_socket(p->src), .events = 0};
+	int64_t now = now_ms();
+	int64_t due = status_due_ms(p);
+	int timeout = due > now ? (int)(due - now) : 0;
+
+	if (!ckpt_full(p->ckpt) || p->in_txn)
+		pfd.events |= POLLIN;
+	if (src_flush(p->src))
+		pfd.events |= POLLOUT;
+	if (timeout > 1000)
+		timeout = 1000;
+	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
+		return SRC_FATAL;
+	}
+	/* Frames may already sit in libpq's buffer: read even when poll saw nothing. */
+	if (pfd.revents & (POLLIN | POLLHUP | POLLERR) || pfd.events & POLLIN) {
+		enum src_status st = read_frames(p);
+		if (st != SRC_OK)
+			return st;
+	}
+	if (now_ms() >= status_due_ms(p))
+		return send_status(p);
+	return SRC_OK;
+}
+
+static void shutdown_stream(struct Pipeline *p)
+{
+	char lsn[PGO_LSN_BUFSIZE];
+
+	if (jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
+		log_error("%s", p->err);
+	if (!p->src)
+		return;
+	/* The final status: everything acknowledged so far is confirmed. */
+	if (send_status(p) != SRC_OK)
+		log_warning("final status update: %s", p->err);
+	while (src_flush(p->src)) {
+		struct pollfd pfd = {.fd = src_socket(p->src), .events = POLLOUT};
+		if (poll(&pfd, 1, 1000) <= 0)
+			break;
+	}
+	log_info("stopped; confirmed %s", pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
+}
+
+int pipe_run(const struct RunOptions *opts)
+{
+	struct Pipeline p = {.opts = opts};
+	int rc = 1;
+
+	srand((unsigned)now_ms());
+	p.ckpt = ckpt_new((size_t)opts->cfg->source.max_in_flight);
+	p.rels = rel_new();
+	p.arena = arena_new();
+	p.sink = jsink_open(opts->cfg, p.err, sizeof(p.err));
+	if (!p.ckpt || !p.rels || !p.arena) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (!p.sink) {
+		log_error("%s", p.err);
+		goto out;
+	}
+
+	while (!*opts->stop) {
+		enum src_status st;
+		if (!p.src) {
+			int64_t wait = p.next_connect_ms - now_ms();
+			if (wait > 0) {
+				poll(NULL, 0, wait > 200 ? 200 : (int)wait);
+				continue;
+			}
+			st = connect_source(&p);
+			if (st != SRC_OK && !p.streamed) {
+				/* A first start that fails needs a person (or systemd's restart). */
+				log_error("%s", p.err);
+				goto out;
+			}
+		} else {
+			st = stream_once(&p);
+		}
+		if (st == SRC_FATAL) {
+			log_error("%s", p.err);
+			goto out;
+		}
+		if (st == SRC_RETRY) {
+			log_warning("%s", p.err);
+			if (p.src || p.streamed)
+				disconnect(&p);
+		}
+	}
+	shutdown_stream(&p);
+	rc = 0;
+out:
+	src_close(p.src);
+	jsink_close(p.sink);
+	arena_free(p.arena);
+	rel_free(p.rels);
+	ckpt_free(p.ckpt);
+	return rc;
+}

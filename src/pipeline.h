@@ -1,0 +1,23 @@
+/* Pipeline: the one poll loop that moves changes from the source through the sink. */
+#ifndef TABLECAST_SRC_PIPELINE_H
+#define TABLECAST_SRC_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+struct RunOptions {
+	const struct Config *cfg;
+	bool recreate_slot;
+	/* Set by the signal handler: stop reading, flush, confirm, return. */
+	volatile sig_atomic_t *stop;
+};
+
+/*
+ * Stream until stopped. Returns 0 after a clean stop, 1 when a fatal error
+ * (already logged) ended the run.
+ */
+int pipe_run(const struct RunOptions *opts) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,582 @@
+/* Replication source: a libpq walsender connection streaming pgoutput from a slot. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pgoutput.h"
+#include "source.h"
+
+struct Source {
+	PGconn *conn;
+	const struct Config *cfg;
+	char *frame; /* last buffer from PQgetCopyData, freed on the next call */
+	uint64_t start_lsn;
+	uint64_t system_id;
+};
+
+/* The first line of a libpq message, without "ERROR:  " or "FATAL:  " noise. */
+static void first_line(const char *msg, char *out, size_t outlen)
+{
+	static const char *const prefixes[] = {"ERROR:  ", "FATAL:  ", NULL};
+
+	if (!msg || !*msg)
+		msg = "unknown error";
+	for (const char *const *p = prefixes; *p; p++)
+		if (strncmp(msg, *p, strlen(*p)) == 0)
+			msg += strlen(*p);
+	size_t n = strcspn(msg, "\n");
+	snprintf(out, outlen, "%.*s", (int)n, msg);
+}
+
+/*
+ * SQLSTATEs that no reconnect can fix. Everything else (the server going
+ * away, starting up, admin shutdown) is worth another try.
+ */
+static enum src_status classify(const PGresult *res)
+{
+	static const char *const fatal[] = {
+		"28000", /* invalid authorization */
+		"28P01", /* invalid password */
+		"42501", /* insufficient privilege */
+		"42704", /* undefined object: slot or publication gone */
+		"55000", /* object not in prerequisite state: invalidated slot, wal_level */
+		"3D000", /* database does not exist */
+		NULL,
+	};
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (!state)
+		return SRC_RETRY;
+	for (const char *const *f = fatal; *f; f++)
+		if (strcmp(state, *f) == 0)
+			return SRC_FATAL;
+	return SRC_RETRY;
+}
+
+/* Run a simple query (the only protocol a walsender speaks) and expect want. */
+static PGresult *run(Source *src, const char *sql, ExecStatusType want, enum src_status *st,
+		     char *err, size_t errlen)
+{
+	PGresult *res = PQexec(src->conn, sql);
+	if (PQresultStatus(res) == want) {
+		*st = SRC_OK;
+		return res;
+	}
+	char line[512];
+	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(src->conn), line, sizeof(line));
+	/* Only the command word: statements may carry names, never secrets, but stay short. */
+	snprintf(err, errlen, "%.*s: %s", (int)strcspn(sql, " "), sql, line);
+	*st = PQstatus(src->conn) == CONNECTION_BAD ? SRC_RETRY : classify(res);
+	PQclear(res);
+	return NULL;
+}
+
+static char *quote_literal(Source *src, const char *s)
+{
+	return PQescapeLiteral(src->conn, s, strlen(s));
+}
+
+/* ---- remembering the slot ----------------------------------------------
+ *
+ * A slot that existed once and is gone now means changes were lost (someone
+ * dropped it, or a restore from backup happened). Creating a fresh one would
+ * silently skip them. So when tablecast creates a slot it writes
+ * <state_dir>/<slot>.slot:
+ *   system_identifier=<IDENTIFY_SYSTEM's systemid>
+ *   slot=<name>
+ *   created_lsn=<X/X>
+ * and a missing slot with such a file for the same system is an error until
+ * the operator says --recreate-slot.
+ */
+
+static void state_path(const struct Config *cfg, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s.slot", cfg->state_dir, cfg->source.slot);
+}
+
+static bool state_remembers_slot(const Source *src, char *created, size_t createdlen)
+{
+	char path[4096], line[256];
+	uint64_t sysid = 0;
+	bool same = false;
+
+	state_path(src->cfg, path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	created[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "system_identifier=%" SCNu64, &sysid) == 1)
+			same = sysid == src->system_id;
+		else if (strncmp(line, "created_lsn=", 12) == 0) {
+			size_t n = strnlen(line + 12, createdlen - 1);
+			memcpy(created, line + 12, n);
+			created[n] = '\0';
+		}
+	}
+	fclose(f);
+	return same;
+}
+
+static int state_write(const Source *src, const char *created_lsn, char *err, size_t errlen)
+{
+	char path[4096], tmp[4200];
+
+	if (mkdir(src->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", src->cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	state_path(src->cfg, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "state file %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "system_identifier=%" PRIu64 "\nslot=%s\ncreated_lsn=%s\n", src->system_id,
+		src->cfg->source.slot, created_lsn);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "state file %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is state_dir usable? Checked before anything is created on the server. */
+static int state_dir_check(const struct Config *cfg, char *err, size_t errlen)
+{
+	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	if (access(cfg->state_dir, W_OK) < 0) {
+		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- connecting and checking -------------------------------------------- */
+
+static enum src_status connect_walsender(Source *src, char *err, size_t errlen)
+{
+	/* expand_dbname: the first "dbname" is the whole conninfo; replication= overrides it. */
+	const char *keys[] = {"dbname", "replication", "fallback_application_name", NULL};
+	const char *vals[] = {src->cfg->source.conninfo, "database", "tablecast", NULL};
+	char line[512];
+
+	src->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(src->conn) == CONNECTION_OK)
+		return SRC_OK;
+
+	first_line(PQerrorMessage(src->conn), line, sizeof(line));
+	if (strstr(line, "replication role") || strstr(line, "permission denied to start WAL sender")) {
+		snprintf(err, errlen,
+			 "connecting to PostgreSQL: %s: grant it with ALTER ROLE ... REPLICATION", line);
+		return SRC_FATAL;
+	}
+	snprintf(err, errlen, "connecting to PostgreSQL: %s", line);
+	if (strstr(line, "password") || strstr(line, "authentication") ||
+	    strstr(line, "does not exist") || strstr(line, "invalid"))
+		return SRC_FATAL;
+	return SRC_RETRY;
+}
+
+static enum src_status identify(Source *src, char *err, size_t errlen)
+{
+	enum src_status st;
+	PGresult *res = run(src, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	if (PQntuples(res) != 1 || PQnfields(res) < 4 || PQgetisnull(res, 0, 3)) {
+		snprintf(err, errlen, "IDENTIFY_SYSTEM: not a database replication connection");
+		PQclear(res);
+		return SRC_FATAL;
+	}
+	src->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+
+	res = run(src, "SHOW wal_level", PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0) {
+		snprintf(err, errlen,
+			 "wal_level is %s: set wal_level = logical in postgresql.conf and restart PostgreSQL",
+			 PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return SRC_FATAL;
+	}
+	PQclear(res);
+	return SRC_OK;
+}
+
+/* 1 exists, 0 missing, or a negative enum src_status. */
+static int publication_exists(Source *src, char *err, size_t errlen)
+{
+	char sql[512];
+	enum src_status st;
+	char *name = quote_literal(src, src->cfg->source.publication);
+	if (!name) {
+		snprintf(err, errlen, "publication name: %s", PQerrorMessage(src->conn));
+		return SRC_FATAL;
+	}
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s",
+		 name);
+	PQfreemem(name);
+	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	int exists = PQntuples(res) > 0;
+	PQclear(res);
+	return exists;
+}
+
+static enum src_status create_publication(Source *src, char *err, size_t errlen)
+{
+	const struct Config *cfg = src->cfg;
+	size_t cap = 256 + strlen(cfg->source.publication);
+	for (size_t i = 0; i < cfg->source.ntables; i++)
+		cap += 2 * strlen(cfg->source.tables[i]) + 8;
+	char *sql = malloc(cap);
+	if (!sql) {
+		snprintf(err, errlen, "out of memory");
+		return SRC_FATAL;
+	}
+	int n = snprintf(sql, cap, "CREATE PUBLICATION \"%s\"", cfg->source.publication);
+	if (cfg->source.ntables == 0) {
+		n += snprintf(sql + n, cap - (size_t)n, " FOR ALL TABLES");
+	} else {
+		/* Table names are written schema.table and used as given: they are the operator's SQL. */
+		n += snprintf(sql + n, cap - (size_t)n, " FOR TABLE ");
+		for (size_t i = 0; i < cfg->source.ntables; i++)
+			n += snprintf(sql + n, cap - (size_t)n, "%s%s", i ? ", " : "",
+				      cfg->source.tables[i]);
+	}
+	enum src_status st;
+	PGresult *res = run(src, sql, PGRES_COMMAND_OK, &st, err, errlen);
+	free(sql);
+	if (!res)
+		return st == SRC_RETRY ? SRC_RETRY : SRC_FATAL;
+	PQclear(res);
+	log_info("created publication \"%s\"", cfg->source.publication);
+	return SRC_OK;
+}
+
+struct SlotInfo {
+	bool exists;
+	bool lost;
+	bool wrong_plugin;
+	bool other_database;
+	uint64_t confirmed;
+};
+
+static enum src_status slot_lookup(Source *src, struct SlotInfo *info, char *err, size_t errlen)
+{
+	char sql[512];
+	enum src_status st;
+	char *name = quote_literal(src, src->cfg->source.slot);
+	if (!name) {
+		snprintf(err, errlen, "slot name: %s", PQerrorMessage(src->conn));
+		return SRC_FATAL;
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT plugin, database = current_database(), wal_status, confirmed_flush_lsn "
+		 "FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
+		 name);
+	PQfreemem(name);
+	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	*info = (struct SlotInfo){0};
+	if (PQntuples(res) == 1) {
+		info->exists = true;
+		info->wrong_plugin = strcmp(PQgetvalue(res, 0, 0), "pgoutput") != 0;
+		info->other_database = strcmp(PQgetvalue(res, 0, 1), "t") != 0;
+		info->lost = strcmp(PQgetvalue(res, 0, 2), "lost") == 0 || PQgetisnull(res, 0, 3);
+		if (!PQgetisnull(res, 0, 3))
+			pgo_lsn_parse(PQgetvalue(res, 0, 3), &info->confirmed);
+	}
+	PQclear(res);
+	return SRC_OK;
+}
+
+static enum src_status drop_slot(Source *src, char *err, size_t errlen)
+{
+	char sql[256];
+	enum src_status st;
+	snprintf(sql, sizeof(sql), "DROP_REPLICATION_SLOT \"%s\"", src->cfg->source.slot);
+	PGresult *res = run(src, sql, PGRES_COMMAND_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	PQclear(res);
+	return SRC_OK;
+}
+
+static enum src_status create_slot(Source *src, char *err, size_t errlen)
+{
+	char sql[256];
+	enum src_status st;
+
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT \"%s\" LOGICAL pgoutput (SNAPSHOT 'nothing')",
+		 src->cfg->source.slot);
+	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	/* slot_name, consistent_point, snapshot_name, output_plugin */
+	char created[64];
+	snprintf(created, sizeof(created), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	log_info("created replication slot \"%s\" at %s", src->cfg->source.slot, created);
+	if (state_write(src, created, err, errlen) < 0)
+		return SRC_FATAL;
+	return SRC_OK;
+}
+
+/*
+ * Make sure the publication and the slot exist, checking everything before
+ * creating anything, so a refused start leaves the server as it found it.
+ */
+static enum src_status ensure_objects(Source *src, bool recreate, char *err, size_t errlen)
+{
+	const struct Config *cfg = src->cfg;
+	struct SlotInfo slot;
+	char created[64];
+
+	int pub = publication_exists(src, err, errlen);
+	if (pub < 0)
+		return (enum src_status)pub;
+	if (!pub && !cfg->source.create_publication) {
+		snprintf(err, errlen,
+			 "publication \"%s\" does not exist: create it (CREATE PUBLICATION ... FOR TABLE ...) or set source.create_publication = true",
+			 cfg->source.publication);
+		return SRC_FATAL;
+	}
+
+	enum src_status st = slot_lookup(src, &slot, err, errlen);
+	if (st != SRC_OK)
+		return st;
+	if (slot.exists && slot.wrong_plugin) {
+		snprintf(err, errlen, "replication slot \"%s\" does not use pgoutput: choose another source.slot",
+			 cfg->source.slot);
+		return SRC_FATAL;
+	}
+	if (slot.exists && slot.other_database) {
+		snprintf(err, errlen,
+			 "replication slot \"%s\" belongs to another database: choose another source.slot",
+			 cfg->source.slot);
+		return SRC_FATAL;
+	}
+	if (slot.exists && slot.lost && !recreate) {
+		snprintf(err, errlen,
+			 "replication slot \"%s\" was invalidated (the server removed WAL it still needed): changes were lost; run with --recreate-slot to start again from now",
+			 cfg->source.slot);
+		return SRC_FATAL;
+	}
+	bool need_slot = !slot.exists || (slot.lost && recreate);
+	if (!slot.exists && !recreate) {
+		if (state_remembers_slot(src, created, sizeof(created))) {
+			snprintf(err, errlen,
+				 "replication slot \"%s\" (created at %s) no longer exists: changes since its last confirmed position may be lost; run with --recreate-slot to start again from now",
+				 cfg->source.slot, created);
+			return SRC_FATAL;
+		}
+		if (!cfg->source.create_slot) {
+			snprintf(err, errlen,
+				 "replication slot \"%s\" does not exist: set source.create_slot = true or create it",
+				 cfg->source.slot);
+			return SRC_FATAL;
+		}
+	}
+	if (need_slot && state_dir_check(cfg, err, errlen) < 0)
+		return SRC_FATAL;
+
+	/* Every check passed: create what is missing. */
+	if (!pub && (st = create_publication(src, err, errlen)) != SRC_OK)
+		return st;
+	if (slot.exists && slot.lost) {
+		log_warning("dropping invalidated replication slot \"%s\" (--recreate-slot)",
+			    cfg->source.slot);
+		if ((st = drop_slot(src, err, errlen)) != SRC_OK)
+			return st;
+	}
+	if (need_slot) {
+		st = create_slot(src, err, errlen);
+		if (st != SRC_OK && !pub) {
+			/* Leave nothing half-made: the publication was ours. */
+			char sql[256], ignore[256];
+			enum src_status ignored;
+			snprintf(sql, sizeof(sql), "DROP PUBLICATION \"%s\"", cfg->source.publication);
+			PQclear(run(src, sql, PGRES_COMMAND_OK, &ignored, ignore, sizeof(ignore)));
+		}
+		if (st != SRC_OK)
+			return st;
+		if ((st = slot_lookup(src, &slot, err, errlen)) != SRC_OK)
+			return st;
+	}
+	src->start_lsn = slot.confirmed;
+	return SRC_OK;
+}
+
+static enum src_status start_replication(Source *src, char *err, size_t errlen)
+{
+	char sql[1024], lsn[PGO_LSN_BUFSIZE];
+	enum src_status st;
+
+	/*
+	 * proto_version 1: every transaction arrives whole at commit (no
+	 * streaming), which is what the checkpoint ring counts on. messages
+	 * (logical decoding messages) exist from PostgreSQL 14.
+	 */
+	snprintf(sql, sizeof(sql),
+		 "START_REPLICATION SLOT \"%s\" LOGICAL %s (proto_version '1', publication_names '\"%s\"'%s)",
+		 src->cfg->source.slot, pgo_lsn_format(src->start_lsn, lsn),
+		 src->cfg->source.publication,
+		 PQserverVersion(src->conn) >= 140000 ? ", messages 'true'" : "");
+	PGresult *res = run(src, sql, PGRES_COPY_BOTH, &st, err, errlen);
+	if (!res)
+		return st;
+	PQclear(res);
+	if (PQsetnonblocking(src->conn, 1) != 0) {
+		snprintf(err, errlen, "cannot make the connection non-blocking: %s",
+			 PQerrorMessage(src->conn));
+		return SRC_RETRY;
+	}
+	return SRC_OK;
+}
+
+enum src_status src_open(const struct SourceOptions *opts, Source **out, char *err, size_t errlen)
+{
+	Source *src = calloc(1, sizeof(*src));
+	enum src_status st;
+
+	*out = NULL;
+	if (!src) {
+		snprintf(err, errlen, "out of memory");
+		return SRC_FATAL;
+	}
+	src->cfg = opts->cfg;
+	if ((st = connect_walsender(src, err, errlen)) != SRC_OK ||
+	    (st = identify(src, err, errlen)) != SRC_OK ||
+	    (st = ensure_objects(src, opts->recreate_slot, err, errlen)) != SRC_OK ||
+	    (st = start_replication(src, err, errlen)) != SRC_OK) {
+		src_close(src);
+		return st;
+	}
+	*out = src;
+	return SRC_OK;
+}
+
+void src_close(Source *src)
+{
+	if (!src)
+		return;
+	if (src->frame)
+		PQfreemem(src->frame);
+	PQfinish(src->conn);
+	free(src);
+}
+
+int src_socket(const Source *src)
+{
+	return PQsocket(src->conn);
+}
+
+uint64_t src_start_lsn(const Source *src)
+{
+	return src->start_lsn;
+}
+
+enum src_status src_consume(Source *src, char *err, size_t errlen)
+{
+	if (PQconsumeInput(src->conn) == 1)
+		return SRC_OK;
+	char line[512];
+	first_line(PQerrorMessage(src->conn), line, sizeof(line));
+	snprintf(err, errlen, "replication connection lost: %s", line);
+	return SRC_RETRY;
+}
+
+/* The stream ended: the server's reason decides whether to come back. */
+static int stream_ended(Source *src, char *err, size_t errlen)
+{
+	enum src_status st = SRC_RETRY;
+	char line[512];
+	PGresult *res;
+
+	snprintf(err, errlen, "replication stream ended by the server");
+	while ((res = PQgetResult(src->conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			first_line(PQresultErrorMessage(res), line, sizeof(line));
+			snprintf(err, errlen, "replication stream: %s", line);
+			st = classify(res);
+		}
+		PQclear(res);
+		if (PQstatus(src->conn) == CONNECTION_BAD)
+			break;
+	}
+	if (PQstatus(src->conn) == CONNECTION_BAD && st == SRC_RETRY) {
+		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		snprintf(err, errlen, "replication connection lost: %s", line);
+	}
+	return st;
+}
+
+int src_next(Source *src, const uint8_t **data, size_t *len, char *err, size_t errlen)
+{
+	if (src->frame) {
+		PQfreemem(src->frame);
+		src->frame = NULL;
+	}
+	int n = PQgetCopyData(src->conn, &src->frame, 1);
+	if (n > 0) {
+		*data = (const uint8_t *)src->frame;
+		*len = (size_t)n;
+		return 1;
+	}
+	if (n == 0)
+		return 0;
+	if (n == -2) {
+		char line[512];
+		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		snprintf(err, errlen, "replication connection lost: %s", line);
+		return SRC_RETRY;
+	}
+	return stream_ended(src, err, errlen);
+}
+
+static int64_t pg_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PGO_EPOCH_OFFSET_US;
+}
+
+enum src_status src_send_status(Source *src, uint64_t write_lsn, uint64_t flush_lsn, char *err,
+				size_t errlen)
+{
+	uint8_t msg[PGO_STATUS_LEN];
+
+	pgo_encode_status(msg, write_lsn, flush_lsn, flush_lsn, pg_now(), false);
+	if (PQputCopyData(src->conn, (const char *)msg, sizeof(msg)) != 1 || PQflush(src->conn) < 0) {
+		char line[512];
+		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		snprintf(err, errlen, "sending status update: %s", line);
+		return SRC_RETRY;
+	}
+	return SRC_OK;
+}
+
+bool src_flush(Source *src)
+{
+	return PQflush(src->conn) == 1;
+}

@@ -1,0 +1,60 @@
+/* Replication source: a libpq walsender connection streaming pgoutput from a slot. */
+#ifndef TABLECAST_SRC_SOURCE_H
+#define TABLECAST_SRC_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct Source Source;
+
+/* What went wrong, and whether trying again later can help. */
+enum src_status {
+	SRC_OK = 0,
+	SRC_RETRY = -1, /* connection lost, server restarting: reconnect with backoff */
+	SRC_FATAL = -2, /* needs a person: bad credentials, missing slot, invalidated slot */
+};
+
+struct SourceOptions {
+	const struct Config *cfg;
+	bool recreate_slot; /* accept a gap: replace a lost or invalidated slot */
+};
+
+/*
+ * Connect, check the server (wal_level, privileges, publication, slot),
+ * create what config allows, and START_REPLICATION from the slot's
+ * confirmed position. Nothing is created unless every check passed.
+ * On failure returns SRC_RETRY or SRC_FATAL with one line in err.
+ */
+enum src_status src_open(const struct SourceOptions *opts, Source **out, char *err,
+			 size_t errlen) __attribute__((warn_unused_result));
+void src_close(Source *src);
+
+/* The socket to poll. */
+int src_socket(const Source *src);
+
+/* The slot's confirmed_flush_lsn when streaming started. */
+uint64_t src_start_lsn(const Source *src);
+
+/* Read what the socket has; call when it is readable. */
+enum src_status src_consume(Source *src, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/*
+ * The next complete CopyData frame, valid until the next call. Returns 1
+ * with a frame, 0 when none is buffered, or a negative enum src_status when
+ * the stream ended.
+ */
+int src_next(Source *src, const uint8_t **data, size_t *len, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Send a standby status update; queued if the socket is full. */
+enum src_status src_send_status(Source *src, uint64_t write_lsn, uint64_t flush_lsn,
+				char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Push queued output; true when some is still waiting for the socket to drain. */
+bool src_flush(Source *src);
+
+#endif

