@@ -145,6 +145,7 @@ broker_start() {
 tc_start() {
 	local cfg=$1
 	shift
+	touch "$TC_TMP/changes.jsonl" "$TC_TMP/tablecast.log"
 	"$top_builddir/tablecast" run --config "$cfg" "$@" \
 		>>"$TC_TMP/changes.jsonl" 2>>"$TC_TMP/tablecast.log" &
 	TC_PID=$!

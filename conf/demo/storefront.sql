@@ -1,0 +1,19 @@
+-- App 1, the storefront: registers a customer and places an order.
+-- psql variables: n (a running number).
+BEGIN;
+INSERT INTO customers (email, full_name, country)
+VALUES ('buyer' || :n || '@example.com', 'Buyer Number ' || :n, (ARRAY['DE','FR','NL','SE'])[1 + :n % 4])
+ON CONFLICT (email) DO NOTHING;
+INSERT INTO storefront_sessions (token, customer_id)
+SELECT md5(random()::text), id FROM customers WHERE email = 'buyer' || :n || '@example.com';
+WITH o AS (
+    INSERT INTO orders (customer_id)
+    SELECT id FROM customers WHERE email = 'buyer' || :n || '@example.com'
+    RETURNING id
+)
+INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
+SELECT o.id, l, 'SKU-' || (100 + (:n * 7 + l) % 50), 1 + l % 3, 9.99 * l FROM o, generate_series(1, 2) l;
+UPDATE orders o SET total = s.sum
+FROM (SELECT order_id, sum(quantity * unit_price) AS sum FROM order_lines GROUP BY order_id) s
+WHERE o.id = s.order_id AND o.status = 'placed' AND o.total = 0;
+COMMIT;
