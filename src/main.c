@@ -98,6 +98,8 @@ static int cmd_run(int argc, char **argv)
 	bool recreate = false;
 	int c;
 
+	/* From the start, so a stop during start-up is a clean one too. */
+	install_signals();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -135,7 +137,6 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_set_level(level);
 
-	install_signals();
 	struct RunOptions opts = {.cfg = cfg, .recreate_slot = recreate, .stop = &stop_requested};
 	int rc = pipe_run(&opts);
 	cfg_free(cfg);

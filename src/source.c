@@ -23,18 +23,29 @@ struct Source {
 	uint64_t system_id;
 };
 
-/* The first line of a libpq message, without "ERROR:  " or "FATAL:  " noise. */
+/*
+ * The first line of a libpq message, without the "ERROR:  " or "FATAL:  "
+ * severity that libpq puts at its start or after "connection ... failed: ".
+ */
 static void first_line(const char *msg, char *out, size_t outlen)
 {
-	static const char *const prefixes[] = {"ERROR:  ", "FATAL:  ", NULL};
+	static const char *const severities[] = {"ERROR:  ", "FATAL:  ", NULL};
+	size_t n = 0;
 
 	if (!msg || !*msg)
 		msg = "unknown error";
-	for (const char *const *p = prefixes; *p; p++)
-		if (strncmp(msg, *p, strlen(*p)) == 0)
-			msg += strlen(*p);
-	size_t n = strcspn(msg, "\n");
-	snprintf(out, outlen, "%.*s", (int)n, msg);
+	while (*msg && *msg != '\n' && n + 1 < outlen) {
+		bool skipped = false;
+		for (const char *const *s = severities; *s && !skipped; s++) {
+			if (strncmp(msg, *s, strlen(*s)) == 0) {
+				msg += strlen(*s);
+				skipped = true;
+			}
+		}
+		if (!skipped && *msg && *msg != '\n')
+			out[n++] = *msg++;
+	}
+	out[n] = '\0';
 }
 
 /*
