@@ -29,7 +29,9 @@ tc_on_exit() { tc_cleanups+=("$*"); }
 
 tc_cleanup() {
 	local status=$? i
-	trap - EXIT INT TERM
+	# Finish cleaning up even if Ctrl-C or SIGTERM comes again.
+	trap "" INT TERM
+	trap - EXIT
 	for ((i = ${#tc_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${tc_cleanups[i]}" >/dev/null 2>&1 || true
 	done
