@@ -48,7 +48,7 @@ void *arena_alloc(Arena *arena, size_t size)
 	const size_t align = alignof(max_align_t);
 	struct ArenaBlock *block = arena->head;
 
-	if (size > SIZE_MAX - align)
+	if (size > SIZE_MAX - align - sizeof(struct ArenaBlock))
 		return NULL;
 	size = (size + align - 1) & ~(align - 1);
 

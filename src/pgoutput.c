@@ -74,6 +74,9 @@ static uint32_t read_u32(struct Reader *r, const char *what)
 
 static uint64_t read_u64(struct Reader *r, const char *what)
 {
+	/* Check all 8 bytes first so a cut field is reported at its start. */
+	if (!need(r, 8, what))
+		return 0;
 	uint64_t hi = read_u32(r, what);
 	return hi << 32 | read_u32(r, what);
 }

@@ -177,6 +177,9 @@ static struct TypeEntry *type_slot(struct TypeEntry *types, size_t cap, uint32_t
 
 int rel_update_type(RelCache *cache, const struct PgoMessage *msg)
 {
+	/* OID 0 (InvalidOid) marks empty slots: no real type has it. */
+	if (msg->type.typoid == 0)
+		return 0;
 	if ((cache->type_count + 1) * 2 > cache->type_cap) {
 		size_t cap = cache->type_cap ? cache->type_cap * 2 : 32;
 		struct TypeEntry *types = calloc(cap, sizeof(*types));
