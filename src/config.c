@@ -8,20 +8,30 @@
 #include <string.h>
 
 #include "config.h"
+#include "encoder.h"
 #include "log.h"
 
 /*
  * Every setting is checked against a list of known keys, so a typo is an
  * error with its line, not a silently ignored option.
  */
-static const char *const top_keys[] = {"log_level", "state_dir", "source", "sink", NULL};
+static const char *const top_keys[] = {"log_level", "state_dir",   "source", "sink",
+				       "cloudevents", "events",   NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", NULL};
-static const char *const sink_keys[] = {"type", "path", NULL};
+static const char *const sink_keys[] = {"type",  "format", "path", "dead_letter_topic",
+					"kafka", "flush_timeout", NULL};
+static const char *const cloudevents_keys[] = {"source", "dataschema_base", "mode", NULL};
+static const char *const event_keys[] = {"name",  "version",  "table",	"on",	    "when",
+					 "topic", "key",      "subject", "on_error", "fields",
+					 NULL};
+static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
+					 "value", NULL};
 
 struct Loader {
 	const char *path;
+	char context[320]; /* "event NAME: " while inside an event, for messages */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -84,8 +94,10 @@ static char *get_string(struct Loader *ld, const config_setting_t *group, const 
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 	if (!s) {
-		if (!def)
+		if (!def && config_setting_name(group))
 			fail_at(ld, group, "%s.%s is required", config_setting_name(group), name);
+		else if (!def)
+			fail_at(ld, group, "%s%s is required", ld->context, name);
 		return xstrdup(def ? def : "");
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
@@ -169,17 +181,407 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 {
 	check_keys(ld, sink, sink_keys);
 	char *type = get_string(ld, sink, "type", "stdout");
+	char *format = get_string(ld, sink, "format", "events");
 	cfg->sink.path = get_string(ld, sink, "path", "");
+	cfg->sink.dead_letter_topic = get_string(ld, sink, "dead_letter_topic", "");
+	if (strcmp(format, "changes") == 0)
+		cfg->sink.raw_changes = true;
+	else if (strcmp(format, "events") != 0)
+		fail_at(ld, config_setting_get_member(sink, "format"),
+			"unknown sink format \"%s\" (expected events or changes)", format);
+	free(format);
+	cfg->sink.flush_timeout_ms = get_int(ld, sink, "flush_timeout", 30, 1, 3600) * 1000;
 	if (strcmp(type, "stdout") == 0)
 		cfg->sink.type = SINK_STDOUT;
 	else if (strcmp(type, "file") == 0)
 		cfg->sink.type = SINK_FILE;
+	else if (strcmp(type, "kafka") == 0)
+		cfg->sink.type = SINK_KAFKA;
 	else
 		fail_at(ld, config_setting_get_member(sink, "type"),
-			"unknown sink type \"%s\" (expected stdout or file)", type);
+			"unknown sink type \"%s\" (expected stdout, file or kafka)", type);
 	if (!ld->failed && cfg->sink.type == SINK_FILE && cfg->sink.path[0] == '\0')
 		fail_at(ld, sink, "sink.path is required for a file sink");
+
+	const config_setting_t *kafka = config_setting_get_member(sink, "kafka");
+	bool has_bootstrap = false;
+	if (kafka && !ld->failed) {
+		int n = config_setting_length(kafka);
+		if (!config_setting_is_array(kafka)) {
+			fail_at(ld, kafka, "sink.kafka must be a list of \"property=value\" strings");
+			n = 0;
+		}
+		cfg->sink.kafka = calloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; i < n && !ld->failed; i++) {
+			const config_setting_t *kv = config_setting_get_elem(kafka, (unsigned)i);
+			const char *text = config_setting_get_string(kv);
+			const char *eq = text ? strchr(text, '=') : NULL;
+			if (!eq || eq == text) {
+				fail_at(ld, kv, "sink.kafka entries look like \"bootstrap.servers=host:9092\"");
+				break;
+			}
+			has_bootstrap |= strncmp(text, "bootstrap.servers=", 18) == 0;
+			cfg->sink.kafka[cfg->sink.nkafka++] = xstrdup(text);
+		}
+	}
+	if (!ld->failed && cfg->sink.type == SINK_KAFKA && cfg->sink.raw_changes)
+		fail_at(ld, config_setting_get_member(sink, "format"),
+			"sink.format = \"changes\" is for the stdout and file sinks only");
+	if (!ld->failed && cfg->sink.type == SINK_KAFKA && !has_bootstrap)
+		fail_at(ld, kafka ? kafka : sink,
+			"a kafka sink needs \"bootstrap.servers=...\" in sink.kafka");
 	free(type);
+}
+
+static bool is_identifier(const char *s, size_t len)
+{
+	if (len == 0 || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* "pkg.sub.MessageName": dot-separated identifiers, at least a package and an UpperCamelCase message. */
+static bool valid_event_name(const char *name)
+{
+	const char *last = strrchr(name, '.');
+	if (!last || last[1] < 'A' || last[1] > 'Z')
+		return false;
+	for (const char *p = name; *p;) {
+		size_t len = strcspn(p, ".");
+		if (!is_identifier(p, len))
+			return false;
+		p += len;
+		if (*p == '.')
+			p++;
+		else
+			break;
+	}
+	return name[strlen(name) - 1] != '.';
+}
+
+/* Parse one expression setting; errors carry the line and the position inside the text. */
+static Expr *parse_expr(struct Loader *ld, const config_setting_t *s, const char *what,
+			const char *text)
+{
+	struct ExprError perr;
+	Expr *e = expr_parse(text, &perr);
+	if (!e) {
+		if (perr.position > 0)
+			fail_at(ld, s, "%s: %s at position %d", what, perr.message, perr.position);
+		else
+			fail_at(ld, s, "%s: %s", what, perr.message);
+	}
+	return e;
+}
+
+/*
+ * Which row images an expression may read: old.* needs an old row (update,
+ * delete), new.* a new one (insert, update, snapshot); truncate has no row.
+ */
+static void check_columns(struct Loader *ld, const config_setting_t *s, const char *what,
+			  const struct EventDef *ev, const Expr *e)
+{
+	const struct ExprColumn *cols;
+	size_t n = e ? expr_columns(e, &cols) : 0;
+	for (size_t i = 0; i < n && !ld->failed; i++) {
+		if (ev->ops & OP_TRUNCATE)
+			fail_at(ld, s, "%s: %s.%s: a truncate has no row to read", what,
+				cols[i].old ? "old" : "new", cols[i].name);
+		else if (cols[i].old && (ev->ops & (OP_INSERT | OP_SNAPSHOT)))
+			fail_at(ld, s, "%s: old.%s: inserts and snapshot rows have no old row", what,
+				cols[i].name);
+		else if (!cols[i].old && (ev->ops & OP_DELETE))
+			fail_at(ld, s, "%s: new.%s: deletes have no new row (use old.%s)", what,
+				cols[i].name, cols[i].name);
+	}
+}
+
+static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField *f,
+		       const config_setting_t *fs, const char *evname)
+{
+	char what[512];
+
+	if (!config_setting_is_group(fs)) {
+		fail_at(ld, fs, "event %s: each field must be a group { name = ...; number = ...; }",
+			evname);
+		return;
+	}
+	check_keys(ld, fs, field_keys);
+	f->line = config_setting_source_line(fs);
+	snprintf(ld->context, sizeof(ld->context), "event %s: field: ", evname);
+	f->name = get_string(ld, fs, "name", NULL);
+	snprintf(ld->context, sizeof(ld->context), "event %s: field \"%s\": ", evname, f->name);
+	if (!ld->failed && !is_identifier(f->name, strlen(f->name)))
+		fail_at(ld, fs, "event %s: field name \"%s\" is not an identifier", evname, f->name);
+	snprintf(what, sizeof(what), "event %s: field \"%s\"", evname, f->name);
+
+	const config_setting_t *num = config_setting_get_member(fs, "number");
+	if (!num && !ld->failed)
+		fail_at(ld, fs, "%s: number is required (field numbers are explicit and never reused)",
+			what);
+	else if (num && config_setting_type(num) != CONFIG_TYPE_INT)
+		fail_at(ld, num, "%s: number must be an integer", what);
+	else if (num) {
+		int n = config_setting_get_int(num);
+		if (n < 1 || n > 536870911 || (n >= 19000 && n <= 19999))
+			fail_at(ld, num, "%s: number %d is not a valid protobuf field number", what, n);
+		f->number = (uint32_t)n;
+	}
+
+	char *type = get_string(ld, fs, "type", NULL);
+	bool known = false;
+	for (int t = FT_INT32; t <= FT_ENUM && !known; t++) {
+		if (strcmp(type, enc_type_name((enum field_type)t)) == 0) {
+			f->type = (enum field_type)t;
+			known = true;
+		}
+	}
+	if (!known && !ld->failed)
+		fail_at(ld, config_setting_get_member(fs, "type"),
+			"%s: unknown type \"%s\" (int32, int64, uint32, uint64, sint32, sint64, bool, float, double, string, bytes, timestamp, date, decimal, json, uuid, enum)",
+			what, type);
+	free(type);
+	f->repeated = get_bool(ld, fs, "repeated", false);
+
+	const config_setting_t *ev_values = config_setting_get_member(fs, "enum_values");
+	if (f->type == FT_ENUM && known && !ev_values && !ld->failed)
+		fail_at(ld, fs, "%s: an enum needs enum_values = [\"label\", ...]", what);
+	if (ev_values && f->type != FT_ENUM && !ld->failed)
+		fail_at(ld, ev_values, "%s: enum_values only applies to type \"enum\"", what);
+	if (ev_values && !ld->failed) {
+		int n = config_setting_length(ev_values);
+		if (!config_setting_is_array(ev_values) || n == 0) {
+			fail_at(ld, ev_values, "%s: enum_values must be a non-empty list of strings",
+				what);
+			return;
+		}
+		f->enum_values = calloc((size_t)n, sizeof(char *));
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *v = config_setting_get_elem(ev_values, (unsigned)i);
+			if (config_setting_type(v) != CONFIG_TYPE_STRING) {
+				fail_at(ld, v, "%s: enum_values must be strings", what);
+				return;
+			}
+			f->enum_values[f->n_enum_values++] = xstrdup(config_setting_get_string(v));
+		}
+	}
+
+	f->value_text = get_string(ld, fs, "value", NULL);
+	snprintf(ld->context, sizeof(ld->context), "event %s: ", evname);
+	if (ld->failed)
+		return;
+	const config_setting_t *vs = config_setting_get_member(fs, "value");
+	snprintf(what, sizeof(what), "event %s: field \"%s\" value", evname, f->name);
+	f->value = parse_expr(ld, vs, what, f->value_text);
+	check_columns(ld, vs, what, ev, f->value);
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} op_names[] = {
+	{"insert", OP_INSERT}, {"update", OP_UPDATE},	  {"delete", OP_DELETE},
+	{"truncate", OP_TRUNCATE}, {"snapshot", OP_SNAPSHOT},
+};
+
+static unsigned load_ops(struct Loader *ld, const config_setting_t *on, const char *evname)
+{
+	unsigned ops = 0;
+	int n = config_setting_length(on);
+
+	if (!config_setting_is_array(on) || n == 0) {
+		fail_at(ld, on, "event %s: on must be a list like [\"insert\", \"update\"]", evname);
+		return 0;
+	}
+	for (int i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *o = config_setting_get_elem(on, (unsigned)i);
+		const char *name = config_setting_get_string(o);
+		unsigned bit = 0;
+		for (size_t k = 0; name && k < sizeof(op_names) / sizeof(op_names[0]); k++)
+			if (strcmp(name, op_names[k].name) == 0)
+				bit = op_names[k].bit;
+		if (!bit)
+			fail_at(ld, o,
+				"event %s: unknown operation \"%s\" (insert, update, delete, truncate, snapshot)",
+				evname, name ? name : "?");
+		ops |= bit;
+	}
+	if ((ops & OP_TRUNCATE) && ops != OP_TRUNCATE && !ld->failed)
+		fail_at(ld, on, "event %s: truncate has no row: declare it in an event of its own",
+			evname);
+	return ops;
+}
+
+/*
+ * An optional expression setting; NULL when absent. as_text: the value is
+ * used as text (Kafka key, ce_subject), so it is compiled as (expr)::text,
+ * after the plain form was checked so errors point into what was written.
+ */
+static Expr *load_optional_expr(struct Loader *ld, const config_setting_t *es,
+				const struct EventDef *ev, const char *key, bool as_text,
+				char **text, int *line)
+{
+	char what[512];
+	const config_setting_t *s = config_setting_get_member(es, key);
+
+	*text = NULL;
+	*line = ev->line;
+	if (!s || ld->failed)
+		return NULL;
+	*line = config_setting_source_line(s);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		fail_at(ld, s, "event %s: %s must be a string holding an SQL expression", ev->name,
+			key);
+		return NULL;
+	}
+	*text = xstrdup(config_setting_get_string(s));
+	snprintf(what, sizeof(what), "event %s: %s", ev->name, key);
+	Expr *e = parse_expr(ld, s, what, *text);
+	check_columns(ld, s, what, ev, e);
+	if (e && as_text && !ld->failed) {
+		size_t len = strlen(*text) + 16;
+		char *wrapped = malloc(len);
+		if (!wrapped)
+			abort();
+		snprintf(wrapped, len, "(%s)::text", *text);
+		expr_free(e);
+		e = parse_expr(ld, s, what, wrapped);
+		free(wrapped);
+	}
+	return e;
+}
+
+static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *ev,
+		       const config_setting_t *es)
+{
+	if (!config_setting_is_group(es)) {
+		fail_at(ld, es, "each event must be a group { name = ...; version = ...; }");
+		return;
+	}
+	check_keys(ld, es, event_keys);
+	ev->line = config_setting_source_line(es);
+	snprintf(ld->context, sizeof(ld->context), "event: ");
+	ev->name = get_string(ld, es, "name", NULL);
+	snprintf(ld->context, sizeof(ld->context), "event %s: ", ev->name);
+	if (!ld->failed && !valid_event_name(ev->name))
+		fail_at(ld, config_setting_get_member(es, "name"),
+			"event name \"%s\" must be a full protobuf name like shop.orders.OrderShipped",
+			ev->name);
+	ev->version = get_int(ld, es, "version", 0, 1, 1000000);
+	if (!ld->failed && !config_setting_get_member(es, "version"))
+		fail_at(ld, es, "event %s: version is required", ev->name);
+
+	char *table = get_string(ld, es, "table", NULL);
+	if (!ld->failed && !strchr(table, '.')) {
+		/* An unqualified table is in public, as PostgreSQL's default search_path has it. */
+		size_t len = strlen(table) + 8;
+		ev->table = malloc(len);
+		snprintf(ev->table, len, "public.%s", table);
+		free(table);
+	} else {
+		ev->table = table;
+	}
+
+	const config_setting_t *on = config_setting_get_member(es, "on");
+	if (!on && !ld->failed)
+		fail_at(ld, es, "event %s: on is required, e.g. on = [\"insert\"]", ev->name);
+	else if (on && !ld->failed)
+		ev->ops = load_ops(ld, on, ev->name);
+
+	ev->topic = get_string(ld, es, "topic", NULL);
+	char *policy = get_string(ld, es, "on_error", "halt");
+	if (strcmp(policy, "halt") == 0)
+		ev->on_error = ON_ERROR_HALT;
+	else if (strcmp(policy, "dead_letter") == 0)
+		ev->on_error = ON_ERROR_DEAD_LETTER;
+	else if (!ld->failed)
+		fail_at(ld, config_setting_get_member(es, "on_error"),
+			"event %s: on_error must be \"halt\" or \"dead_letter\"", ev->name);
+	free(policy);
+	if (!ld->failed && ev->on_error == ON_ERROR_DEAD_LETTER && !cfg->sink.dead_letter_topic[0])
+		fail_at(ld, config_setting_get_member(es, "on_error"),
+			"event %s: on_error = \"dead_letter\" needs sink.dead_letter_topic", ev->name);
+
+	ev->when = load_optional_expr(ld, es, ev, "when", false, &ev->when_text, &ev->when_line);
+	ev->key = load_optional_expr(ld, es, ev, "key", true, &ev->key_text, &ev->key_line);
+	ev->subject =
+		load_optional_expr(ld, es, ev, "subject", true, &ev->subject_text, &ev->subject_line);
+
+	const config_setting_t *fields = config_setting_get_member(es, "fields");
+	if (!fields && !ld->failed) {
+		fail_at(ld, es, "event %s: fields is required", ev->name);
+		return;
+	}
+	if (ld->failed)
+		return;
+	if (!config_setting_is_list(fields) || config_setting_length(fields) == 0) {
+		fail_at(ld, fields, "event %s: fields must be a list ( { ... }, { ... } )", ev->name);
+		return;
+	}
+	size_t n = (size_t)config_setting_length(fields);
+	ev->fields = calloc(n, sizeof(struct EventField));
+	for (size_t i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *fs = config_setting_get_elem(fields, (unsigned)i);
+		load_field(ld, ev, &ev->fields[i], fs, ev->name);
+		ev->nfields = i + 1;
+		for (size_t k = 0; k < i && !ld->failed; k++) {
+			if (ev->fields[k].number == ev->fields[i].number)
+				fail_at(ld, fs, "event %s: field \"%s\" reuses number %u of field \"%s\"",
+					ev->name, ev->fields[i].name, ev->fields[i].number,
+					ev->fields[k].name);
+			else if (strcmp(ev->fields[k].name, ev->fields[i].name) == 0)
+				fail_at(ld, fs, "event %s: field \"%s\" is declared twice", ev->name,
+					ev->fields[i].name);
+		}
+	}
+}
+
+static void load_events(struct Loader *ld, struct Config *cfg, const config_setting_t *events)
+{
+	if (!config_setting_is_list(events)) {
+		fail_at(ld, events, "events must be a list ( { ... }, { ... } )");
+		return;
+	}
+	size_t n = (size_t)config_setting_length(events);
+	cfg->events = calloc(n ? n : 1, sizeof(struct EventDef));
+	for (size_t i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *es = config_setting_get_elem(events, (unsigned)i);
+		load_event(ld, cfg, &cfg->events[i], es);
+		cfg->nevents = i + 1;
+		for (size_t k = 0; k < i && !ld->failed; k++)
+			if (strcmp(cfg->events[k].name, cfg->events[i].name) == 0 &&
+			    cfg->events[k].version == cfg->events[i].version)
+				fail_at(ld, es, "event %s version %d is declared twice (line %d)",
+					cfg->events[i].name, cfg->events[i].version,
+					cfg->events[k].line);
+	}
+}
+
+static void load_cloudevents(struct Loader *ld, struct Config *cfg, const config_setting_t *ce)
+{
+	if (ce && !config_setting_is_group(ce)) {
+		fail_at(ld, ce, "cloudevents must be a group: cloudevents = { source = \"...\"; }");
+		return;
+	}
+	if (ce)
+		check_keys(ld, ce, cloudevents_keys);
+	/* ce_source names the producer: by default this tablecast and its slot. */
+	char def[256];
+	snprintf(def, sizeof(def), "tablecast://%s", cfg->source.slot ? cfg->source.slot : "");
+	cfg->cloudevents.source = ce ? get_string(ld, ce, "source", def) : xstrdup(def);
+	cfg->cloudevents.dataschema_base =
+		ce ? get_string(ld, ce, "dataschema_base", "") : xstrdup("");
+	char *mode = ce ? get_string(ld, ce, "mode", "binary") : xstrdup("binary");
+	if (strcmp(mode, "structured") == 0)
+		cfg->cloudevents.structured = true;
+	else if (strcmp(mode, "binary") != 0)
+		fail_at(ld, config_setting_get_member(ce, "mode"),
+			"cloudevents.mode must be \"binary\" or \"structured\"");
+	free(mode);
 }
 
 struct Config *cfg_load(const char *path, char *err, size_t errlen)
@@ -227,8 +629,20 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 		fail_at(&ld, sink, "sink must be a group: sink = { type = \"stdout\"; }");
 	else if (sink)
 		load_sink(&ld, cfg, sink);
-	else
+	else {
 		cfg->sink.path = xstrdup("");
+		cfg->sink.dead_letter_topic = xstrdup("");
+		cfg->sink.flush_timeout_ms = 30000;
+	}
+
+	if (!ld.failed)
+		load_cloudevents(&ld, cfg, config_setting_get_member(root, "cloudevents"));
+	const config_setting_t *events = config_setting_get_member(root, "events");
+	if (events && !ld.failed)
+		load_events(&ld, cfg, events);
+	if (!ld.failed && cfg->nevents == 0 && !cfg->sink.raw_changes)
+		fail_at(&ld, root,
+			"no events declared: add events = ( ... ), or set sink.format = \"changes\" to see raw changes");
 
 	config_destroy(&lc);
 	if (ld.failed) {
@@ -251,5 +665,34 @@ void cfg_free(struct Config *cfg)
 		free(cfg->source.tables[i]);
 	free(cfg->source.tables);
 	free(cfg->sink.path);
+	free(cfg->sink.dead_letter_topic);
+	for (size_t i = 0; i < cfg->sink.nkafka; i++)
+		free(cfg->sink.kafka[i]);
+	free(cfg->sink.kafka);
+	free(cfg->cloudevents.source);
+	free(cfg->cloudevents.dataschema_base);
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		struct EventDef *ev = &cfg->events[i];
+		for (size_t k = 0; k < ev->nfields; k++) {
+			struct EventField *f = &ev->fields[k];
+			free(f->name);
+			for (size_t v = 0; v < f->n_enum_values; v++)
+				free(f->enum_values[v]);
+			free(f->enum_values);
+			free(f->value_text);
+			expr_free(f->value);
+		}
+		free(ev->fields);
+		free(ev->name);
+		free(ev->table);
+		free(ev->topic);
+		free(ev->when_text);
+		free(ev->key_text);
+		free(ev->subject_text);
+		expr_free(ev->when);
+		expr_free(ev->key);
+		expr_free(ev->subject);
+	}
+	free(cfg->events);
 	free(cfg);
 }

@@ -5,9 +5,72 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "expr.h"
 #include "log.h"
 
-enum sink_type { SINK_STDOUT, SINK_FILE };
+enum sink_type { SINK_STDOUT, SINK_FILE, SINK_KAFKA };
+
+/* Row operations an event is declared for (EventDef.ops bits). */
+#define OP_INSERT 1u
+#define OP_UPDATE 2u
+#define OP_DELETE 4u
+#define OP_TRUNCATE 8u
+#define OP_SNAPSHOT 16u
+
+/* Protobuf field types an event field can declare. */
+enum field_type {
+	FT_INT32,
+	FT_INT64,
+	FT_UINT32,
+	FT_UINT64,
+	FT_SINT32,
+	FT_SINT64,
+	FT_BOOL,
+	FT_FLOAT,
+	FT_DOUBLE,
+	FT_STRING,
+	FT_BYTES,
+	FT_TIMESTAMP, /* google.protobuf.Timestamp */
+	FT_DATE, /* string "YYYY-MM-DD" */
+	FT_DECIMAL, /* string: exact numeric text, never through a double */
+	FT_JSON, /* string holding the JSON text */
+	FT_UUID, /* string, canonical 8-4-4-4-12 form */
+	FT_ENUM, /* proto enum: enum_values[i] is number i + 1; 0 is UNSPECIFIED */
+};
+
+struct EventField {
+	char *name; /* proto field name, snake_case */
+	uint32_t number; /* explicit, never reused */
+	enum field_type type;
+	bool repeated; /* from a PostgreSQL array */
+	char **enum_values; /* FT_ENUM: labels, in number order */
+	size_t n_enum_values;
+	char *value_text;
+	Expr *value;
+	int line; /* in the configuration file */
+};
+
+/* What to do with a row that cannot become its event. */
+enum on_error { ON_ERROR_HALT, ON_ERROR_DEAD_LETTER };
+
+struct EventDef {
+	char *name; /* full protobuf name, e.g. "shop.orders.OrderShipped" */
+	int version; /* >= 1; the generated package is <package>.v<version> */
+	char *table; /* "schema.table" */
+	unsigned ops; /* OP_* bits */
+	char *when_text; /* NULL = always */
+	Expr *when;
+	int when_line, key_line, subject_line; /* where they are written */
+	char *topic;
+	char *key_text; /* NULL = no key */
+	Expr *key;
+	char *subject_text; /* NULL = no ce_subject */
+	Expr *subject;
+	enum on_error on_error;
+	struct EventField *fields;
+	size_t nfields;
+	int line;
+};
 
 struct Config {
 	char *path; /* the file it came from */
@@ -28,8 +91,22 @@ struct Config {
 
 	struct {
 		enum sink_type type;
+		bool raw_changes; /* format "changes": every raw change, for development */
 		char *path; /* SINK_FILE */
+		char *dead_letter_topic; /* for on_error = "dead_letter" */
+		char **kafka; /* SINK_KAFKA: librdkafka properties, "name=value", verbatim */
+		size_t nkafka;
+		int flush_timeout_ms; /* on shutdown, for outstanding deliveries */
 	} sink;
+
+	struct {
+		char *source; /* ce_source, a URI-reference */
+		char *dataschema_base; /* ce_dataschema = base + "/" + proto path; "" = none */
+		bool structured; /* structured mode: io.cloudevents.v1.CloudEvent */
+	} cloudevents;
+
+	struct EventDef *events;
+	size_t nevents;
 };
 
 /*

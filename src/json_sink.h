@@ -8,6 +8,7 @@
 #include "config.h"
 #include "pgoutput.h"
 #include "relcache.h"
+#include "translator.h"
 
 /*
  * One line per change:
@@ -47,6 +48,15 @@ int jsink_write_truncate(JsonSink *sink, const struct ChangeOrigin *origin,
 /* A logical decoding message (pg_logical_emit_message). */
 int jsink_write_message(JsonSink *sink, const struct ChangeOrigin *origin,
 			const struct PgoMessage *msg) __attribute__((warn_unused_result));
+
+/*
+ * A translated event: {"topic":..,"key":..,"ce":{id, source, type, time,
+ * subject, dataschema},"payload":"<the protobuf bytes, base64>","data":{the
+ * payload in the protobuf JSON mapping}}. A dead letter (a
+ * tablecast.v1.DeadLetter payload) carries "event" and "error" instead of
+ * "data".
+ */
+int jsink_write_event(JsonSink *sink, const struct Event *ev) __attribute__((warn_unused_result));
 
 /* Push everything written so far to the file; 0, or -1 with err. */
 int jsink_flush(JsonSink *sink, char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -8,9 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "schema.h"
+#include "tail.h"
 
 /* Exit codes: documented in --help and the man page. */
 #define EXIT_OK 0
@@ -48,9 +51,13 @@ static void usage(FILE *out)
 	      "pgoutput) to a sink.\n"
 	      "\n"
 	      "commands:\n"
-	      "  run --config FILE       stream changes until stopped (SIGTERM/SIGINT)\n"
-	      "  check-config FILE       parse and validate a configuration file\n"
-	      "  help [COMMAND]          show help\n"
+	      "  run --config FILE       stream events until stopped (SIGTERM/SIGINT)\n"
+	      "  check --config FILE     check the configuration against the live database\n"
+	      "  check-config FILE       parse and validate a configuration file offline\n"
+	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
+	      "  schema generate --config FILE --out DIR\n"
+	      "                          write the .proto files of the configured events\n"
+	      "  help [COMMAND]          show help for a command\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help              show help\n"
@@ -73,6 +80,45 @@ static void usage_run(FILE *out)
 	      "                          invalidated; changes in the gap are not sent\n"
 	      "  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
 	      "  -h, --help              show this help\n",
+	      out);
+}
+
+static void usage_check(FILE *out)
+{
+	fputs("usage: tablecast check --config FILE\n"
+	      "\n"
+	      "Check the configuration against the source database's catalog: tables and\n"
+	      "columns exist, expression types fit the declared field types, old.<col>\n"
+	      "reads have the replica identity they need, TOAST-able columns read from\n"
+	      "updates, and the publication covers the tables. One line per finding;\n"
+	      "exit 0 when there is no error, 1 otherwise, 2 for a malformed file.\n",
+	      out);
+}
+
+static void usage_schema(FILE *out)
+{
+	fputs("usage: tablecast schema generate --config FILE --out DIR\n"
+	      "\n"
+	      "Write one .proto file per event version (DIR/<package path>/v<N>/<name>.proto)\n"
+	      "and an index, DIR/README.md. The same configuration always gives the same\n"
+	      "bytes.\n",
+	      out);
+}
+
+static void usage_tail(FILE *out)
+{
+	fputs("usage: tablecast tail --config FILE [--event NAME] [--from-beginning]\n"
+	      "                      [--count N] [--idle-exit SECONDS]\n"
+	      "\n"
+	      "Consume the configured events' topics (and the dead-letter topic) with the\n"
+	      "sink's Kafka settings and print one JSON line per record: topic, partition,\n"
+	      "offset, key, the CloudEvents headers and the payload decoded with the\n"
+	      "configuration's schema (protobuf JSON mapping). Commits no offsets.\n"
+	      "\n"
+	      "  -e, --event NAME        only this event (full name, any version)\n"
+	      "  -b, --from-beginning    start at the oldest record, not the next one\n"
+	      "  -n, --count N           exit after N records\n"
+	      "      --idle-exit S       exit after S seconds without a record\n",
 	      out);
 }
 
@@ -143,6 +189,164 @@ static int cmd_run(int argc, char **argv)
 	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
+/* Parse "--config FILE [--out DIR]" for check and schema generate. */
+static int parse_config_args(int argc, char **argv, const char **config_path, const char **out_dir,
+			     void (*usage_fn)(FILE *))
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"out", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config_path = optarg;
+			break;
+		case 'o':
+			if (!out_dir) {
+				usage_fn(stderr);
+				return EXIT_USAGE;
+			}
+			*out_dir = optarg;
+			break;
+		case 'h':
+			usage_fn(stdout);
+			return EXIT_OK;
+		default:
+			usage_fn(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!*config_path || optind != argc || (out_dir && !*out_dir)) {
+		usage_fn(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	char err[1024];
+	int rc = parse_config_args(argc, argv, &config_path, NULL, usage_check);
+	if (rc >= 0)
+		return rc;
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	int errors = chk_run(cfg, stdout, err, sizeof(err));
+	cfg_free(cfg);
+	if (errors < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return errors == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}
+
+static int cmd_schema(int argc, char **argv)
+{
+	const char *config_path = NULL, *out_dir = NULL;
+	char err[1024];
+
+	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
+		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+		usage_schema(help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	int rc = parse_config_args(argc - 1, argv + 1, &config_path, &out_dir, usage_schema);
+	if (rc >= 0)
+		return rc;
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	rc = schema_generate(cfg->events, cfg->nevents, out_dir, err, sizeof(err));
+	cfg_free(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_tail(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"event", required_argument, NULL, 'e'},
+		{"from-beginning", no_argument, NULL, 'b'},
+		{"count", required_argument, NULL, 'n'},
+		{"idle-exit", required_argument, NULL, 'I'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct TailOptions opts = {.stop = &stop_requested, .out = stdout};
+	const char *config_path = NULL;
+	char err[1024], *end;
+	int c;
+
+	install_signals();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:e:bn:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'e':
+			opts.event = optarg;
+			break;
+		case 'b':
+			opts.from_beginning = true;
+			break;
+		case 'n':
+			opts.max_count = strtol(optarg, &end, 10);
+			if (*end || opts.max_count <= 0) {
+				fprintf(stderr, "tablecast: --count needs a positive number\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'I':
+			opts.idle_exit_ms = (int)strtol(optarg, &end, 10) * 1000;
+			if (*end || opts.idle_exit_ms <= 0) {
+				fprintf(stderr, "tablecast: --idle-exit needs a positive number of seconds\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage_tail(stdout);
+			return EXIT_OK;
+		default:
+			usage_tail(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_tail(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	if (cfg->sink.type != SINK_KAFKA) {
+		fprintf(stderr, "tablecast: %s: tail needs a kafka sink (sink.type = \"kafka\")\n",
+			config_path);
+		cfg_free(cfg);
+		return EXIT_USAGE;
+	}
+	opts.cfg = cfg;
+	int rc = tail_run(&opts, err, sizeof(err));
+	cfg_free(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
@@ -173,14 +377,27 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(cmd, "help") == 0) {
-		if (argc > 2 && strcmp(argv[2], "run") == 0)
+		const char *topic = argc > 2 ? argv[2] : "";
+		if (strcmp(topic, "run") == 0)
 			usage_run(stdout);
+		else if (strcmp(topic, "check") == 0)
+			usage_check(stdout);
+		else if (strcmp(topic, "schema") == 0)
+			usage_schema(stdout);
+		else if (strcmp(topic, "tail") == 0)
+			usage_tail(stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "schema") == 0)
+		return cmd_schema(argc - 1, argv + 1);
+	if (strcmp(cmd, "tail") == 0)
+		return cmd_tail(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
 

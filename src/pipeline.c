@@ -12,11 +12,13 @@
 #include "arena.h"
 #include "checkpoint.h"
 #include "json_sink.h"
+#include "kafka_sink.h"
 #include "log.h"
 #include "pgoutput.h"
 #include "pipeline.h"
 #include "relcache.h"
 #include "source.h"
+#include "translator.h"
 
 /* Frames handled per wake-up before timers get a look in. */
 #define FRAMES_PER_ROUND 4096
@@ -31,7 +33,10 @@ struct Pipeline {
 	Checkpoint *ckpt;
 	RelCache *rels;
 	Arena *arena; /* reset after every message */
-	JsonSink *sink;
+	JsonSink *sink; /* stdout or file; NULL with Kafka */
+	KafkaSink *kafka;
+	Translator *xl; /* NULL when the sink takes raw changes */
+	bool stopping; /* a stop request interrupted a wait for the sink */
 
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
@@ -63,7 +68,14 @@ static void disconnect(struct Pipeline *p)
 
 	src_close(p->src);
 	p->src = NULL;
-	if (p->in_txn)
+	/*
+	 * The open transaction comes again from the server; its events already
+	 * produced must be reported before it leaves the ring.
+	 */
+	while (p->kafka && p->in_txn && ksink_outstanding(p->kafka) > 0 &&
+	       !ksink_failed(p->kafka, p->err, sizeof(p->err)) && !*p->opts->stop)
+		ksink_poll(p->kafka, 100);
+	if (p->in_txn && ckpt_pending_events(p->ckpt) == 0)
 		ckpt_drop_open(p->ckpt);
 	p->in_txn = false;
 
@@ -98,6 +110,17 @@ static enum src_status connect_source(struct Pipeline *p)
 	return SRC_OK;
 }
 
+/* When the next status update is due. */
+static int64_t status_due_ms(const struct Pipeline *p)
+{
+	if (p->reply_now)
+		return 0;
+	if (ckpt_confirmed(p->ckpt) != p->sent_flush_lsn &&
+	    p->last_status_ms + CONFIRM_DELAY_MS < p->next_status_ms)
+		return p->last_status_ms + CONFIRM_DELAY_MS;
+	return p->next_status_ms;
+}
+
 static enum src_status send_status(struct Pipeline *p)
 {
 	uint64_t flush = ckpt_confirmed(p->ckpt);
@@ -125,6 +148,56 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
 	return rel;
 }
 
+/*
+ * Kafka's queue is full: serve delivery reports until there is room, and
+ * keep the server's status updates going meanwhile (wal_sender_timeout).
+ * WAL is not read, so TCP pushes back on the walsender. Returns -1 when a
+ * stop request or a failure ends the wait.
+ */
+static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
+{
+	ksink_poll(p->kafka, 100);
+	if (ksink_failed(p->kafka, err, errlen))
+		return -1;
+	if (*p->opts->stop) {
+		p->stopping = true;
+		snprintf(err, errlen, "stopping while waiting for Kafka");
+		return -1;
+	}
+	if (now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK) {
+		snprintf(err, errlen, "%s", p->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The translator's emit callback: hand one event to the sink. */
+static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
+{
+	struct Pipeline *p = ctx;
+
+	if (!p->kafka) {
+		if (jsink_write_event(p->sink, ev) < 0) {
+			snprintf(err, errlen, "sink: write failed: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	for (;;) {
+		switch (ksink_produce(p->kafka, ev, p->txn_seq)) {
+		case KSINK_OK:
+			return 0;
+		case KSINK_FAILED:
+			ksink_failed(p->kafka, err, errlen);
+			return -1;
+		case KSINK_FULL:
+			if (wait_for_sink(p, err, errlen) < 0)
+				return -1;
+			break;
+		}
+	}
+}
+
 static int sink_failed(struct Pipeline *p)
 {
 	snprintf(p->err, sizeof(p->err), "sink: write failed: %s", strerror(errno));
@@ -144,13 +217,20 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		p->txn_seq = ckpt_begin(p->ckpt);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
+		if (p->xl) {
+			struct TxnInfo txn = {.commit_lsn = m->begin.final_lsn,
+					      .xid = m->begin.xid,
+					      .commit_time = m->begin.commit_time};
+			xl_begin(p->xl, &txn);
+		}
 		return 0;
 	case 'C':
 		if (!p->in_txn) {
 			snprintf(p->err, sizeof(p->err), "pgoutput Commit without Begin at %" PRIu64, lsn);
 			return -1;
 		}
-		if (jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
+		/* A file sink has taken the transaction once it is flushed; Kafka acknowledges later. */
+		if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 			return -1;
 		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
 		p->in_txn = false;
@@ -175,6 +255,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'D':
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
 			return -1;
+		if (p->xl)
+			return xl_change(p->xl, rel, m, lsn, p->err, sizeof(p->err));
 		if (jsink_write_change(p->sink, &p->origin, rel, m) < 0)
 			return sink_failed(p);
 		return 0;
@@ -182,11 +264,19 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		for (uint32_t i = 0; i < m->truncate.nrels; i++) {
 			if (!(rel = relation_for(p, m->truncate.relids[i], 'T')))
 				return -1;
+			if (p->xl) {
+				if (xl_truncate(p->xl, rel, lsn, p->err, sizeof(p->err)) < 0)
+					return -1;
+				continue;
+			}
 			if (jsink_write_truncate(p->sink, &p->origin, rel, m->truncate.options) < 0)
 				return sink_failed(p);
 		}
 		return 0;
 	case 'M':
+		/* Logical decoding messages are not row changes: only the raw view shows them. */
+		if (p->xl)
+			return 0;
 		if (m->message.flags & PGO_MESSAGE_TRANSACTIONAL) {
 			if (jsink_write_message(p->sink, &p->origin, m) < 0)
 				return sink_failed(p);
@@ -253,37 +343,37 @@ static enum src_status read_frames(struct Pipeline *p)
 	return SRC_OK;
 }
 
-/* When the next status update is due. */
-static int64_t status_due_ms(const struct Pipeline *p)
-{
-	if (p->reply_now)
-		return 0;
-	if (ckpt_confirmed(p->ckpt) != p->sent_flush_lsn &&
-	    p->last_status_ms + CONFIRM_DELAY_MS < p->next_status_ms)
-		return p->last_status_ms + CONFIRM_DELAY_MS;
-	return p->next_status_ms;
-}
-
 /* One turn of the loop while connected. */
 static enum src_status stream_once(struct Pipeline *p)
 {
-	struct pollfd pfd = {.fd = src_socket(p->src), .events = 0};
+	struct pollfd pfd[2] = {{.fd = src_socket(p->src)}, {.fd = -1}};
 	int64_t now = now_ms();
 	int64_t due = status_due_ms(p);
 	int timeout = due > now ? (int)(due - now) : 0;
 
+	/* Backpressure: no new transaction until the ring has room. */
 	if (!ckpt_full(p->ckpt) || p->in_txn)
-		pfd.events |= POLLIN;
+		pfd[0].events |= POLLIN;
 	if (src_flush(p->src))
-		pfd.events |= POLLOUT;
+		pfd[0].events |= POLLOUT;
+	if (p->kafka) {
+		pfd[1].fd = ksink_fd(p->kafka);
+		pfd[1].events = POLLIN;
+	}
 	if (timeout > 1000)
 		timeout = 1000;
-	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+	if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
 	}
+	if (p->kafka) {
+		if (pfd[1].revents & POLLIN)
+			ksink_poll(p->kafka, 0);
+		if (ksink_failed(p->kafka, p->err, sizeof(p->err)))
+			return SRC_FATAL;
+	}
 	/* Frames may already sit in libpq's buffer: read even when poll saw nothing. */
-	if (pfd.revents & (POLLIN | POLLHUP | POLLERR) || pfd.events & POLLIN) {
+	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) || pfd[0].events & POLLIN) {
 		enum src_status st = read_frames(p);
 		if (st != SRC_OK)
 			return st;
@@ -293,12 +383,30 @@ static enum src_status stream_once(struct Pipeline *p)
 	return SRC_OK;
 }
 
+/* Wait up to the flush timeout for Kafka's outstanding deliveries, still answering the server. */
+static void drain_kafka(struct Pipeline *p)
+{
+	int64_t deadline = now_ms() + p->opts->cfg->sink.flush_timeout_ms;
+
+	while (ksink_outstanding(p->kafka) > 0 && now_ms() < deadline &&
+	       !ksink_failed(p->kafka, p->err, sizeof(p->err))) {
+		ksink_poll(p->kafka, 100);
+		if (p->src && now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK)
+			break;
+	}
+	if (ksink_outstanding(p->kafka) > 0)
+		log_warning("%zu events not acknowledged by Kafka at shutdown: they will be sent again",
+			    ksink_outstanding(p->kafka));
+}
+
 static void shutdown_stream(struct Pipeline *p)
 {
 	char lsn[PGO_LSN_BUFSIZE];
 
-	if (jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
+	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 		log_error("%s", p->err);
+	if (p->kafka)
+		drain_kafka(p);
 	if (!p->src)
 		return;
 	/* The final status: everything acknowledged so far is confirmed. */
@@ -321,12 +429,17 @@ int pipe_run(const struct RunOptions *opts)
 	p.ckpt = ckpt_new((size_t)opts->cfg->source.max_in_flight);
 	p.rels = rel_new();
 	p.arena = arena_new();
-	p.sink = jsink_open(opts->cfg, p.err, sizeof(p.err));
-	if (!p.ckpt || !p.rels || !p.arena) {
+	if (!opts->cfg->sink.raw_changes)
+		p.xl = xl_new(opts->cfg, emit_event, &p);
+	if (!p.ckpt || !p.rels || !p.arena || (!opts->cfg->sink.raw_changes && !p.xl)) {
 		log_error("out of memory");
 		goto out;
 	}
-	if (!p.sink) {
+	if (opts->cfg->sink.type == SINK_KAFKA)
+		p.kafka = ksink_new(opts->cfg, p.ckpt, p.err, sizeof(p.err));
+	else
+		p.sink = jsink_open(opts->cfg, p.err, sizeof(p.err));
+	if (!p.sink && !p.kafka) {
 		log_error("%s", p.err);
 		goto out;
 	}
@@ -348,6 +461,8 @@ int pipe_run(const struct RunOptions *opts)
 		} else {
 			st = stream_once(&p);
 		}
+		if (st == SRC_FATAL && p.stopping)
+			break; /* a stop request ended a wait for Kafka: still a clean stop */
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
 			goto out;
@@ -362,6 +477,14 @@ int pipe_run(const struct RunOptions *opts)
 	rc = 0;
 out:
 	src_close(p.src);
+	if (p.xl) {
+		const struct XlStats *st = xl_stats(p.xl);
+		log_info("%" PRIu64 " row changes, %" PRIu64 " events, %" PRIu64
+			 " dead letters, %" PRIu64 " unchanged TOAST values unavailable",
+			 st->changes, st->events, st->dead_letters, st->toast_unavailable);
+	}
+	xl_free(p.xl);
+	ksink_free(p.kafka);
 	jsink_close(p.sink);
 	arena_free(p.arena);
 	rel_free(p.rels);

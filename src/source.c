@@ -179,14 +179,45 @@ static int state_dir_check(const struct Config *cfg, char *err, size_t errlen)
 
 /* ---- connecting and checking -------------------------------------------- */
 
+/*
+ * Session settings that make pgoutput's text values unambiguous to parse:
+ * ISO dates, UTC timestamps, floats that round-trip, hex bytea. They are
+ * appended to any options the conninfo already has.
+ */
+static const char session_options[] =
+	"-c datestyle=ISO,YMD -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex "
+	"-c intervalstyle=postgres";
+
 static enum src_status connect_walsender(Source *src, char *err, size_t errlen)
 {
-	/* expand_dbname: the first "dbname" is the whole conninfo; replication= overrides it. */
-	const char *keys[] = {"dbname", "replication", "fallback_application_name", NULL};
-	const char *vals[] = {src->cfg->source.conninfo, "database", "tablecast", NULL};
-	char line[512];
+	char line[512], *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(src->cfg->source.conninfo, &perr);
+	if (!opts) {
+		first_line(perr ? perr : "out of memory", line, sizeof(line));
+		snprintf(err, errlen, "source.conninfo: %s", line);
+		PQfreemem(perr);
+		return SRC_FATAL;
+	}
+	const char *user_options = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val)
+			user_options = o->val;
+	size_t len = sizeof(session_options) + (user_options ? strlen(user_options) + 1 : 0);
+	char *options = malloc(len);
+	if (!options) {
+		PQconninfoFree(opts);
+		snprintf(err, errlen, "out of memory");
+		return SRC_FATAL;
+	}
+	snprintf(options, len, "%s%s%s", user_options ? user_options : "", user_options ? " " : "",
+		 session_options);
+	PQconninfoFree(opts);
 
+	/* expand_dbname: the first "dbname" is the whole conninfo; later keys override it. */
+	const char *keys[] = {"dbname", "replication", "fallback_application_name", "options", NULL};
+	const char *vals[] = {src->cfg->source.conninfo, "database", "tablecast", options, NULL};
 	src->conn = PQconnectdbParams(keys, vals, 1);
+	free(options);
 	if (PQstatus(src->conn) == CONNECTION_OK)
 		return SRC_OK;
 

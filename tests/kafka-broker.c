@@ -14,10 +14,11 @@
  *
  * Prints the bootstrap address ("127.0.0.1:port,...") on one line, then
  * serves until SIGTERM or SIGINT. For outage tests, SIGUSR1 takes every
- * broker down and SIGUSR2 brings them back.
+ * broker down and SIGUSR2 brings them back; SIGHUP makes the next Produce
+ * requests fail with retriable errors.
  */
 
-static volatile sig_atomic_t stop, down, up;
+static volatile sig_atomic_t stop, down, up, produce_errors;
 
 static void on_signal(int sig)
 {
@@ -25,6 +26,8 @@ static void on_signal(int sig)
 		down = 1;
 	else if (sig == SIGUSR2)
 		up = 1;
+	else if (sig == SIGHUP)
+		produce_errors = 1;
 	else
 		stop = 1;
 }
@@ -100,6 +103,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
 	fflush(stdout);
@@ -113,6 +117,16 @@ int main(int argc, char **argv)
 		if (up) {
 			up = 0;
 			set_brokers(mc, brokers, 1);
+		}
+		if (produce_errors) {
+			/* ApiKey 0 = Produce; errors an idempotent producer must retry in order. */
+			produce_errors = 0;
+			rd_kafka_mock_push_request_errors(
+				mc, 0, 6, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+				RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+				RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+				RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+			fprintf(stderr, "kafka-broker: next 6 Produce requests fail\n");
 		}
 	}
 	rd_kafka_mock_cluster_destroy(mc);

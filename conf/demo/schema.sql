@@ -7,6 +7,8 @@ CREATE TABLE customers (
     country     char(2) NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+-- CustomerEmailChanged compares old and new email: it needs the whole old row.
+ALTER TABLE customers REPLICA IDENTITY FULL;
 
 CREATE TYPE order_status AS ENUM ('placed', 'paid', 'shipped', 'cancelled');
 

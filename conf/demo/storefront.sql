@@ -16,4 +16,7 @@ SELECT o.id, l, 'SKU-' || (100 + (:n * 7 + l) % 50), 1 + l % 3, 9.99 * l FROM o,
 UPDATE orders o SET total = s.sum
 FROM (SELECT order_id, sum(quantity * unit_price) AS sum FROM order_lines GROUP BY order_id) s
 WHERE o.id = s.order_id AND o.status = 'placed' AND o.total = 0;
+-- Now and then a customer corrects an email address.
+UPDATE customers SET email = 'Buyer' || (:n - 2) || '@Example.org'
+WHERE email = 'buyer' || (:n - 2) || '@example.com' AND :n % 5 = 0;
 COMMIT;

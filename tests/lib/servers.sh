@@ -178,7 +178,7 @@ source = {
   status_interval = 1;
 $(for l in "$@"; do echo "  $l"; done)
 };
-sink = { type = "stdout"; };
+sink = { type = "stdout"; format = "changes"; };
 CFG
 }
 

@@ -36,7 +36,7 @@ static const char *load_error(const char *text)
 START_TEST(test_minimal_defaults)
 {
 	char err[256];
-	write_config("source = { conninfo = \"dbname=shop\"; };\n");
+	write_config("source = { conninfo = \"dbname=shop\"; };\nsink = { format = \"changes\"; };\n");
 	struct Config *cfg = cfg_load(path, err, sizeof(err));
 	unlink(path);
 	ck_assert_msg(cfg != NULL, "%s", err);
@@ -46,7 +46,11 @@ START_TEST(test_minimal_defaults)
 	ck_assert(!cfg->source.create_slot);
 	ck_assert_int_eq(cfg->source.status_interval_ms, 10000);
 	ck_assert_int_eq(cfg->sink.type, SINK_STDOUT);
+	ck_assert(cfg->sink.raw_changes);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
+	ck_assert_str_eq(cfg->cloudevents.source, "tablecast://tablecast");
+	ck_assert(!cfg->cloudevents.structured);
+	ck_assert_uint_eq(cfg->nevents, 0);
 	cfg_free(cfg);
 }
 END_TEST
@@ -66,7 +70,7 @@ START_TEST(test_full)
 		     "  status_interval = 2;\n"
 		     "  max_in_flight = 16;\n"
 		     "};\n"
-		     "sink = { type = \"file\"; path = \"/tmp/out.jsonl\"; };\n");
+		     "sink = { type = \"file\"; path = \"/tmp/out.jsonl\"; format = \"changes\"; };\n");
 	struct Config *cfg = cfg_load(path, err, sizeof(err));
 	unlink(path);
 	ck_assert_msg(cfg != NULL, "%s", err);
@@ -83,6 +87,73 @@ START_TEST(test_full)
 	cfg_free(cfg);
 }
 END_TEST
+
+#define SRC "source = { conninfo = \"x\"; };\n"
+#define DLQ "sink = { dead_letter_topic = \"dlq\"; };\n"
+
+START_TEST(test_events)
+{
+	char err[512];
+	write_config(SRC DLQ
+		     "cloudevents = { source = \"//db/shop\"; dataschema_base = \"https://s\"; mode = \"structured\"; };\n"
+		     "events = (\n"
+		     "  {\n"
+		     "    name = \"shop.orders.OrderShipped\";\n"
+		     "    version = 2;\n"
+		     "    table = \"orders\";\n"
+		     "    on = [\"update\"];\n"
+		     "    when = \"old.status <> 'shipped' AND new.status = 'shipped'\";\n"
+		     "    topic = \"shop.orders\";\n"
+		     "    key = \"new.id\";\n"
+		     "    subject = \"'order/' || new.id\";\n"
+		     "    on_error = \"dead_letter\";\n"
+		     "    fields = (\n"
+		     "      { name = \"order_id\"; number = 1; type = \"int64\"; value = \"new.id\"; },\n"
+		     "      { name = \"status\"; number = 3; type = \"enum\"; value = \"new.status\";\n"
+		     "        enum_values = [\"placed\", \"shipped\"]; },\n"
+		     "      { name = \"tags\"; number = 4; type = \"string\"; repeated = true; value = \"new.tags\"; }\n"
+		     "    );\n"
+		     "  },\n"
+		     "  { name = \"shop.orders.OrdersCleared\"; version = 1; table = \"public.orders\";\n"
+		     "    on = [\"truncate\"]; topic = \"t\";\n"
+		     "    fields = ( { name = \"reason\"; number = 1; type = \"string\"; value = \"'truncate'\"; } ); }\n"
+		     ");\n");
+	struct Config *cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->nevents, 2);
+	const struct EventDef *ev = &cfg->events[0];
+	ck_assert_str_eq(ev->name, "shop.orders.OrderShipped");
+	ck_assert_int_eq(ev->version, 2);
+	ck_assert_str_eq(ev->table, "public.orders");
+	ck_assert_uint_eq(ev->ops, OP_UPDATE);
+	ck_assert_ptr_nonnull(ev->when);
+	ck_assert_ptr_nonnull(ev->key);
+	ck_assert_ptr_nonnull(ev->subject);
+	ck_assert_int_eq(ev->on_error, ON_ERROR_DEAD_LETTER);
+	ck_assert_int_eq(ev->line, 5);
+	ck_assert_uint_eq(ev->nfields, 3);
+	ck_assert_uint_eq(ev->fields[1].number, 3);
+	ck_assert_int_eq(ev->fields[1].type, FT_ENUM);
+	ck_assert_uint_eq(ev->fields[1].n_enum_values, 2);
+	ck_assert_str_eq(ev->fields[1].enum_values[1], "shipped");
+	ck_assert(ev->fields[2].repeated);
+	ck_assert_int_eq(ev->fields[2].line, 19);
+	const struct ExprColumn *cols;
+	ck_assert_uint_eq(expr_columns(ev->when, &cols), 2);
+	ck_assert(cols[0].old);
+	ck_assert_str_eq(cols[0].name, "status");
+	ck_assert_uint_eq(cfg->events[1].ops, OP_TRUNCATE);
+	ck_assert(cfg->cloudevents.structured);
+	ck_assert_str_eq(cfg->cloudevents.dataschema_base, "https://s");
+	cfg_free(cfg);
+}
+END_TEST
+
+/* An event with the given body lines, for malformed cases: the event group opens on line 3. */
+#define EVENT(...) SRC DLQ "events = ( {\n" __VA_ARGS__ "} );\n"
+#define EV_HEAD "  name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\"]; topic = \"t\";\n"
+#define FIELD(x) "  fields = ( { name = \"f\"; number = 1; type = \"int64\"; value = \"" x "\"; } );\n"
 
 /* Each malformed file and the "line: message" it must produce. */
 static const struct {
@@ -110,6 +181,52 @@ static const struct {
 	{"source = { conninfo = \"x\"; };\nsink = {\n  type = \"file\";\n};\n",
 	 ":2: sink.path is required"},
 	{"source = { conninfo = \"x\"; };\nsink = 3;\n", ":2: sink must be a group"},
+	{SRC, ": no events declared"},
+	{EVENT("  name = \"OrderShipped\"; version = 1;\n"),
+	 ":4: event name \"OrderShipped\" must be a full protobuf name"},
+	{EVENT("  name = \"a.B\"; table = \"t\"; on = [\"insert\"]; topic = \"t\";\n" FIELD("1")),
+	 ":3: event a.B: version is required"},
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"upsert\"]; topic = \"t\";\n" FIELD("1")),
+	 ":4: event a.B: unknown operation \"upsert\""},
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\", \"truncate\"]; topic = \"t\";\n" FIELD("1")),
+	 ":4: event a.B: truncate has no row"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; type = \"int64\"; value = \"1\"; } );\n"),
+	 ":5: event a.B: field \"f\": number is required"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 19500; type = \"int64\"; value = \"1\"; } );\n"),
+	 ":5: event a.B: field \"f\": number 19500 is not a valid protobuf field number"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 1; type = \"int64\"; value = \"1\"; },\n"
+	       "             { name = \"g\"; number = 1; type = \"int64\"; value = \"2\"; } );\n"),
+	 ":6: event a.B: field \"g\" reuses number 1 of field \"f\""},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 1; type = \"int64\"; value = \"1\"; },\n"
+	       "             { name = \"f\"; number = 2; type = \"int64\"; value = \"2\"; } );\n"),
+	 ":6: event a.B: field \"f\" is declared twice"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 1;\n type = \"integer\"; value = \"1\"; } );\n"),
+	 ":6: event a.B: field \"f\": unknown type \"integer\""},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 1; type = \"enum\"; value = \"1\"; } );\n"),
+	 ":5: event a.B: field \"f\": an enum needs enum_values"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"f\"; number = 1; type = \"int64\";\n"
+	       "    value = \"new.a FROM t\"; } );\n"),
+	 ":6: event a.B: field \"f\" value: "},
+	{EVENT(EV_HEAD FIELD("nosuchfunc(new.a)")),
+	 ":5: event a.B: field \"f\" value: "},
+	{EVENT(EV_HEAD FIELD("status + 1")), ":5: event a.B: field \"f\" value: "},
+	{EVENT(EV_HEAD FIELD("old.a")), ":5: event a.B: field \"f\" value: old.a: inserts and snapshot rows have no old row"},
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"delete\"]; topic = \"t\";\n" FIELD("new.a")),
+	 ":5: event a.B: field \"f\" value: new.a: deletes have no new row"},
+	{EVENT(EV_HEAD "  when = \"new.a = = 1\";\n" FIELD("1")), ":5: event a.B: when: "},
+	{EVENT(EV_HEAD "  on_error = \"ignore\";\n" FIELD("1")),
+	 ":5: event a.B: on_error must be \"halt\" or \"dead_letter\""},
+	{SRC "events = ( { name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\"]; topic = \"t\";\n"
+	     "  on_error = \"dead_letter\";\n" FIELD("1") "} );\n",
+	 ":3: event a.B: on_error = \"dead_letter\" needs sink.dead_letter_topic"},
+	{EVENT(EV_HEAD "  colour = \"red\";\n" FIELD("1")), ":5: unknown setting \"colour\""},
+	{EVENT(EV_HEAD), ":3: event a.B: fields is required"},
+	{SRC DLQ "events = (\n  {\n" EV_HEAD FIELD("1") "  },\n  {\n" EV_HEAD FIELD("2") "  }\n);\n",
+	 ":8: event a.B version 1 is declared twice (line 4)"},
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\"];\n" FIELD("1")),
+	 ":3: event a.B: topic is required"},
+	{SRC "cloudevents = { mode = \"json\"; };\nsink = { format = \"changes\"; };\n",
+	 ":2: cloudevents.mode must be"},
 };
 
 START_TEST(test_malformed)
@@ -134,6 +251,7 @@ int main(void)
 	TCase *tc = tcase_create("load");
 	tcase_add_test(tc, test_minimal_defaults);
 	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_events);
 	tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);

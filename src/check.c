@@ -1,0 +1,296 @@
+/* Check: validate the configuration against the source database's live catalog. */
+#include "autoconf.h"
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "encoder.h"
+#include "expr.h"
+#include "value.h"
+
+struct CatColumn {
+	char *name;
+	uint32_t typoid;
+	bool key; /* in the replica identity key */
+	bool toastable; /* varlena stored out of line when large */
+	bool toast_warned; /* said once per event, not per use */
+};
+
+struct CatTable {
+	bool exists;
+	char replident; /* d n f i */
+	bool published;
+	struct CatColumn *cols;
+	int ncols;
+};
+
+struct Checker {
+	const struct Config *cfg;
+	FILE *out;
+	PGconn *conn;
+	int errors;
+	int warnings;
+};
+
+static void finding(struct Checker *ck, bool error, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void finding(struct Checker *ck, bool error, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ck->out, "%s:%d: %s: ", ck->cfg->path, line, error ? "error" : "warning");
+	va_start(ap, fmt);
+	vfprintf(ck->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', ck->out);
+	if (error)
+		ck->errors++;
+	else
+		ck->warnings++;
+}
+
+static void table_free(struct CatTable *t)
+{
+	for (int i = 0; i < t->ncols; i++)
+		free(t->cols[i].name);
+	free(t->cols);
+}
+
+/* Load one table's columns, replica identity and publication membership. */
+static int load_table(struct Checker *ck, const char *qualname, struct CatTable *t, char *err,
+		      size_t errlen)
+{
+	char nsp[256], rel[256];
+	const char *dot = strchr(qualname, '.');
+
+	memset(t, 0, sizeof(*t));
+	snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - qualname), qualname);
+	snprintf(rel, sizeof(rel), "%s", dot + 1);
+	const char *params[3] = {nsp, rel, ck->cfg->source.publication};
+
+	/*
+	 * Key columns: those of the replica identity index, or of the primary
+	 * key under REPLICA IDENTITY DEFAULT. TOAST-able: variable length with
+	 * a storage that allows out-of-line values.
+	 */
+	PGresult *res = PQexecParams(
+		ck->conn,
+		"SELECT c.relreplident, a.attname, a.atttypid, "
+		"  EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+		"    AND (i.indisreplident OR (c.relreplident = 'd' AND i.indisprimary)) "
+		"    AND a.attnum = ANY (i.indkey)), "
+		"  t.typlen = -1 AND a.attstorage IN ('x', 'e') "
+		"FROM pg_catalog.pg_class c "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+		"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
+		"ORDER BY a.attnum",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "reading the catalog: %s", PQresultErrorMessage(res));
+		err[strcspn(err, "\n")] = '\0';
+		PQclear(res);
+		return -1;
+	}
+	t->ncols = PQntuples(res);
+	t->exists = t->ncols > 0;
+	t->cols = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof(struct CatColumn));
+	for (int i = 0; i < t->ncols; i++) {
+		t->replident = PQgetvalue(res, i, 0)[0];
+		t->cols[i].name = strdup(PQgetvalue(res, i, 1));
+		t->cols[i].typoid = (uint32_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
+		t->cols[i].key = PQgetvalue(res, i, 3)[0] == 't';
+		t->cols[i].toastable = PQgetvalue(res, i, 4)[0] == 't';
+	}
+	PQclear(res);
+
+	res = PQexecParams(ck->conn,
+			   "SELECT 1 FROM pg_catalog.pg_publication_tables "
+			   "WHERE schemaname = $1 AND tablename = $2 AND pubname = $3",
+			   3, NULL, params, NULL, NULL, 0);
+	t->published = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+static bool publication_exists(struct Checker *ck)
+{
+	const char *params[1] = {ck->cfg->source.publication};
+	PGresult *res = PQexecParams(ck->conn,
+				     "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", 1,
+				     NULL, params, NULL, NULL, 0);
+	bool exists = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0;
+	PQclear(res);
+	return exists;
+}
+
+/* Would a publication created from the configuration cover this table? */
+static bool config_publishes(const struct Config *cfg, const char *qualname)
+{
+	if (cfg->source.ntables == 0)
+		return true; /* FOR ALL TABLES */
+	for (size_t i = 0; i < cfg->source.ntables; i++) {
+		const char *t = cfg->source.tables[i];
+		if (strcmp(t, qualname) == 0 ||
+		    (!strchr(t, '.') && strncmp(qualname, "public.", 7) == 0 &&
+		     strcmp(t, qualname + 7) == 0))
+			return true;
+	}
+	return false;
+}
+
+static struct CatColumn *find_column(struct CatTable *t, const char *name)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	return NULL;
+}
+
+/*
+ * Check one expression's columns against the table; on success fill the
+ * column types for type inference. Returns false when a column is missing.
+ */
+static bool check_expr_columns(struct Checker *ck, const struct EventDef *ev,
+			       struct CatTable *t, const Expr *e, int line, const char *what,
+			       uint32_t *coltypes)
+{
+	const struct ExprColumn *cols;
+	size_t n = expr_columns(e, &cols);
+	bool ok = true;
+	bool updates = ev->ops & OP_UPDATE;
+
+	for (size_t i = 0; i < n; i++) {
+		struct CatColumn *c = find_column(t, cols[i].name);
+		const char *side = cols[i].old ? "old" : "new";
+		if (!c) {
+			finding(ck, true, line, "event %s v%d: %s: column %s.%s does not exist in %s",
+				ev->name, ev->version, what, side, cols[i].name, ev->table);
+			ok = false;
+			continue;
+		}
+		coltypes[i] = c->typoid;
+		if (t->replident == 'f')
+			continue;
+		if (cols[i].old && !c->key)
+			finding(ck, true, line,
+				"event %s v%d: %s: old.%s needs REPLICA IDENTITY FULL on %s (ALTER TABLE %s REPLICA IDENTITY FULL); without it the old value is not sent",
+				ev->name, ev->version, what, c->name, ev->table, ev->table);
+		else if (cols[i].old && updates)
+			finding(ck, false, line,
+				"event %s v%d: %s: old.%s is only sent for updates that change the key unless %s has REPLICA IDENTITY FULL",
+				ev->name, ev->version, what, c->name, ev->table);
+		else if (!cols[i].old && updates && c->toastable && !c->toast_warned) {
+			c->toast_warned = true;
+			finding(ck, false, line,
+				"event %s v%d: %s: new.%s can be an unchanged TOAST value that updates do not send; without REPLICA IDENTITY FULL on %s it is then absent",
+				ev->name, ev->version, what, c->name, ev->table);
+		}
+	}
+	return ok;
+}
+
+/* One expression of an event, with where it was written. */
+struct CheckedExpr {
+	const Expr *e;
+	const char *what;
+	int line;
+	const struct EventField *field; /* NULL for when, key and subject */
+};
+
+static void check_event(struct Checker *ck, const struct EventDef *ev, struct CatTable *t,
+			bool pub_exists)
+{
+	char err[512];
+
+	if (!t->exists) {
+		finding(ck, true, ev->line, "event %s v%d: table %s does not exist", ev->name,
+			ev->version, ev->table);
+		return;
+	}
+	if (pub_exists && !t->published)
+		finding(ck, true, ev->line,
+			"event %s v%d: publication \"%s\" does not include %s (ALTER PUBLICATION %s ADD TABLE %s)",
+			ev->name, ev->version, ck->cfg->source.publication, ev->table,
+			ck->cfg->source.publication, ev->table);
+	else if (!pub_exists && !config_publishes(ck->cfg, ev->table))
+		finding(ck, true, ev->line,
+			"event %s v%d: source.tables does not include %s, so the publication tablecast creates will not",
+			ev->name, ev->version, ev->table);
+
+	struct CheckedExpr exprs[3 + 256];
+	size_t n = 0;
+	exprs[n++] = (struct CheckedExpr){ev->when, "when", ev->when_line, NULL};
+	exprs[n++] = (struct CheckedExpr){ev->key, "key", ev->key_line, NULL};
+	exprs[n++] = (struct CheckedExpr){ev->subject, "subject", ev->subject_line, NULL};
+	for (size_t f = 0; f < ev->nfields && n < sizeof(exprs) / sizeof(exprs[0]); f++)
+		exprs[n++] = (struct CheckedExpr){ev->fields[f].value, ev->fields[f].name,
+						  ev->fields[f].line, &ev->fields[f]};
+
+	for (size_t i = 0; i < n; i++) {
+		if (!exprs[i].e)
+			continue;
+		uint32_t coltypes[256] = {0};
+		const struct ExprColumn *cols;
+		if (expr_columns(exprs[i].e, &cols) > 256)
+			continue;
+		if (!check_expr_columns(ck, ev, t, exprs[i].e, exprs[i].line, exprs[i].what,
+					coltypes))
+			continue;
+		enum value_kind kind;
+		if (expr_infer(exprs[i].e, coltypes, &kind, err, sizeof(err)) < 0) {
+			finding(ck, true, exprs[i].line, "event %s v%d: %s: %s", ev->name, ev->version,
+				exprs[i].what, err);
+			continue;
+		}
+		if (i == 0 && kind != VAL_BOOL && kind != VAL_NULL)
+			finding(ck, true, exprs[i].line, "event %s v%d: when: the condition is not a boolean",
+				ev->name, ev->version);
+		const struct EventField *f = exprs[i].field;
+		if (f && kind != VAL_NULL && !enc_kind_fits(f->type, f->repeated, kind))
+			finding(ck, true, f->line,
+				"event %s v%d: field \"%s\": a %s value does not fit %s%s", ev->name,
+				ev->version, f->name, value_kind_name(kind),
+				f->repeated ? "repeated " : "", enc_type_name(f->type));
+	}
+}
+
+int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
+{
+	struct Checker ck = {.cfg = cfg, .out = out};
+	const char *keys[] = {"dbname", "fallback_application_name", "options", NULL};
+	const char *vals[] = {cfg->source.conninfo, "tablecast check", "-c default_transaction_read_only=on", NULL};
+
+	ck.conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(ck.conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "connecting to PostgreSQL: %s", PQerrorMessage(ck.conn));
+		err[strcspn(err, "\n")] = '\0';
+		PQfinish(ck.conn);
+		return -1;
+	}
+	bool pub_exists = publication_exists(&ck);
+	if (!pub_exists && !cfg->source.create_publication)
+		finding(&ck, true, 1,
+			"publication \"%s\" does not exist and source.create_publication is false",
+			cfg->source.publication);
+
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		struct CatTable t;
+		if (load_table(&ck, cfg->events[i].table, &t, err, errlen) < 0) {
+			PQfinish(ck.conn);
+			return -1;
+		}
+		check_event(&ck, &cfg->events[i], &t, pub_exists);
+		table_free(&t);
+	}
+	PQfinish(ck.conn);
+	fprintf(out, "%s: %d error%s, %d warning%s\n", cfg->path, ck.errors,
+		ck.errors == 1 ? "" : "s", ck.warnings, ck.warnings == 1 ? "" : "s");
+	return ck.errors;
+}

@@ -1,0 +1,21 @@
+/* Check: validate the configuration against the source database's live catalog. */
+#ifndef TABLECAST_SRC_CHECK_H
+#define TABLECAST_SRC_CHECK_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+/*
+ * Connect (a normal connection, read-only queries) and check every event:
+ * its table and columns exist, expression types fit the declared field
+ * types, old.<col> reads have the replica identity they need, TOAST-able
+ * columns read from updates without REPLICA IDENTITY FULL, and that the
+ * publication covers the tables. Writes one line per finding to out
+ * ("file:line: error: ..." or "file:line: warning: ..."). Returns the
+ * number of errors, or -1 with err set when the database cannot be asked.
+ */
+int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,52 @@
+/* Kafka sink: events to Kafka with librdkafka, acknowledged into the checkpoint ring. */
+#ifndef TABLECAST_SRC_KAFKA_SINK_H
+#define TABLECAST_SRC_KAFKA_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "translator.h"
+
+/*
+ * An idempotent producer (acks=all, ordered retries). Each event is
+ * produced with its transaction's checkpoint sequence number as opaque;
+ * the delivery report acknowledges it in the ring, so the confirmed LSN
+ * moves only over what the brokers have. A message that finally fails is
+ * never skipped: the sink turns fatal and the run stops unconfirmed.
+ */
+typedef struct KafkaSink KafkaSink;
+
+KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void ksink_free(KafkaSink *sink);
+
+/* Result of ksink_produce. */
+enum ksink_status {
+	KSINK_OK = 0,
+	KSINK_FULL = 1, /* the local queue is full: serve deliveries, then retry */
+	KSINK_FAILED = -1, /* see ksink_error */
+};
+
+/* Produce ev for transaction seq (binary-mode CloudEvents headers). */
+enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_t seq)
+	__attribute__((warn_unused_result));
+
+/* A file descriptor that becomes readable when delivery reports wait; poll it. */
+int ksink_fd(const KafkaSink *sink);
+
+/* Serve waiting delivery reports, waiting up to timeout_ms for one. */
+void ksink_poll(KafkaSink *sink, int timeout_ms);
+
+/* True once a delivery failed for good or the producer hit a fatal error; err says why. */
+bool ksink_failed(const KafkaSink *sink, char *err, size_t errlen);
+
+/* Messages produced and not yet reported. */
+size_t ksink_outstanding(const KafkaSink *sink);
+
+/* Wait up to timeout_ms for every outstanding message; 0 when all were reported. */
+int ksink_flush(KafkaSink *sink, int timeout_ms);
+
+#endif

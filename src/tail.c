@@ -1,0 +1,434 @@
+/* Tail: read events back from Kafka and print them as JSON lines, decoded with the configuration. */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "encoder.h"
+#include "strbuf.h"
+#include "tablecast/v1/change.pb-c.h"
+#include "tail.h"
+#include "value.h"
+
+/* A bounds-checked protobuf wire reader. */
+struct Wire {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+static bool wire_varint(struct Wire *w, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 64 && w->p < w->end; shift += 7) {
+		uint8_t b = *w->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool wire_fixed(struct Wire *w, size_t n, uint64_t *out)
+{
+	if ((size_t)(w->end - w->p) < n)
+		return false;
+	*out = 0;
+	for (size_t i = 0; i < n; i++)
+		*out |= (uint64_t)w->p[i] << (8 * i);
+	w->p += n;
+	return true;
+}
+
+static bool wire_bytes(struct Wire *w, const uint8_t **data, size_t *len)
+{
+	uint64_t n;
+	if (!wire_varint(w, &n) || n > (uint64_t)(w->end - w->p))
+		return false;
+	*data = w->p;
+	*len = (size_t)n;
+	w->p += n;
+	return true;
+}
+
+static const struct EventField *field_by_number(const struct EventDef *ev, uint32_t number,
+						size_t *index)
+{
+	for (size_t i = 0; i < ev->nfields; i++) {
+		if (ev->fields[i].number == number) {
+			*index = i;
+			return &ev->fields[i];
+		}
+	}
+	return NULL;
+}
+
+/* One scalar of field f from the wire (wt is its wire type) into v; false on malformed input. */
+static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Arena *arena,
+			  struct Value *v)
+{
+	uint64_t u;
+	const uint8_t *data;
+	size_t len;
+	char err[256];
+
+	switch (f->type) {
+	case FT_INT32:
+	case FT_INT64:
+	case FT_UINT32:
+	case FT_SINT32:
+	case FT_SINT64:
+	case FT_BOOL:
+	case FT_ENUM:
+		if (wt != 0 || !wire_varint(w, &u))
+			return false;
+		if (f->type == FT_BOOL) {
+			*v = (struct Value){.kind = VAL_BOOL, .b = u != 0};
+		} else if (f->type == FT_ENUM) {
+			if (u == 0 || u > f->n_enum_values)
+				*v = (struct Value){.kind = VAL_NULL};
+			else
+				*v = (struct Value){.kind = VAL_TEXT,
+						    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
+		} else if (f->type == FT_SINT32 || f->type == FT_SINT64) {
+			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
+		} else if (f->type == FT_INT32) {
+			*v = (struct Value){.kind = VAL_INT, .i = (int32_t)(uint32_t)u};
+		} else {
+			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)u};
+		}
+		return true;
+	case FT_UINT64: {
+		if (wt != 0 || !wire_varint(w, &u))
+			return false;
+		/* Beyond int64: carry it as exact numeric text. */
+		char *text = arena_alloc(arena, 24);
+		if (!text)
+			return false;
+		int n = snprintf(text, 24, "%" PRIu64, u);
+		*v = (struct Value){.kind = VAL_NUMERIC, .s = {text, (size_t)n}};
+		return true;
+	}
+	case FT_FLOAT: {
+		if (wt != 5 || !wire_fixed(w, 4, &u))
+			return false;
+		uint32_t bits = (uint32_t)u;
+		float fl;
+		memcpy(&fl, &bits, sizeof(fl));
+		*v = (struct Value){.kind = VAL_FLOAT, .f = fl};
+		return true;
+	}
+	case FT_DOUBLE:
+		if (wt != 1 || !wire_fixed(w, 8, &u))
+			return false;
+		v->kind = VAL_FLOAT;
+		memcpy(&v->f, &u, sizeof(v->f));
+		return true;
+	case FT_TIMESTAMP: {
+		if (wt != 2 || !wire_bytes(w, &data, &len))
+			return false;
+		struct Wire ts = {data, data + len};
+		int64_t seconds = 0, nanos = 0;
+		while (ts.p < ts.end) {
+			uint64_t tag, x;
+			if (!wire_varint(&ts, &tag) || (tag & 7) != 0 || !wire_varint(&ts, &x))
+				return false;
+			if (tag >> 3 == 1)
+				seconds = (int64_t)x;
+			else if (tag >> 3 == 2)
+				nanos = (int32_t)(uint32_t)x;
+		}
+		*v = (struct Value){.kind = VAL_TIMESTAMP, .ts = seconds * 1000000 + nanos / 1000};
+		return true;
+	}
+	case FT_STRING:
+	case FT_BYTES:
+	case FT_DECIMAL:
+	case FT_JSON:
+	case FT_UUID:
+	case FT_DATE:
+		if (wt != 2 || !wire_bytes(w, &data, &len))
+			return false;
+		if (f->type == FT_DATE)
+			return value_parse((const char *)data, len, OID_DATE, arena, v, err,
+					   sizeof(err)) == 0;
+		*v = (struct Value){
+			.kind = f->type == FT_BYTES ? VAL_BYTEA
+				: f->type == FT_DECIMAL ? VAL_NUMERIC
+							 : VAL_TEXT,
+			.s = {(const char *)data, len}};
+		return true;
+	}
+	return false;
+}
+
+/* Append one element to an array value, growing it in the arena. */
+static bool array_push(Arena *arena, struct Value *arr, const struct Value *elem)
+{
+	struct Value *grown = arena_alloc(arena, sizeof(struct Value) * (arr->arr.n + 1));
+	if (!grown)
+		return false;
+	if (arr->arr.n)
+		memcpy(grown, arr->arr.elems, sizeof(struct Value) * arr->arr.n);
+	grown[arr->arr.n] = *elem;
+	arr->arr.elems = grown;
+	arr->arr.n++;
+	return true;
+}
+
+/* Decode an event payload into one Value per field (VAL_NULL when absent). */
+static bool decode_event(const struct EventDef *ev, const uint8_t *data, size_t len,
+			 Arena *arena, struct Value *values)
+{
+	struct Wire w = {data, data + len};
+
+	for (size_t i = 0; i < ev->nfields; i++)
+		values[i] = ev->fields[i].repeated ? (struct Value){.kind = VAL_ARRAY}
+						   : (struct Value){.kind = VAL_NULL};
+	while (w.p < w.end) {
+		uint64_t tag;
+		size_t idx;
+		if (!wire_varint(&w, &tag))
+			return false;
+		int wt = (int)(tag & 7);
+		const struct EventField *f = field_by_number(ev, (uint32_t)(tag >> 3), &idx);
+		if (!f)
+			return false;
+		struct Value v;
+		bool packed = f->repeated && wt == 2 && f->type != FT_STRING && f->type != FT_BYTES &&
+			      f->type != FT_DECIMAL && f->type != FT_JSON && f->type != FT_UUID &&
+			      f->type != FT_DATE && f->type != FT_TIMESTAMP;
+		if (packed) {
+			const uint8_t *p;
+			size_t n;
+			if (!wire_bytes(&w, &p, &n))
+				return false;
+			struct Wire inner = {p, p + n};
+			int inner_wt = f->type == FT_FLOAT ? 5 : f->type == FT_DOUBLE ? 1 : 0;
+			while (inner.p < inner.end)
+				if (!decode_scalar(f, inner_wt, &inner, arena, &v) ||
+				    !array_push(arena, &values[idx], &v))
+					return false;
+			continue;
+		}
+		if (!decode_scalar(f, wt, &w, arena, &v))
+			return false;
+		if (f->repeated) {
+			if (!array_push(arena, &values[idx], &v))
+				return false;
+		} else {
+			values[idx] = v;
+		}
+	}
+	return true;
+}
+
+static const struct EventDef *event_for_type(const struct Config *cfg, const char *type,
+					     size_t len)
+{
+	char name[300];
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		const struct EventDef *ev = &cfg->events[i];
+		int n = snprintf(name, sizeof(name), "%s.v%d", ev->name, ev->version);
+		if ((size_t)n == len && memcmp(name, type, len) == 0)
+			return ev;
+	}
+	return NULL;
+}
+
+static void put_header_json(struct StrBuf *sb, rd_kafka_headers_t *hdrs, const char **type,
+			    size_t *type_len)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+	bool first = true;
+
+	sb_puts(sb, ",\"ce\":{");
+	for (size_t i = 0; hdrs && rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == 0;
+	     i++) {
+		if (strncmp(name, "ce_", 3) != 0 && strcmp(name, "content-type") != 0)
+			continue;
+		const char *attr = strncmp(name, "ce_", 3) == 0 ? name + 3 : "datacontenttype";
+		if (!first)
+			sb_putc(sb, ',');
+		first = false;
+		sb_json_string(sb, attr, strlen(attr));
+		sb_putc(sb, ':');
+		sb_json_string(sb, value ? value : "", value ? size : 0);
+		if (strcmp(name, "ce_type") == 0) {
+			*type = value;
+			*type_len = size;
+		}
+	}
+	sb_putc(sb, '}');
+}
+
+static void put_dead_letter(struct StrBuf *sb, const rd_kafka_message_t *msg)
+{
+	Tablecast__V1__DeadLetter *dl =
+		tablecast__v1__dead_letter__unpack(NULL, msg->len, msg->payload);
+	if (!dl) {
+		sb_puts(sb, ",\"error\":\"undecodable dead letter\"");
+		return;
+	}
+	sb_printf(sb, ",\"dead_letter\":{\"event\":");
+	sb_json_string(sb, dl->event, strlen(dl->event));
+	sb_printf(sb, ",\"version\":%u,\"error\":", dl->version);
+	sb_json_string(sb, dl->error, strlen(dl->error));
+	if (dl->change) {
+		sb_puts(sb, ",\"relation\":");
+		sb_json_string(sb, dl->change->relation, strlen(dl->change->relation));
+		sb_puts(sb, ",\"lsn\":");
+		sb_json_string(sb, dl->change->lsn, strlen(dl->change->lsn));
+	}
+	sb_putc(sb, '}');
+	tablecast__v1__dead_letter__free_unpacked(dl, NULL);
+}
+
+int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
+{
+	const struct Config *cfg = opts->cfg;
+	char errstr[512], group[64];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+	for (size_t i = 0; i < cfg->sink.nkafka; i++) {
+		const char *kv = cfg->sink.kafka[i];
+		const char *eq = strchr(kv, '=');
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+		/* Producer-only settings mean nothing to a consumer: skip them quietly. */
+		if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK &&
+		    strstr(errstr, "No such configuration property")) {
+			snprintf(err, errlen, "sink.kafka \"%s\": %s", key, errstr);
+			rd_kafka_conf_destroy(conf);
+			return -1;
+		}
+	}
+	/* A group of its own: tail never moves anyone's offsets. */
+	snprintf(group, sizeof(group), "tablecast-tail-%ld", (long)getpid());
+	rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "auto.offset.reset", opts->from_beginning ? "earliest" : "latest",
+			  errstr, sizeof(errstr));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		snprintf(err, errlen, "kafka: %s", errstr);
+		return -1;
+	}
+	rd_kafka_poll_set_consumer(rk);
+
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(8);
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		if (opts->event && strcmp(opts->event, cfg->events[i].name) != 0)
+			continue;
+		if (!rd_kafka_topic_partition_list_find(topics, cfg->events[i].topic,
+							RD_KAFKA_PARTITION_UA))
+			rd_kafka_topic_partition_list_add(topics, cfg->events[i].topic,
+							  RD_KAFKA_PARTITION_UA);
+	}
+	if (!opts->event && cfg->sink.dead_letter_topic[0] &&
+	    !rd_kafka_topic_partition_list_find(topics, cfg->sink.dead_letter_topic,
+						RD_KAFKA_PARTITION_UA))
+		rd_kafka_topic_partition_list_add(topics, cfg->sink.dead_letter_topic,
+						  RD_KAFKA_PARTITION_UA);
+	if (topics->cnt == 0) {
+		snprintf(err, errlen, "no configured event is called %s", opts->event);
+		rd_kafka_topic_partition_list_destroy(topics);
+		rd_kafka_destroy(rk);
+		return -1;
+	}
+	rd_kafka_resp_err_t kerr = rd_kafka_subscribe(rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (kerr) {
+		snprintf(err, errlen, "kafka: subscribe: %s", rd_kafka_err2str(kerr));
+		rd_kafka_destroy(rk);
+		return -1;
+	}
+
+	Arena *arena = arena_new();
+	struct StrBuf line = {0};
+	size_t widest = 1;
+	for (size_t i = 0; i < cfg->nevents; i++)
+		if (cfg->events[i].nfields > widest)
+			widest = cfg->events[i].nfields;
+	struct Value *values = calloc(widest, sizeof(struct Value));
+	long count = 0;
+	int idle_ms = 0;
+	int rc = 0;
+
+	while (!*opts->stop && (opts->max_count == 0 || count < opts->max_count)) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 200);
+		if (!msg) {
+			idle_ms += 200;
+			if (opts->idle_exit_ms && idle_ms >= opts->idle_exit_ms)
+				break;
+			continue;
+		}
+		idle_ms = 0;
+		if (msg->err) {
+			if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				fprintf(stderr, "tablecast: kafka: %s\n", rd_kafka_message_errstr(msg));
+			rd_kafka_message_destroy(msg);
+			continue;
+		}
+		rd_kafka_headers_t *hdrs = NULL;
+		rd_kafka_message_headers(msg, &hdrs);
+		const char *type = NULL;
+		size_t type_len = 0;
+
+		sb_reset(&line);
+		arena_reset(arena);
+		sb_puts(&line, "{\"topic\":");
+		const char *topic = rd_kafka_topic_name(msg->rkt);
+		sb_json_string(&line, topic, strlen(topic));
+		sb_printf(&line, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":",
+			  msg->partition, msg->offset);
+		if (msg->key)
+			sb_json_string(&line, msg->key, msg->key_len);
+		else
+			sb_puts(&line, "null");
+		put_header_json(&line, hdrs, &type, &type_len);
+		const struct EventDef *ev = type ? event_for_type(cfg, type, type_len) : NULL;
+		bool dead = type && type_len == 23 && memcmp(type, "tablecast.v1.DeadLetter", 23) == 0;
+		if (opts->event && !dead && (!ev || strcmp(ev->name, opts->event) != 0)) {
+			rd_kafka_message_destroy(msg);
+			continue;
+		}
+		if (dead) {
+			put_dead_letter(&line, msg);
+		} else if (!ev) {
+			sb_puts(&line, ",\"error\":\"no configured event has this ce_type\"");
+		} else if (!decode_event(ev, msg->payload, msg->len, arena, values)) {
+			sb_puts(&line, ",\"error\":\"payload does not match the event's schema\"");
+		} else {
+			size_t mark = line.len;
+			sb_puts(&line, ",\"data\":");
+			if (enc_json(ev, values, &line, errstr, sizeof(errstr)) < 0) {
+				line.len = mark;
+				sb_puts(&line, ",\"error\":");
+				sb_json_string(&line, errstr, strlen(errstr));
+			}
+		}
+		sb_puts(&line, "}\n");
+		rd_kafka_message_destroy(msg);
+		if (!sb_ok(&line) || fwrite(line.data, 1, line.len, opts->out) != line.len ||
+		    fflush(opts->out) != 0) {
+			snprintf(err, errlen, "writing output failed");
+			rc = -1;
+			break;
+		}
+		count++;
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	free(values);
+	sb_free(&line);
+	arena_free(arena);
+	return rc;
+}

@@ -1,0 +1,536 @@
+/* Translators: row changes to versioned domain events, as the configuration declares them. */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "log.h"
+#include "schema.h"
+#include "strbuf.h"
+#include "tablecast/v1/change.pb-c.h"
+#include "translator.h"
+
+/*
+ * An expression of an event with its columns bound to the attribute
+ * numbers of the relation as it is now. Slot 0 is `when`, 1 `key`, 2
+ * `subject`, then one per field; absent expressions have expr == NULL.
+ */
+struct ExprSlot {
+	const Expr *expr;
+	size_t ncols;
+	const struct ExprColumn *cols;
+	int *attnum; /* per column; -1 when the relation has no such column */
+	uint32_t *baseline; /* type OID seen at the first binding, 0 before */
+};
+
+#define SLOT_WHEN 0
+#define SLOT_KEY 1
+#define SLOT_SUBJECT 2
+#define SLOT_FIELDS 3
+
+struct EventState {
+	const struct EventDef *def;
+	struct ExprSlot *slots;
+	size_t nslots;
+	uint32_t bound_relid;
+	uint32_t bound_generation;
+	char drift[512]; /* why the current relation cannot feed this event; "" when it can */
+	char dataschema[1024];
+	char type[256]; /* ce_type: name.v<version> */
+	char label[256]; /* "name v<version>", for messages */
+};
+
+struct Translator {
+	const struct Config *cfg;
+	xl_emit_fn emit;
+	void *ctx;
+	struct EventState *events;
+	size_t nevents;
+	struct TxnInfo txn;
+	uint32_t event_index; /* within the transaction, for ce_id */
+	Arena *arena; /* per change */
+	struct Value *values; /* per field, sized for the widest event */
+	struct StrBuf payload;
+	struct StrBuf envelope; /* structured mode: the CloudEvent around the payload */
+	struct XlStats stats;
+};
+
+static void slot_init(struct ExprSlot *slot, const Expr *expr)
+{
+	slot->expr = expr;
+	slot->ncols = expr ? expr_columns(expr, &slot->cols) : 0;
+	slot->attnum = calloc(slot->ncols ? slot->ncols : 1, sizeof(int));
+	slot->baseline = calloc(slot->ncols ? slot->ncols : 1, sizeof(uint32_t));
+	if (!slot->attnum || !slot->baseline)
+		abort();
+}
+
+Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
+{
+	Translator *xl = calloc(1, sizeof(*xl));
+	size_t widest = 1;
+
+	if (!xl)
+		return NULL;
+	xl->cfg = cfg;
+	xl->emit = emit;
+	xl->ctx = ctx;
+	xl->arena = arena_new();
+	xl->nevents = cfg->nevents;
+	xl->events = calloc(cfg->nevents ? cfg->nevents : 1, sizeof(struct EventState));
+	if (!xl->arena || !xl->events) {
+		xl_free(xl);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		const struct EventDef *def = &cfg->events[i];
+		struct EventState *es = &xl->events[i];
+		es->def = def;
+		es->nslots = SLOT_FIELDS + def->nfields;
+		es->slots = calloc(es->nslots, sizeof(struct ExprSlot));
+		if (!es->slots) {
+			xl_free(xl);
+			return NULL;
+		}
+		slot_init(&es->slots[SLOT_WHEN], def->when);
+		slot_init(&es->slots[SLOT_KEY], def->key);
+		slot_init(&es->slots[SLOT_SUBJECT], def->subject);
+		for (size_t f = 0; f < def->nfields; f++)
+			slot_init(&es->slots[SLOT_FIELDS + f], def->fields[f].value);
+		if (def->nfields > widest)
+			widest = def->nfields;
+
+		snprintf(es->type, sizeof(es->type), "%s.v%d", def->name, def->version);
+		snprintf(es->label, sizeof(es->label), "%s v%d", def->name, def->version);
+		if (cfg->cloudevents.dataschema_base[0]) {
+			char path[512];
+			schema_proto_path(def, path, sizeof(path));
+			snprintf(es->dataschema, sizeof(es->dataschema), "%s/%s",
+				 cfg->cloudevents.dataschema_base, path);
+		}
+	}
+	xl->values = calloc(widest, sizeof(struct Value));
+	if (!xl->values) {
+		xl_free(xl);
+		return NULL;
+	}
+	return xl;
+}
+
+void xl_free(Translator *xl)
+{
+	if (!xl)
+		return;
+	for (size_t i = 0; i < xl->nevents; i++) {
+		struct EventState *es = &xl->events[i];
+		for (size_t s = 0; es->slots && s < es->nslots; s++) {
+			free(es->slots[s].attnum);
+			free(es->slots[s].baseline);
+		}
+		free(es->slots);
+	}
+	free(xl->events);
+	free(xl->values);
+	sb_free(&xl->payload);
+	sb_free(&xl->envelope);
+	arena_free(xl->arena);
+	free(xl);
+}
+
+void xl_begin(Translator *xl, const struct TxnInfo *txn)
+{
+	xl->txn = *txn;
+	xl->event_index = 0;
+}
+
+const struct XlStats *xl_stats(const Translator *xl)
+{
+	return &xl->stats;
+}
+
+/*
+ * Bind every expression column of es to rel's attribute numbers. A column
+ * that vanished or changed type since the first binding is schema drift:
+ * the reason is kept in es->drift and every row of the relation fails
+ * with it, under the event's error policy, until the definition is fixed.
+ */
+static void bind(struct EventState *es, const struct Relation *rel)
+{
+	es->bound_relid = rel->relid;
+	es->bound_generation = rel->generation;
+	es->drift[0] = '\0';
+	for (size_t s = 0; s < es->nslots; s++) {
+		struct ExprSlot *slot = &es->slots[s];
+		for (size_t c = 0; c < slot->ncols; c++) {
+			slot->attnum[c] = -1;
+			for (uint16_t a = 0; a < rel->natts; a++) {
+				if (strcmp(rel->atts[a].name, slot->cols[c].name) == 0) {
+					slot->attnum[c] = a;
+					break;
+				}
+			}
+			if (es->drift[0])
+				continue;
+			if (slot->attnum[c] < 0) {
+				snprintf(es->drift, sizeof(es->drift),
+					 "relation %s: column \"%s\" vanished (event %s)", rel->qualname,
+					 slot->cols[c].name, es->label);
+				continue;
+			}
+			uint32_t typoid = rel->atts[slot->attnum[c]].typoid;
+			if (slot->baseline[c] == 0)
+				slot->baseline[c] = typoid;
+			else if (slot->baseline[c] != typoid)
+				snprintf(es->drift, sizeof(es->drift),
+					 "relation %s: column \"%s\" changed type from OID %u to OID %u (event %s)",
+					 rel->qualname, slot->cols[c].name, slot->baseline[c], typoid,
+					 es->label);
+		}
+	}
+}
+
+/* The change being translated, with its column values converted at most once. */
+struct Row {
+	const struct Relation *rel;
+	const struct PgoMessage *msg; /* NULL for a truncate */
+	uint64_t lsn;
+	char op; /* I U D T */
+	struct Value *cache; /* [2 * natts]: old then new */
+	bool *cached;
+};
+
+/* old.<attnum> or new.<attnum> as a Value. */
+static int column_value(Translator *xl, struct Row *row, bool old, int attnum, struct Value *out,
+			char *err, size_t errlen)
+{
+	size_t idx = (old ? 0 : row->rel->natts) + (size_t)attnum;
+	if (row->cached[idx]) {
+		*out = row->cache[idx];
+		return 0;
+	}
+
+	const struct PgoMessage *m = row->msg;
+	const struct PgoTuple *tuple = NULL;
+	if (old && m->change.old_kind)
+		tuple = &m->change.old_tuple;
+	else if (!old && m->change.has_new)
+		tuple = &m->change.new_tuple;
+
+	const struct PgoValue *col = NULL;
+	static const struct PgoValue null_col = {.kind = 'n'};
+	if (tuple && attnum < tuple->ncols)
+		col = &tuple->cols[attnum];
+	if (!col) {
+		/* No such image (old row under REPLICA IDENTITY DEFAULT): NULL, as `tablecast check` warns. */
+		col = &null_col;
+	} else if (col->kind == 'u') {
+		/*
+		 * Unchanged TOAST: the server did not send the value. The old row
+		 * has it under REPLICA IDENTITY FULL; otherwise it is unknown and
+		 * reads as NULL, so a field fed by it is left absent.
+		 */
+		const struct PgoValue *prev = NULL;
+		if (m->change.old_kind == 'O' && attnum < m->change.old_tuple.ncols)
+			prev = &m->change.old_tuple.cols[attnum];
+		if (prev && prev->kind != 'u') {
+			col = prev;
+		} else {
+			col = &null_col;
+			xl->stats.toast_unavailable++;
+		}
+	}
+	if (value_from_column(col, row->rel->atts[attnum].typoid, xl->arena, out, err, errlen) < 0)
+		return -1;
+	row->cache[idx] = *out;
+	row->cached[idx] = true;
+	return 0;
+}
+
+static int eval_slot(Translator *xl, struct Row *row, const struct ExprSlot *slot,
+		     struct Value *out, char *err, size_t errlen)
+{
+	struct Value cols[64];
+	struct Value *colv = cols;
+
+	if (slot->ncols > sizeof(cols) / sizeof(cols[0])) {
+		colv = arena_alloc(xl->arena, slot->ncols * sizeof(struct Value));
+		if (!colv) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	for (size_t c = 0; c < slot->ncols; c++) {
+		if (row->op == 'T') {
+			colv[c] = (struct Value){.kind = VAL_NULL};
+			continue;
+		}
+		char cerr[256];
+		if (column_value(xl, row, slot->cols[c].old, slot->attnum[c], &colv[c], cerr,
+				 sizeof(cerr)) < 0) {
+			snprintf(err, errlen, "%s.%s: %s", slot->cols[c].old ? "old" : "new",
+				 slot->cols[c].name, cerr);
+			return -1;
+		}
+	}
+	struct ExprRow er = {.cols = colv, .ncols = slot->ncols};
+	return expr_eval(slot->expr, &er, xl->arena, out, err, errlen);
+}
+
+/* A text value of key or subject, which the configuration wraps in ::text. */
+static const char *text_of(const struct Value *v, size_t *len)
+{
+	if (v->kind != VAL_TEXT) {
+		*len = 0;
+		return NULL;
+	}
+	*len = v->s.len;
+	return v->s.p;
+}
+
+static char *arena_strndup(Arena *arena, const char *s, size_t len)
+{
+	char *p = arena_alloc(arena, len + 1);
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+static int64_t unix_us(int64_t pg_us)
+{
+	return pg_us + PGO_EPOCH_OFFSET_US;
+}
+
+static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id, size_t idlen)
+{
+	char lsn[PGO_LSN_BUFSIZE];
+
+	/* Deterministic: the same transaction replayed yields the same ids. */
+	snprintf(id, idlen, "%s-%" PRIu32, pgo_lsn_format(xl->txn.commit_lsn, lsn), xl->event_index);
+	ev->ce.id = id;
+	ev->ce.source = xl->cfg->cloudevents.source;
+	ev->ce.type = type;
+	ev->ce.time_us = unix_us(xl->txn.commit_time);
+	ev->ce.datacontenttype = "application/protobuf";
+}
+
+/* Pack a tuple of the raw change into tablecast.v1.ColumnValues; false when out of memory. */
+static bool dead_letter_columns(Translator *xl, const struct Relation *rel,
+				const struct PgoTuple *tuple, Tablecast__V1__ColumnValue ***out,
+				size_t *n)
+{
+	Tablecast__V1__ColumnValue **cols =
+		arena_alloc(xl->arena, sizeof(*cols) * (tuple->ncols ? tuple->ncols : 1));
+	Tablecast__V1__ColumnValue *vals =
+		arena_alloc(xl->arena, sizeof(*vals) * (tuple->ncols ? tuple->ncols : 1));
+	*n = 0;
+	*out = cols;
+	if (!cols || !vals)
+		return false;
+	for (uint16_t i = 0; i < tuple->ncols && i < rel->natts; i++) {
+		Tablecast__V1__ColumnValue *cv = &vals[i];
+		tablecast__v1__column_value__init(cv);
+		cv->name = rel->atts[i].name;
+		cv->type_oid = rel->atts[i].typoid;
+		const struct PgoValue *v = &tuple->cols[i];
+		if (v->kind == 'n') {
+			cv->value_case = TABLECAST__V1__COLUMN_VALUE__VALUE_IS_NULL;
+			cv->is_null = 1;
+		} else if (v->kind == 'u') {
+			cv->value_case = TABLECAST__V1__COLUMN_VALUE__VALUE_UNCHANGED_TOAST;
+			cv->unchanged_toast = 1;
+		} else {
+			cv->value_case = TABLECAST__V1__COLUMN_VALUE__VALUE_TEXT;
+			cv->text = arena_strndup(xl->arena, (const char *)v->data, v->len);
+			if (!cv->text)
+				return false;
+		}
+		cols[(*n)++] = cv;
+	}
+	return true;
+}
+
+/*
+ * A row that cannot become its event: publish the raw change and the reason
+ * to the dead-letter topic, or stop (halt) with the reason.
+ */
+static int translation_failed(Translator *xl, struct EventState *es, struct Row *row,
+			      const char *reason, char *err, size_t errlen)
+{
+	char lsn[PGO_LSN_BUFSIZE], id[64], line[1024];
+	const char *op = row->op == 'I' ? "insert" : row->op == 'U' ? "update"
+			 : row->op == 'D' ? "delete" : "truncate";
+
+	xl->stats.translation_errors++;
+	snprintf(line, sizeof(line), "event %s: %s (%s of %s at %s)", es->label, reason, op,
+		 row->rel->qualname, pgo_lsn_format(row->lsn, lsn));
+	if (es->def->on_error == ON_ERROR_HALT) {
+		snprintf(err, errlen, "%s", line);
+		return -1;
+	}
+	log_warning("dead letter: %s", line);
+
+	Tablecast__V1__RowChange change = TABLECAST__V1__ROW_CHANGE__INIT;
+	change.relation = row->rel->qualname;
+	change.op = row->op == 'I'   ? TABLECAST__V1__ROW_CHANGE__OP__OP_INSERT
+		    : row->op == 'U' ? TABLECAST__V1__ROW_CHANGE__OP__OP_UPDATE
+		    : row->op == 'D' ? TABLECAST__V1__ROW_CHANGE__OP__OP_DELETE
+				     : TABLECAST__V1__ROW_CHANGE__OP__OP_TRUNCATE;
+	change.lsn = lsn;
+	change.xid = xl->txn.xid;
+	change.commit_time_us = unix_us(xl->txn.commit_time);
+	bool ok = true;
+	if (row->msg && row->msg->change.old_kind)
+		ok = dead_letter_columns(xl, row->rel, &row->msg->change.old_tuple, &change.old,
+					 &change.n_old);
+	if (ok && row->msg && row->msg->change.has_new)
+		ok = dead_letter_columns(xl, row->rel, &row->msg->change.new_tuple, &change.new_,
+					 &change.n_new_);
+
+	Tablecast__V1__DeadLetter dl = TABLECAST__V1__DEAD_LETTER__INIT;
+	dl.event = (char *)es->def->name;
+	dl.version = (uint32_t)es->def->version;
+	dl.error = line;
+	dl.change = &change;
+	size_t len = tablecast__v1__dead_letter__get_packed_size(&dl);
+	uint8_t *buf = arena_alloc(xl->arena, len ? len : 1);
+	if (!buf || !ok) {
+		snprintf(err, errlen, "out of memory building a dead letter");
+		return -1;
+	}
+	tablecast__v1__dead_letter__pack(&dl, buf);
+
+	struct Event ev = {
+		.topic = xl->cfg->sink.dead_letter_topic,
+		.key = row->rel->qualname,
+		.key_len = strlen(row->rel->qualname),
+		.payload = buf,
+		.payload_len = len,
+		.error = line,
+		.failed_event = es->label,
+	};
+	set_ce(xl, &ev, "tablecast.v1.DeadLetter", id, sizeof(id));
+	ev.ce.subject = es->label;
+	xl->event_index++;
+	xl->stats.dead_letters++;
+	return xl->emit(xl->ctx, &ev, err, errlen);
+}
+
+/* Evaluate and publish one event for row. */
+static int translate(Translator *xl, struct EventState *es, struct Row *row, char *err,
+		     size_t errlen)
+{
+	const struct EventDef *def = es->def;
+	char reason[512], id[64];
+	struct Value when, key = {.kind = VAL_NULL}, subject = {.kind = VAL_NULL};
+
+	if (es->bound_relid != row->rel->relid || es->bound_generation != row->rel->generation)
+		bind(es, row->rel);
+	if (es->drift[0])
+		return translation_failed(xl, es, row, es->drift, err, errlen);
+
+	if (def->when) {
+		if (eval_slot(xl, row, &es->slots[SLOT_WHEN], &when, reason, sizeof(reason)) < 0)
+			goto failed;
+		if (when.kind == VAL_NULL || (when.kind == VAL_BOOL && !when.b))
+			return 0;
+		if (when.kind != VAL_BOOL) {
+			snprintf(reason, sizeof(reason), "when: condition is not a boolean");
+			goto failed;
+		}
+	}
+	if (def->key && eval_slot(xl, row, &es->slots[SLOT_KEY], &key, reason, sizeof(reason)) < 0)
+		goto failed;
+	if (def->subject &&
+	    eval_slot(xl, row, &es->slots[SLOT_SUBJECT], &subject, reason, sizeof(reason)) < 0)
+		goto failed;
+	for (size_t f = 0; f < def->nfields; f++) {
+		char ferr[400];
+		if (eval_slot(xl, row, &es->slots[SLOT_FIELDS + f], &xl->values[f], ferr,
+			      sizeof(ferr)) < 0) {
+			snprintf(reason, sizeof(reason), "field \"%s\": %s", def->fields[f].name, ferr);
+			goto failed;
+		}
+	}
+	sb_reset(&xl->payload);
+	if (enc_protobuf(def, xl->values, &xl->payload, reason, sizeof(reason)) < 0)
+		goto failed;
+	if (!sb_ok(&xl->payload)) {
+		snprintf(err, errlen, "out of memory encoding event %s", es->label);
+		return -1;
+	}
+
+	struct Event ev = {
+		.topic = def->topic,
+		.payload = (const uint8_t *)xl->payload.data,
+		.payload_len = xl->payload.len,
+		.def = def,
+		.values = xl->values,
+	};
+	ev.key = text_of(&key, &ev.key_len);
+	set_ce(xl, &ev, es->type, id, sizeof(id));
+	size_t subject_len;
+	const char *subject_text = text_of(&subject, &subject_len);
+	if (subject_text)
+		ev.ce.subject = arena_strndup(xl->arena, subject_text, subject_len);
+	ev.ce.dataschema = es->dataschema[0] ? es->dataschema : NULL;
+	if (xl->cfg->cloudevents.structured) {
+		sb_reset(&xl->envelope);
+		ev.ce.datacontenttype = "application/protobuf";
+		if (enc_cloudevent(&ev.ce, ev.payload, ev.payload_len, &xl->envelope) < 0 ||
+		    !sb_ok(&xl->envelope)) {
+			snprintf(err, errlen, "out of memory encoding event %s", es->label);
+			return -1;
+		}
+		ev.payload = (const uint8_t *)xl->envelope.data;
+		ev.payload_len = xl->envelope.len;
+	}
+	xl->event_index++;
+	xl->stats.events++;
+	return xl->emit(xl->ctx, &ev, err, errlen);
+
+failed:
+	return translation_failed(xl, es, row, reason, err, errlen);
+}
+
+static int translate_row(Translator *xl, struct Row *row, unsigned op_bit, char *err,
+			 size_t errlen)
+{
+	int rc = 0;
+
+	xl->stats.changes++;
+	for (size_t i = 0; i < xl->nevents && rc == 0; i++) {
+		struct EventState *es = &xl->events[i];
+		if (!(es->def->ops & op_bit) || strcmp(es->def->table, row->rel->qualname) != 0)
+			continue;
+		rc = translate(xl, es, row, err, errlen);
+	}
+	arena_reset(xl->arena);
+	return rc;
+}
+
+int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+	      uint64_t lsn, char *err, size_t errlen)
+{
+	size_t n = 2 * (size_t)rel->natts;
+	struct Row row = {.rel = rel, .msg = msg, .lsn = lsn, .op = msg->kind};
+	row.cache = arena_alloc(xl->arena, sizeof(struct Value) * (n ? n : 1));
+	row.cached = arena_alloc(xl->arena, n ? n : 1);
+	if (!row.cache || !row.cached) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(row.cached, 0, n);
+	unsigned bit = msg->kind == 'I' ? OP_INSERT : msg->kind == 'U' ? OP_UPDATE : OP_DELETE;
+	return translate_row(xl, &row, bit, err, errlen);
+}
+
+int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *err, size_t errlen)
+{
+	struct Row row = {.rel = rel, .lsn = lsn, .op = 'T'};
+	return translate_row(xl, &row, OP_TRUNCATE, err, errlen);
+}

@@ -1,0 +1,70 @@
+/* Translators: row changes to versioned domain events, as the configuration declares them. */
+#ifndef TABLECAST_SRC_TRANSLATOR_H
+#define TABLECAST_SRC_TRANSLATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "encoder.h"
+#include "pgoutput.h"
+#include "relcache.h"
+#include "value.h"
+
+typedef struct Translator Translator;
+
+/* One event ready for a sink; everything in it is valid only during the emit call. */
+struct Event {
+	const char *topic;
+	const char *key; /* NULL: no key */
+	size_t key_len;
+	const uint8_t *payload; /* the protobuf message (or CloudEvent in structured mode) */
+	size_t payload_len;
+	struct CloudEventAttrs ce;
+	const struct EventDef *def; /* NULL for a dead letter */
+	const struct Value *values; /* def->nfields values, for printing */
+	const char *error; /* dead letters: why the row could not become its event */
+	const char *failed_event; /* dead letters: "name v<version>" */
+};
+
+/* Hand an event to the sink. Returns 0, or -1 with a reason in err (stops the run). */
+typedef int (*xl_emit_fn)(void *ctx, const struct Event *ev, char *err, size_t errlen);
+
+/* The transaction changes belong to, from its BEGIN message. */
+struct TxnInfo {
+	uint64_t commit_lsn; /* Begin's final LSN: the commit record's LSN */
+	uint32_t xid;
+	int64_t commit_time; /* µs since 2000-01-01 */
+};
+
+struct XlStats {
+	uint64_t changes; /* row changes looked at */
+	uint64_t events; /* events emitted */
+	uint64_t dead_letters;
+	uint64_t translation_errors; /* rows that could not become an event (either policy) */
+	uint64_t toast_unavailable; /* unchanged TOAST values with no old value to fill in */
+};
+
+Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx);
+void xl_free(Translator *xl);
+
+/* A new transaction: event numbering (the ce_id suffix) restarts. */
+void xl_begin(Translator *xl, const struct TxnInfo *txn);
+
+/*
+ * Translate one I, U or D message of rel at lsn into every event declared
+ * for it. A row that cannot become an event goes to the dead-letter topic
+ * or, with on_error = "halt", makes this return -1 with the reason in err;
+ * nothing past it may be confirmed then.
+ */
+int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+	      uint64_t lsn, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* A TRUNCATE of rel: events declared on = ["truncate"]. */
+int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *err,
+		size_t errlen) __attribute__((warn_unused_result));
+
+const struct XlStats *xl_stats(const Translator *xl);
+
+#endif

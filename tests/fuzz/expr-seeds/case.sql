@@ -1,0 +1,1 @@
+CASE WHEN new.a > 5 THEN new.b * 1.19 ELSE round(new.c / 3, 2) END

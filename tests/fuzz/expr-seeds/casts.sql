@@ -1,0 +1,1 @@
+new.a::numeric(10,2) + CAST(new.b AS int4) - new.c::float8

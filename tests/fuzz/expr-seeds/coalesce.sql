@@ -1,0 +1,1 @@
+COALESCE(new.a, old.a, 0) + NULLIF(new.b, '') || 'x'

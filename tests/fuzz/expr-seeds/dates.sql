@@ -1,0 +1,1 @@
+date_trunc('week', new.d) > timestamp '2026-01-01' AND new.d::date = date '2026-01-15'

@@ -1,0 +1,1 @@
+sha256(new.a::text) || md5(concat(new.b, NULL, 1, true))

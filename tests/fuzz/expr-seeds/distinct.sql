@@ -1,0 +1,1 @@
+(new.a IS DISTINCT FROM old.a) IS NOT TRUE AND new.c IS NULL

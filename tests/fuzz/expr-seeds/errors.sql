@@ -1,0 +1,1 @@
+new.a = now() OR status = 1 OR (SELECT 1) = 1

@@ -1,0 +1,1 @@
+abs(new.a) + round(new.b::float8) + char_length('héllo') + (new.d - date '2026-01-01')

@@ -1,0 +1,1 @@
+new.a IN (1, 2, NULL) OR new.b NOT IN ('x', 'y')

@@ -1,0 +1,1 @@
+CASE new.a WHEN 1 THEN 'one' WHEN 2 THEN 'two' ELSE length(new.b)::text END

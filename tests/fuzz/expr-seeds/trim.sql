@@ -1,0 +1,1 @@
+trim(both 'x' from new.a) = lower(upper(btrim(new.b, ' ')))

@@ -1,0 +1,1 @@
+new.status = 'shipped' AND old.status IS DISTINCT FROM new.status

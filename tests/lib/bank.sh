@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# A small "bank" workload for the Kafka tests: accounts whose version
+# counts their updates, an event per change, a consumer alongside.
+#   . tests/lib/servers.sh; . tests/lib/bank.sh
+#   bank_setup [event-config-lines]   # table, config ($TC_TMP/bank.cfg), schema, collector
+
+bank_setup() {
+	local on_error=${1:-dead_letter} kafka_extra=${2:-}
+	psql -q -v ON_ERROR_STOP=1 <<'SQL'
+CREATE TABLE accounts (id int PRIMARY KEY, version int NOT NULL, amount bigint NOT NULL DEFAULT 0);
+-- Version 0 predates the slot: every event after it counts up from 1.
+INSERT INTO accounts (id, version) SELECT g, 0 FROM generate_series(1, 50) g;
+SQL
+	cat >"$TC_TMP/bank.cfg" <<CFG
+log_level = "${TC_LOG_LEVEL:-info}";
+state_dir = "$TC_TMP/state";
+source = { conninfo = "$TC_CONNINFO"; create_slot = true; create_publication = true;
+           tables = ["public.accounts"]; status_interval = 1; };
+sink = { type = "kafka"; dead_letter_topic = "dlq"; flush_timeout = 20;
+         kafka = ["bootstrap.servers=$KAFKA_BOOTSTRAP", "topic.metadata.refresh.interval.ms=1000"$kafka_extra]; };
+events = (
+  { name = "acme.bank.AccountChanged"; version = 1; table = "accounts"; on = ["insert", "update"];
+    topic = "accounts"; key = "new.id"; on_error = "$on_error";
+    fields = (
+      { name = "id";      number = 1; type = "int64"; value = "new.id"; },
+      { name = "version"; number = 2; type = "int64"; value = "new.version"; },
+      { name = "amount";  number = 3; type = "int32"; value = "new.amount"; }
+    ); }
+);
+CFG
+	"$top_builddir/tablecast" schema generate --config "$TC_TMP/bank.cfg" --out "$TC_TMP/proto"
+	mkdir -p "$TC_TMP/py"
+	protoc --proto_path="$TC_TMP/proto" --python_out="$TC_TMP/py" acme/bank/v1/account_changed.proto
+	protoc --proto_path="$top_srcdir/proto" --python_out="$TC_TMP/py" tablecast/v1/change.proto
+	/usr/bin/python3 "$top_srcdir/tests/lib/kafka-collect.py" "$KAFKA_BOOTSTRAP" "$TC_TMP/collected.jsonl" \
+		accounts dlq 2>>"$TC_TMP/collect.log" &
+	local collector=$!
+	tc_on_exit "kill $collector; wait $collector"
+}
+
+# bank_writer TRANSACTIONS [PAUSE_SECONDS]: random single-account updates,
+# one transaction each, optionally paced (background-safe).
+bank_writer() {
+	local n=$1 pause=${2:-} i
+	for i in $(seq 1 "$n"); do
+		echo "UPDATE accounts SET version = version + 1 WHERE id = $((RANDOM % 50 + 1));"
+		[ -z "$pause" ] || echo "SELECT pg_sleep($pause);"
+	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
+}
+
+bank_expected() { psql -At -c "SELECT json_build_object('id', id, 'version', version) FROM accounts" >"$TC_TMP/expected.jsonl"; }
+
+# Distinct AccountChanged events the consumer has seen.
+bank_events_seen() {
+	/usr/bin/python3 -c '
+import json, sys
+print(len({json.loads(l)["headers"].get("ce_id") for l in open(sys.argv[1]) if "AccountChanged" in l}))' \
+		"$TC_TMP/collected.jsonl"
+}
+
+# bank_verify [--no-duplicates]: wait until the consumer has every
+# account's final version, then check the whole stream.
+bank_verify() {
+	bank_expected
+	BANK_WANT=$(psql -At -c "SELECT sum(version) FROM accounts")
+	bank_caught_up() { [ "$(bank_events_seen)" -ge "$BANK_WANT" ]; }
+	wait_for 90 bank_caught_up || tc_fail "the consumer has $(bank_events_seen) of $BANK_WANT events"
+	/usr/bin/python3 "$top_srcdir/tests/lib/check-stream.py" "$TC_TMP/collected.jsonl" "$TC_TMP/py" \
+		"$TC_TMP/expected.jsonl" "$@"
+}

@@ -1,0 +1,46 @@
+"""Check a collected event stream against the table it came from.
+
+usage: check-stream.py COLLECTED PB2_DIR EXPECTED [--no-duplicates]
+COLLECTED: kafka-collect.py output; PB2_DIR: protoc --python_out of the
+generated schema (acme/bank/v1/account_changed.proto); EXPECTED: JSON
+lines {"id": .., "version": ..} with every row's final version.
+
+For every key: the events, deduplicated by ce_id, carry versions 1, 2, ...
+up to the row's final version, in that order (commit order per key);
+every repeated ce_id carries exactly the bytes of its first delivery.
+"""
+import base64
+import collections
+import json
+import sys
+
+sys.path.insert(0, sys.argv[2])
+from acme.bank.v1 import account_changed_pb2 as pb  # noqa: E402
+
+records = [json.loads(l) for l in open(sys.argv[1])]
+records = [r for r in records if r["headers"].get("ce_type") == "acme.bank.AccountChanged.v1"]
+expected = {r["id"]: r["version"] for r in map(json.loads, open(sys.argv[3]))}
+no_duplicates = "--no-duplicates" in sys.argv
+
+first = {}
+versions = collections.defaultdict(list)
+duplicates = 0
+for r in records:
+    ce_id, value = r["headers"]["ce_id"], r["value"]
+    if ce_id in first:
+        duplicates += 1
+        assert first[ce_id] == value, f"ce_id {ce_id} delivered twice with different payloads"
+        continue
+    first[ce_id] = value
+    msg = pb.AccountChanged()
+    msg.ParseFromString(base64.b64decode(value))
+    assert r["key"] == str(msg.id), f"key {r['key']} for account {msg.id}"
+    versions[msg.id].append(msg.version)
+
+for key, final in expected.items():
+    got = versions.get(key, [])
+    assert got == list(range(1, final + 1)), \
+        f"account {key}: versions {got[:10]}...{got[-5:]} (final {final}) out of order or missing"
+assert set(versions) <= set(expected), "events for rows that do not exist"
+assert not (no_duplicates and duplicates), f"{duplicates} duplicates"
+print(f"{len(first)} events for {len(expected)} keys complete and in order; {duplicates} duplicates, all with their original ce_id")
