@@ -80,6 +80,24 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 	log_debug("kafka: %s: %s", fac, buf);
 }
 
+int ksink_apply_properties(rd_kafka_conf_t *conf, const struct Config *cfg, bool skip_unknown,
+			   char *err, size_t errlen)
+{
+	char errstr[512], key[256];
+
+	for (size_t i = 0; i < cfg->sink.nkafka; i++) {
+		const char *kv = cfg->sink.kafka[i];
+		const char *eq = strchr(kv, '='); /* the configuration checked there is one */
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+		if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK &&
+		    !skip_unknown) {
+			snprintf(err, errlen, "sink.kafka \"%s\": %s", key, errstr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size_t errlen)
 {
 	KafkaSink *sink = calloc(1, sizeof(*sink));
@@ -98,16 +116,8 @@ KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size
 
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof(errstr));
-	for (size_t i = 0; i < cfg->sink.nkafka; i++) {
-		const char *kv = cfg->sink.kafka[i];
-		const char *eq = strchr(kv, '=');
-		char key[256];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-		if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "sink.kafka \"%s\": %s", key, errstr);
-			goto fail;
-		}
-	}
+	if (ksink_apply_properties(conf, cfg, false, err, errlen) < 0)
+		goto fail;
 	rd_kafka_conf_set_opaque(conf, sink);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);

@@ -19,6 +19,17 @@
  */
 typedef struct KafkaSink KafkaSink;
 
+struct rd_kafka_conf_s;
+
+/*
+ * Apply sink.kafka ("name=value", verbatim) to a librdkafka configuration.
+ * skip_unknown: ignore properties this client type rejects (a consumer
+ * reading with a producer's settings). Returns 0, or -1 with err.
+ */
+int ksink_apply_properties(struct rd_kafka_conf_s *conf, const struct Config *cfg,
+			   bool skip_unknown, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void ksink_free(KafkaSink *sink);

@@ -118,7 +118,8 @@ static void usage_tail(FILE *out)
 	      "  -e, --event NAME        only this event (full name, any version)\n"
 	      "  -b, --from-beginning    start at the oldest record, not the next one\n"
 	      "  -n, --count N           exit after N records\n"
-	      "      --idle-exit S       exit after S seconds without a record\n",
+	      "      --idle-exit S       exit after S seconds without a record (allowing\n"
+	      "                          10 more before the first one, to join the group)\n",
 	      out);
 }
 

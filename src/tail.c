@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "encoder.h"
+#include "kafka_sink.h"
 #include "strbuf.h"
 #include "tablecast/v1/change.pb-c.h"
 #include "tail.h"
@@ -297,18 +298,10 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 	char errstr[512], group[64];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	for (size_t i = 0; i < cfg->sink.nkafka; i++) {
-		const char *kv = cfg->sink.kafka[i];
-		const char *eq = strchr(kv, '=');
-		char key[256];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-		/* Producer-only settings mean nothing to a consumer: skip them quietly. */
-		if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK &&
-		    strstr(errstr, "No such configuration property")) {
-			snprintf(err, errlen, "sink.kafka \"%s\": %s", key, errstr);
-			rd_kafka_conf_destroy(conf);
-			return -1;
-		}
+	/* The sink's settings (brokers, TLS, SASL); producer-only ones do not apply here. */
+	if (ksink_apply_properties(conf, cfg, true, err, errlen) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return -1;
 	}
 	/* A group of its own: tail never moves anyone's offsets. */
 	snprintf(group, sizeof(group), "tablecast-tail-%ld", (long)getpid());
@@ -366,7 +359,9 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 200);
 		if (!msg) {
 			idle_ms += 200;
-			if (opts->idle_exit_ms && idle_ms >= opts->idle_exit_ms)
+			/* Joining the consumer group takes a few seconds before the first record. */
+			int limit = opts->idle_exit_ms + (count == 0 ? 10000 : 0);
+			if (opts->idle_exit_ms && idle_ms >= limit)
 				break;
 			continue;
 		}

@@ -56,6 +56,25 @@ tc_start "$TC_TMP/bank.cfg"
 wait "$writer"
 bank_verify --no-duplicates
 
+# tablecast tail reads the topics back with the configuration's schemas.
+"$top_builddir/tablecast" tail --config "$TC_TMP/bank.cfg" --from-beginning --idle-exit 3 \
+	>"$TC_TMP/tail.jsonl" 2>"$TC_TMP/tail.log" || tc_fail "tail: $(cat "$TC_TMP/tail.log")"
+/usr/bin/python3 - "$TC_TMP/tail.jsonl" "$TC_TMP/expected.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+events = [l for l in lines if l["ce"].get("type") == "acme.bank.AccountChanged.v1"]
+dead = [l for l in lines if l["ce"].get("type") == "tablecast.v1.DeadLetter"]
+final = {r["id"]: r["version"] for r in map(json.loads, open(sys.argv[2]))}
+last = {}
+for e in events:
+    d = e["data"]
+    assert e["key"] == d["id"] and e["ce"]["specversion"] == "1.0", e
+    last[int(d["id"])] = int(d["version"])
+assert last == final, "tail's last version per account differs from the table"
+assert len(dead) == 1 and "out of range" in dead[0]["dead_letter"]["error"], dead
+print(f"kafka: tail decoded {len(events)} events and {len(dead)} dead letter")
+PY
+
 # 4. on_error = "halt": tablecast stops on the row and the slot stays before it.
 tc_stop
 sed -i 's/on_error = "dead_letter"/on_error = "halt"/' "$TC_TMP/bank.cfg"
