@@ -100,6 +100,17 @@ void ckpt_ack(Checkpoint *ckpt, uint64_t seq)
 	advance(ckpt);
 }
 
+void ckpt_ack_all(Checkpoint *ckpt, uint64_t seq)
+{
+	/* A transaction without events may have left the ring already. */
+	if (seq < ckpt->head)
+		return;
+	struct Txn *txn = txn_at(ckpt, seq);
+	ckpt->pending_events -= txn->outstanding;
+	txn->outstanding = 0;
+	advance(ckpt);
+}
+
 void ckpt_commit(Checkpoint *ckpt, uint64_t seq, uint64_t end_lsn)
 {
 	struct Txn *txn = txn_at(ckpt, seq);
@@ -118,6 +129,12 @@ void ckpt_drop_open(Checkpoint *ckpt)
 	assert(txn->outstanding == 0);
 	ckpt->tail--;
 	advance(ckpt);
+}
+
+void ckpt_clear(Checkpoint *ckpt)
+{
+	ckpt->head = ckpt->tail;
+	ckpt->pending_events = 0;
 }
 
 void ckpt_idle(Checkpoint *ckpt, uint64_t wal_end)

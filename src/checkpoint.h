@@ -34,6 +34,12 @@ void ckpt_add_events(Checkpoint *ckpt, uint64_t seq, uint32_t count);
 /* The sink acknowledged one event of transaction seq. */
 void ckpt_ack(Checkpoint *ckpt, uint64_t seq);
 
+/*
+ * The sink acknowledged every event of transaction seq at once (a committed
+ * Kafka transaction); a no-op for one that already left the ring.
+ */
+void ckpt_ack_all(Checkpoint *ckpt, uint64_t seq);
+
 /* COMMIT of transaction seq, ending at end_lsn. */
 void ckpt_commit(Checkpoint *ckpt, uint64_t seq, uint64_t end_lsn);
 
@@ -43,6 +49,13 @@ void ckpt_commit(Checkpoint *ckpt, uint64_t seq, uint64_t end_lsn);
  * acknowledged first (ckpt_pending_events == 0).
  */
 void ckpt_drop_open(Checkpoint *ckpt);
+
+/*
+ * Forget every transaction not yet confirmed (an aborted Kafka transaction
+ * took their events with it); the server sends them again from the
+ * confirmed position.
+ */
+void ckpt_clear(Checkpoint *ckpt);
 
 /*
  * The server says WAL up to wal_end has been sent. When no transaction is in

@@ -20,8 +20,10 @@ static const char *const top_keys[] = {"log_level", "state_dir",   "source", "si
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", NULL};
-static const char *const sink_keys[] = {"type",  "format", "path", "dead_letter_topic",
-					"kafka", "flush_timeout", NULL};
+static const char *const sink_keys[] = {"type",	     "format",	     "path",
+					"dead_letter_topic", "kafka",	      "flush_timeout",
+					"exactly_once",	     "offsets_topic", "transaction_ms",
+					NULL};
 static const char *const cloudevents_keys[] = {"source", "dataschema_base", "mode", NULL};
 static const char *const event_keys[] = {"name",  "version",  "table",	"on",	    "when",
 					 "topic", "key",      "subject", "on_error", "fields",
@@ -191,6 +193,9 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 			"unknown sink format \"%s\" (expected events or changes)", format);
 	free(format);
 	cfg->sink.flush_timeout_ms = get_int(ld, sink, "flush_timeout", 30, 1, 3600) * 1000;
+	cfg->sink.exactly_once = get_bool(ld, sink, "exactly_once", false);
+	cfg->sink.offsets_topic = get_string(ld, sink, "offsets_topic", "tablecast.offsets");
+	cfg->sink.transaction_ms = get_int(ld, sink, "transaction_ms", 100, 1, 60000);
 	if (strcmp(type, "stdout") == 0)
 		cfg->sink.type = SINK_STDOUT;
 	else if (strcmp(type, "file") == 0)
@@ -227,6 +232,9 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 	if (!ld->failed && cfg->sink.type == SINK_KAFKA && cfg->sink.raw_changes)
 		fail_at(ld, config_setting_get_member(sink, "format"),
 			"sink.format = \"changes\" is for the stdout and file sinks only");
+	if (!ld->failed && cfg->sink.exactly_once && cfg->sink.type != SINK_KAFKA)
+		fail_at(ld, config_setting_get_member(sink, "exactly_once"),
+			"sink.exactly_once needs a kafka sink");
 	if (!ld->failed && cfg->sink.type == SINK_KAFKA && !has_bootstrap)
 		fail_at(ld, kafka ? kafka : sink,
 			"a kafka sink needs \"bootstrap.servers=...\" in sink.kafka");
@@ -633,6 +641,7 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 		cfg->sink.path = xstrdup("");
 		cfg->sink.dead_letter_topic = xstrdup("");
 		cfg->sink.flush_timeout_ms = 30000;
+		cfg->sink.offsets_topic = xstrdup("tablecast.offsets");
 	}
 
 	if (!ld.failed)
@@ -666,6 +675,7 @@ void cfg_free(struct Config *cfg)
 	free(cfg->source.tables);
 	free(cfg->sink.path);
 	free(cfg->sink.dead_letter_topic);
+	free(cfg->sink.offsets_topic);
 	for (size_t i = 0; i < cfg->sink.nkafka; i++)
 		free(cfg->sink.kafka[i]);
 	free(cfg->sink.kafka);

@@ -97,6 +97,9 @@ struct Config {
 		char **kafka; /* SINK_KAFKA: librdkafka properties, "name=value", verbatim */
 		size_t nkafka;
 		int flush_timeout_ms; /* on shutdown, for outstanding deliveries */
+		bool exactly_once; /* transactional producer + offsets topic */
+		char *offsets_topic; /* exactly_once: slot -> committed end LSN (compacted) */
+		int transaction_ms; /* exactly_once: how long one Kafka transaction collects */
 	} sink;
 
 	struct {

@@ -2,6 +2,8 @@
 #include "autoconf.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
+#include <time.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,25 @@ struct KafkaSink {
 	bool failed;
 	char error[512];
 	struct StrBuf scratch; /* ce_time text */
+
+	/* Exactly-once mode */
+	const struct Config *cfg;
+	bool transactional;
+	bool txn_open;
+	int64_t txn_started_ms;
+	bool txn_has_seq;
+	uint64_t txn_first_seq, txn_last_seq; /* PostgreSQL transactions in the batch */
+	uint64_t txn_end_lsn;
+	uint64_t txn_counter;
+	char txn_id[64]; /* tablecast_txn header: which Kafka transaction a record belongs to */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /*
  * Defaults for a trustworthy stream; any of them can be overridden with
@@ -45,6 +65,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	(void)rk;
 
 	sink->outstanding--;
+	/* Messages of an aborted transaction are purged: they come again, nothing is lost. */
+	if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+		return;
 	if (msg->err) {
 		if (!sink->failed) {
 			sink->failed = true;
@@ -54,7 +77,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 		}
 		return;
 	}
-	ckpt_ack(sink->ckpt, (uint64_t)(uintptr_t)msg->_private);
+	/* In a Kafka transaction an event counts only once the transaction commits. */
+	if (!sink->transactional && msg->_private != NULL)
+		ckpt_ack(sink->ckpt, (uint64_t)(uintptr_t)msg->_private - 1);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -112,10 +137,18 @@ KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size
 		return NULL;
 	}
 	sink->ckpt = ckpt;
+	sink->cfg = cfg;
+	sink->transactional = cfg->sink.exactly_once;
 	sink->event_pipe[0] = sink->event_pipe[1] = -1;
 
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof(errstr));
+	if (sink->transactional) {
+		/* One producer identity per slot: a restarted tablecast fences its predecessor. */
+		char tid[256];
+		snprintf(tid, sizeof(tid), "tablecast-%s", cfg->source.slot);
+		rd_kafka_conf_set(conf, "transactional.id", tid, errstr, sizeof(errstr));
+	}
 	if (ksink_apply_properties(conf, cfg, false, err, errlen) < 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(conf, sink);
@@ -137,6 +170,15 @@ KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size
 	}
 	sink->main_queue = rd_kafka_queue_get_main(sink->rk);
 	rd_kafka_queue_io_event_enable(sink->main_queue, sink->event_pipe[1], "1", 1);
+	if (sink->transactional) {
+		rd_kafka_error_t *error = rd_kafka_init_transactions(sink->rk, 60000);
+		if (error) {
+			snprintf(err, errlen, "kafka: initialising transactions: %s",
+				 rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			goto fail;
+		}
+	}
 	return sink;
 
 fail:
@@ -170,9 +212,32 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *valu
 		rd_kafka_header_add(h, name, -1, value, -1);
 }
 
+/* Open a Kafka transaction for the next batch, if none is open. */
+static int txn_begin(KafkaSink *sink)
+{
+	if (sink->txn_open)
+		return 0;
+	rd_kafka_error_t *error = rd_kafka_begin_transaction(sink->rk);
+	if (error) {
+		sink->failed = true;
+		snprintf(sink->error, sizeof(sink->error), "kafka: beginning a transaction: %s",
+			 rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		return -1;
+	}
+	sink->txn_open = true;
+	sink->txn_has_seq = false;
+	sink->txn_started_ms = mono_ms();
+	snprintf(sink->txn_id, sizeof(sink->txn_id), "%" PRId64 "-%" PRIu64,
+		 (int64_t)time(NULL), ++sink->txn_counter);
+	return 0;
+}
+
 enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_t seq)
 {
 	if (sink->failed)
+		return KSINK_FAILED;
+	if (sink->transactional && txn_begin(sink) < 0)
 		return KSINK_FAILED;
 
 	/* CloudEvents Kafka protocol binding, binary mode: attributes as ce_ headers. */
@@ -188,13 +253,15 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	add_header(h, "ce_dataschema", ev->ce.dataschema);
 	add_header(h, "content-type",
 		   ev->def ? ev->ce.datacontenttype : "application/protobuf");
+	if (sink->transactional)
+		add_header(h, "tablecast_txn", sink->txn_id);
 
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 		sink->rk, RD_KAFKA_V_TOPIC(ev->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_VALUE((void *)ev->payload, ev->payload_len),
 		RD_KAFKA_V_KEY((void *)ev->key, ev->key ? ev->key_len : 0),
 		RD_KAFKA_V_TIMESTAMP(ev->ce.time_us / 1000), RD_KAFKA_V_HEADERS(h),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(seq + 1)), RD_KAFKA_V_END);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		/* The headers now belong to the message. */
 		sink->outstanding++;
@@ -239,4 +306,167 @@ int ksink_flush(KafkaSink *sink, int timeout_ms)
 {
 	rd_kafka_flush(sink->rk, timeout_ms);
 	return sink->outstanding == 0 ? 0 : -1;
+}
+
+bool ksink_transactional(const KafkaSink *sink)
+{
+	return sink->transactional;
+}
+
+void ksink_txn_add(KafkaSink *sink, uint64_t seq, uint64_t end_lsn)
+{
+	if (!sink->txn_open)
+		return; /* a transaction without events: nothing to commit for it */
+	if (!sink->txn_has_seq)
+		sink->txn_first_seq = seq;
+	sink->txn_has_seq = true;
+	sink->txn_last_seq = seq;
+	sink->txn_end_lsn = end_lsn;
+}
+
+bool ksink_txn_due(const KafkaSink *sink, int64_t now_ms)
+{
+	return sink->txn_open && sink->txn_has_seq &&
+	       now_ms - sink->txn_started_ms >= sink->cfg->sink.transaction_ms;
+}
+
+int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
+{
+	char value[128], lsn[PGO_LSN_BUFSIZE];
+	const char *slot = sink->cfg->source.slot;
+
+	if (!sink->txn_open || !sink->txn_has_seq)
+		return 0;
+	/* The offsets record commits with the events: "<end LSN> <transaction id>". */
+	int n = snprintf(value, sizeof(value), "%s %s", pgo_lsn_format(sink->txn_end_lsn, lsn),
+			 sink->txn_id);
+	rd_kafka_resp_err_t perr = rd_kafka_producev(
+		sink->rk, RD_KAFKA_V_TOPIC(sink->cfg->sink.offsets_topic),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)slot, strlen(slot)),
+		RD_KAFKA_V_VALUE(value, (size_t)n), RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+	if (perr) {
+		snprintf(err, errlen, "kafka: writing the offsets record: %s", rd_kafka_err2str(perr));
+		return -1;
+	}
+	sink->outstanding++;
+
+	rd_kafka_error_t *error;
+	while ((error = rd_kafka_commit_transaction(sink->rk, 60000)) != NULL &&
+	       rd_kafka_error_is_retriable(error)) {
+		log_warning("kafka: committing a transaction: %s (retrying)",
+			    rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	if (error) {
+		snprintf(err, errlen, "kafka: committing a transaction: %s",
+			 rd_kafka_error_string(error));
+		if (rd_kafka_error_txn_requires_abort(error))
+			ksink_txn_abort(sink);
+		rd_kafka_error_destroy(error);
+		return -1;
+	}
+	/* Committed: every event of these PostgreSQL transactions is in Kafka. */
+	for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++)
+		ckpt_ack_all(sink->ckpt, seq);
+	sink->txn_open = false;
+	sink->txn_has_seq = false;
+	return 0;
+}
+
+void ksink_txn_abort(KafkaSink *sink)
+{
+	if (!sink->txn_open)
+		return;
+	rd_kafka_error_t *error = rd_kafka_abort_transaction(sink->rk, 30000);
+	if (error) {
+		log_warning("kafka: aborting a transaction: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+	sink->txn_open = false;
+	sink->txn_has_seq = false;
+}
+
+int ksink_committed_lsn(const struct Config *cfg, uint64_t *lsn, char *err, size_t errlen)
+{
+	char errstr[512];
+	const char *topic = cfg->sink.offsets_topic;
+	const char *slot = cfg->source.slot;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	int rc = -1;
+
+	*lsn = 0;
+	if (ksink_apply_properties(conf, cfg, true, err, errlen) < 0) {
+		rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	rd_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "group.id", "tablecast-offsets", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		snprintf(err, errlen, "kafka: %s", errstr);
+		return -1;
+	}
+
+	/* Every partition of the offsets topic, read from the start to its end. */
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_resp_err_t kerr = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
+	if (kerr || md->topic_cnt != 1 || md->topics[0].err) {
+		rd_kafka_resp_err_t terr = kerr ? kerr : md->topics[0].err;
+		if (terr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+			rc = 0; /* a first start: nothing committed yet */
+		} else {
+			snprintf(err, errlen, "kafka: offsets topic %s: %s", topic, rd_kafka_err2str(terr));
+		}
+		goto out;
+	}
+	int nparts = md->topics[0].partition_cnt;
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(nparts);
+	int remaining = 0;
+	for (int i = 0; i < nparts; i++) {
+		int64_t low, high;
+		int32_t id = md->topics[0].partitions[i].id;
+		if (rd_kafka_query_watermark_offsets(rk, topic, id, &low, &high, 30000) == 0 &&
+		    high > low) {
+			rd_kafka_topic_partition_list_add(parts, topic, id)->offset = low;
+			remaining++;
+		}
+	}
+	if (remaining > 0)
+		rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+
+	int64_t deadline = mono_ms() + 60000;
+	while (remaining > 0 && mono_ms() < deadline) {
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 500);
+		if (!msg)
+			continue;
+		if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			remaining--;
+		} else if (!msg->err && msg->key_len == strlen(slot) &&
+			   memcmp(msg->key, slot, msg->key_len) == 0) {
+			char text[64];
+			uint64_t v;
+			size_t n = msg->len < sizeof(text) ? msg->len : sizeof(text) - 1;
+			memcpy(text, msg->payload, n);
+			text[n] = '\0';
+			text[strcspn(text, " ")] = '\0';
+			if (pgo_lsn_parse(text, &v) && v > *lsn)
+				*lsn = v;
+		}
+		rd_kafka_message_destroy(msg);
+	}
+	if (remaining > 0)
+		snprintf(err, errlen, "kafka: offsets topic %s: not read to its end within 60 s", topic);
+	else
+		rc = 0;
+out:
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
 }

@@ -60,4 +60,37 @@ size_t ksink_outstanding(const KafkaSink *sink);
 /* Wait up to timeout_ms for every outstanding message; 0 when all were reported. */
 int ksink_flush(KafkaSink *sink, int timeout_ms);
 
+/*
+ * Exactly-once mode (sink.exactly_once): events go into Kafka transactions,
+ * each also writing (slot -> end LSN) to the offsets topic, and are
+ * acknowledged in the ring only when their transaction commits. Several
+ * PostgreSQL transactions share one Kafka transaction (sink.transaction_ms).
+ */
+bool ksink_transactional(const KafkaSink *sink);
+
+/* PostgreSQL transaction seq, ending at end_lsn, is complete: its events belong to the open batch. */
+void ksink_txn_add(KafkaSink *sink, uint64_t seq, uint64_t end_lsn);
+
+/* True when the open batch has collected long enough to commit. */
+bool ksink_txn_due(const KafkaSink *sink, int64_t now_ms);
+
+/*
+ * Write the offsets record and commit the open Kafka transaction; on
+ * success every event of its PostgreSQL transactions is acknowledged.
+ * Returns 0 (also when nothing was open), or -1 with err: the run stops and
+ * restarts from the confirmed LSN.
+ */
+int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Abort the open Kafka transaction (its events were never visible to read_committed consumers). */
+void ksink_txn_abort(KafkaSink *sink);
+
+/*
+ * The end LSN the offsets topic records as committed for this slot (0 when
+ * none), read with isolation.level=read_committed. Returns 0, or -1 with err.
+ */
+int ksink_committed_lsn(const struct Config *cfg, uint64_t *lsn, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 #endif

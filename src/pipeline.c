@@ -37,6 +37,8 @@ struct Pipeline {
 	KafkaSink *kafka;
 	Translator *xl; /* NULL when the sink takes raw changes */
 	bool stopping; /* a stop request interrupted a wait for the sink */
+	uint64_t skip_until; /* exactly-once: Kafka already has transactions ending before this */
+	bool skipping; /* the current transaction is one of those */
 
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
@@ -72,6 +74,12 @@ static void disconnect(struct Pipeline *p)
 	 * The open transaction comes again from the server; its events already
 	 * produced must be reported before it leaves the ring.
 	 */
+	if (p->kafka && ksink_transactional(p->kafka)) {
+		/* The batch in Kafka is incomplete: abort it; everything unconfirmed comes again. */
+		ksink_txn_abort(p->kafka);
+		ckpt_clear(p->ckpt);
+		p->in_txn = false;
+	}
 	while (p->kafka && p->in_txn && ksink_outstanding(p->kafka) > 0 &&
 	       !ksink_failed(p->kafka, p->err, sizeof(p->err)) && !*p->opts->stop)
 		ksink_poll(p->kafka, 100);
@@ -98,7 +106,9 @@ static enum src_status connect_source(struct Pipeline *p)
 	if (st != SRC_OK)
 		return st;
 	ckpt_set_confirmed(p->ckpt, src_start_lsn(p->src));
-	p->sent_flush_lsn = ckpt_confirmed(p->ckpt);
+	/* What the offsets topic says Kafka committed is safe to confirm. */
+	ckpt_set_confirmed(p->ckpt, p->skip_until);
+	p->sent_flush_lsn = src_start_lsn(p->src);
 	p->received_lsn = p->sent_flush_lsn;
 	/* pgoutput sends every Relation again in a new session. */
 	rel_clear(p->rels);
@@ -217,6 +227,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		p->txn_seq = ckpt_begin(p->ckpt);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
+		/* Exactly-once: a transaction committed before the stored end LSN is in Kafka already. */
+		p->skipping = m->begin.final_lsn < p->skip_until;
 		if (p->xl) {
 			struct TxnInfo txn = {.commit_lsn = m->begin.final_lsn,
 					      .xid = m->begin.xid,
@@ -232,8 +244,13 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		/* A file sink has taken the transaction once it is flushed; Kafka acknowledges later. */
 		if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 			return -1;
+		if (p->kafka && ksink_transactional(p->kafka))
+			ksink_txn_add(p->kafka, p->txn_seq, m->commit.end_lsn);
 		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
 		p->in_txn = false;
+		p->skipping = false;
+		if (p->kafka && ksink_txn_due(p->kafka, now_ms()))
+			return ksink_txn_commit(p->kafka, p->err, sizeof(p->err));
 		return 0;
 	case 'R':
 		if (rel_update(p->rels, m, &changed) < 0) {
@@ -253,6 +270,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'I':
 	case 'U':
 	case 'D':
+		if (p->skipping)
+			return 0;
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
 			return -1;
 		if (p->xl)
@@ -261,6 +280,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			return sink_failed(p);
 		return 0;
 	case 'T':
+		if (p->skipping)
+			return 0;
 		for (uint32_t i = 0; i < m->truncate.nrels; i++) {
 			if (!(rel = relation_for(p, m->truncate.relids[i], 'T')))
 				return -1;
@@ -371,6 +392,10 @@ static enum src_status stream_once(struct Pipeline *p)
 			ksink_poll(p->kafka, 0);
 		if (ksink_failed(p->kafka, p->err, sizeof(p->err)))
 			return SRC_FATAL;
+		/* A quiet spell ends the batch: commit what is complete. */
+		if (!p->in_txn && ksink_txn_due(p->kafka, now_ms()) &&
+		    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
 	}
 	/* Frames may already sit in libpq's buffer: read even when poll saw nothing. */
 	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) || pfd[0].events & POLLIN) {
@@ -405,6 +430,13 @@ static void shutdown_stream(struct Pipeline *p)
 
 	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 		log_error("%s", p->err);
+	if (p->kafka && ksink_transactional(p->kafka)) {
+		/* Commit the complete transactions; a half-read one is aborted and comes again. */
+		if (p->in_txn)
+			ksink_txn_abort(p->kafka);
+		else if (ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
+			log_error("%s", p->err);
+	}
 	if (p->kafka)
 		drain_kafka(p);
 	if (!p->src)
@@ -442,6 +474,15 @@ int pipe_run(const struct RunOptions *opts)
 	if (!p.sink && !p.kafka) {
 		log_error("%s", p.err);
 		goto out;
+	}
+	if (p.kafka && ksink_transactional(p.kafka)) {
+		char lsn[PGO_LSN_BUFSIZE];
+		if (ksink_committed_lsn(opts->cfg, &p.skip_until, p.err, sizeof(p.err)) < 0) {
+			log_error("%s", p.err);
+			goto out;
+		}
+		log_info("exactly-once: Kafka has every transaction ending at or before %s",
+			 pgo_lsn_format(p.skip_until, lsn));
 	}
 
 	while (!*opts->stop) {

@@ -2,10 +2,11 @@
 # A small "bank" workload for the Kafka tests: accounts whose version
 # counts their updates, an event per change, a consumer alongside.
 #   . tests/lib/servers.sh; . tests/lib/bank.sh
-#   bank_setup [event-config-lines]   # table, config ($TC_TMP/bank.cfg), schema, collector
+#   bank_setup [ON_ERROR [KAFKA_PROPERTIES [SINK_SETTINGS]]]
+#   # table, config ($TC_TMP/bank.cfg), schema, a collector reading alongside
 
 bank_setup() {
-	local on_error=${1:-dead_letter} kafka_extra=${2:-}
+	local on_error=${1:-dead_letter} kafka_extra=${2:-} sink_extra=${3:-}
 	psql -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE accounts (id int PRIMARY KEY, version int NOT NULL, amount bigint NOT NULL DEFAULT 0);
 -- Version 0 predates the slot: every event after it counts up from 1.
@@ -16,7 +17,7 @@ log_level = "${TC_LOG_LEVEL:-info}";
 state_dir = "$TC_TMP/state";
 source = { conninfo = "$TC_CONNINFO"; create_slot = true; create_publication = true;
            tables = ["public.accounts"]; status_interval = 1; };
-sink = { type = "kafka"; dead_letter_topic = "dlq"; flush_timeout = 20;
+sink = { type = "kafka"; dead_letter_topic = "dlq"; flush_timeout = 20; $sink_extra
          kafka = ["bootstrap.servers=$KAFKA_BOOTSTRAP", "topic.metadata.refresh.interval.ms=1000"$kafka_extra]; };
 events = (
   { name = "acme.bank.AccountChanged"; version = 1; table = "accounts"; on = ["insert", "update"];
@@ -33,7 +34,7 @@ CFG
 	protoc --proto_path="$TC_TMP/proto" --python_out="$TC_TMP/py" acme/bank/v1/account_changed.proto
 	protoc --proto_path="$top_srcdir/proto" --python_out="$TC_TMP/py" tablecast/v1/change.proto
 	/usr/bin/python3 "$top_srcdir/tests/lib/kafka-collect.py" "$KAFKA_BOOTSTRAP" "$TC_TMP/collected.jsonl" \
-		accounts dlq 2>>"$TC_TMP/collect.log" &
+		accounts dlq tablecast.offsets 2>>"$TC_TMP/collect.log" &
 	local collector=$!
 	tc_on_exit "kill $collector; wait $collector"
 }
@@ -50,21 +51,30 @@ bank_writer() {
 
 bank_expected() { psql -At -c "SELECT json_build_object('id', id, 'version', version) FROM accounts" >"$TC_TMP/expected.jsonl"; }
 
-# Distinct AccountChanged events the consumer has seen.
+# Distinct AccountChanged events the consumer has seen [--committed-only:
+# in Kafka transactions whose offsets record was written, see check-stream.py].
 bank_events_seen() {
 	/usr/bin/python3 -c '
-import json, sys
-print(len({json.loads(l)["headers"].get("ce_id") for l in open(sys.argv[1]) if "AccountChanged" in l}))' \
-		"$TC_TMP/collected.jsonl"
+import base64, json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+if "--committed-only" in sys.argv:
+    done = {base64.b64decode(r["value"]).decode().split()[1]
+            for r in records if r["topic"] == "tablecast.offsets"}
+    records = [r for r in records if r["headers"].get("tablecast_txn") in done]
+print(len({r["headers"].get("ce_id") for r in records
+           if r["headers"].get("ce_type") == "acme.bank.AccountChanged.v1"}))' \
+		"$TC_TMP/collected.jsonl" "$@"
 }
 
-# bank_verify [--no-duplicates]: wait until the consumer has every
-# account's final version, then check the whole stream.
+# bank_verify [--no-duplicates] [--committed-only]: wait until the consumer
+# has every account's final version, then check the whole stream.
 bank_verify() {
 	bank_expected
 	BANK_WANT=$(psql -At -c "SELECT sum(version) FROM accounts")
-	bank_caught_up() { [ "$(bank_events_seen)" -ge "$BANK_WANT" ]; }
-	wait_for 90 bank_caught_up || tc_fail "the consumer has $(bank_events_seen) of $BANK_WANT events"
+	BANK_ARGS=("$@")
+	bank_caught_up() { [ "$(bank_events_seen "${BANK_ARGS[@]}")" -ge "$BANK_WANT" ]; }
+	wait_for 90 bank_caught_up ||
+		tc_fail "the consumer has $(bank_events_seen "$@") of $BANK_WANT events"
 	/usr/bin/python3 "$top_srcdir/tests/lib/check-stream.py" "$TC_TMP/collected.jsonl" "$TC_TMP/py" \
 		"$TC_TMP/expected.jsonl" "$@"
 }

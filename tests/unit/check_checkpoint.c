@@ -133,6 +133,39 @@ START_TEST(test_drop_open_transaction)
 }
 END_TEST
 
+START_TEST(test_ack_all_and_clear)
+{
+	Checkpoint *c = ckpt_new(8);
+	uint64_t t1 = ckpt_begin(c);
+	ckpt_commit(c, t1, 10); /* no events: leaves the ring at once */
+	uint64_t t2 = ckpt_begin(c);
+	ckpt_add_events(c, t2, 3);
+	ckpt_commit(c, t2, 20);
+	uint64_t t3 = ckpt_begin(c);
+	ckpt_add_events(c, t3, 2);
+	ckpt_commit(c, t3, 30);
+	ck_assert_uint_eq(ckpt_confirmed(c), 10);
+
+	/* A committed Kafka transaction acknowledges whole transactions. */
+	ckpt_ack_all(c, t1); /* already gone: no-op */
+	ckpt_ack_all(c, t2);
+	ck_assert_uint_eq(ckpt_confirmed(c), 20);
+	ck_assert_uint_eq(ckpt_pending_events(c), 2);
+
+	/* An aborted one: forget what is unconfirmed, keep the confirmed LSN. */
+	uint64_t t4 = ckpt_begin(c);
+	ckpt_add_events(c, t4, 1);
+	ckpt_clear(c);
+	ck_assert_uint_eq(ckpt_in_flight(c), 0);
+	ck_assert_uint_eq(ckpt_pending_events(c), 0);
+	ck_assert_uint_eq(ckpt_confirmed(c), 20);
+	uint64_t t5 = ckpt_begin(c);
+	ckpt_commit(c, t5, 40);
+	ck_assert_uint_eq(ckpt_confirmed(c), 40);
+	ckpt_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("checkpoint");
@@ -143,6 +176,7 @@ int main(void)
 	tcase_add_test(tc, test_idle_confirms_wal_end_only_when_empty);
 	tcase_add_test(tc, test_full_ring_and_wraparound);
 	tcase_add_test(tc, test_drop_open_transaction);
+	tcase_add_test(tc, test_ack_all_and_clear);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
