@@ -706,3 +706,54 @@ void cfg_free(struct Config *cfg)
 	free(cfg->events);
 	free(cfg);
 }
+
+static bool differ(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static void note(char *out, size_t outlen, const char *name)
+{
+	size_t len = strlen(out);
+	snprintf(out + len, outlen - len, "%s%s", len ? ", " : "", name);
+}
+
+void cfg_fixed_differences(const struct Config *a, const struct Config *b, char *out,
+			   size_t outlen)
+{
+	bool tables = a->source.ntables != b->source.ntables;
+	for (size_t i = 0; !tables && i < a->source.ntables; i++)
+		tables = differ(a->source.tables[i], b->source.tables[i]);
+	bool kafka = a->sink.nkafka != b->sink.nkafka;
+	for (size_t i = 0; !kafka && i < a->sink.nkafka; i++)
+		kafka = differ(a->sink.kafka[i], b->sink.kafka[i]);
+
+	out[0] = '\0';
+	if (differ(a->state_dir, b->state_dir))
+		note(out, outlen, "state_dir");
+	if (differ(a->source.conninfo, b->source.conninfo))
+		note(out, outlen, "source.conninfo");
+	if (differ(a->source.slot, b->source.slot))
+		note(out, outlen, "source.slot");
+	if (differ(a->source.publication, b->source.publication))
+		note(out, outlen, "source.publication");
+	if (a->source.create_slot != b->source.create_slot)
+		note(out, outlen, "source.create_slot");
+	if (a->source.create_publication != b->source.create_publication || tables)
+		note(out, outlen, "source.create_publication/tables");
+	if (a->source.status_interval_ms != b->source.status_interval_ms)
+		note(out, outlen, "source.status_interval");
+	if (a->source.max_in_flight != b->source.max_in_flight)
+		note(out, outlen, "source.max_in_flight");
+	if (a->sink.type != b->sink.type || a->sink.raw_changes != b->sink.raw_changes ||
+	    differ(a->sink.path, b->sink.path))
+		note(out, outlen, "sink.type/format/path");
+	if (kafka)
+		note(out, outlen, "sink.kafka");
+	if (a->sink.flush_timeout_ms != b->sink.flush_timeout_ms)
+		note(out, outlen, "sink.flush_timeout");
+	if (a->sink.exactly_once != b->sink.exactly_once ||
+	    differ(a->sink.offsets_topic, b->sink.offsets_topic) ||
+	    a->sink.transaction_ms != b->sink.transaction_ms)
+		note(out, outlen, "sink.exactly_once/offsets_topic/transaction_ms");
+}

@@ -120,4 +120,12 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void cfg_free(struct Config *cfg);
 
+/*
+ * Settings that differ between a running and a newly loaded configuration
+ * but cannot change while running (the connection, the slot, the sink):
+ * their names, comma-separated, in out ("" when none).
+ */
+void cfg_fixed_differences(const struct Config *running, const struct Config *next, char *out,
+			   size_t outlen);
+
 #endif

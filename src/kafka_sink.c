@@ -297,6 +297,15 @@ bool ksink_failed(const KafkaSink *sink, char *err, size_t errlen)
 	return sink->failed;
 }
 
+bool ksink_reachable(KafkaSink *sink)
+{
+	const struct rd_kafka_metadata *md;
+	if (rd_kafka_metadata(sink->rk, 0, NULL, &md, 100) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return false;
+	rd_kafka_metadata_destroy(md);
+	return true;
+}
+
 size_t ksink_outstanding(const KafkaSink *sink)
 {
 	return sink->outstanding;

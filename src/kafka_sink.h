@@ -54,6 +54,9 @@ void ksink_poll(KafkaSink *sink, int timeout_ms);
 /* True once a delivery failed for good or the producer hit a fatal error; err says why. */
 bool ksink_failed(const KafkaSink *sink, char *err, size_t errlen);
 
+/* Whether a broker answers (a metadata request within 100 ms). */
+bool ksink_reachable(KafkaSink *sink);
+
 /* Messages produced and not yet reported. */
 size_t ksink_outstanding(const KafkaSink *sink);
 

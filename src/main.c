@@ -21,6 +21,13 @@
 #define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_reload_signal(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
 
 /* The first signal asks for a clean stop; a second one means now. */
 static void on_stop_signal(int sig)
@@ -39,6 +46,8 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &sa, NULL);
 	/* A closed stdout is a write error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -184,7 +193,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_set_level(level);
 
-	struct RunOptions opts = {.cfg = cfg, .recreate_slot = recreate, .stop = &stop_requested};
+	struct RunOptions opts = {.cfg = cfg,
+				  .recreate_slot = recreate,
+				  .stop = &stop_requested,
+				  .reload = &reload_requested,
+				  .config_path = config_path};
 	int rc = pipe_run(&opts);
 	cfg_free(cfg);
 	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;

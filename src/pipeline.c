@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "checkpoint.h"
+#include "daemon.h"
 #include "json_sink.h"
 #include "kafka_sink.h"
 #include "log.h"
@@ -36,6 +37,8 @@ struct Pipeline {
 	JsonSink *sink; /* stdout or file; NULL with Kafka */
 	KafkaSink *kafka;
 	Translator *xl; /* NULL when the sink takes raw changes */
+	struct Config *reloaded; /* the events' configuration after a SIGHUP; owned */
+	bool ready; /* systemd was told: streaming, sink reachable */
 	bool stopping; /* a stop request interrupted a wait for the sink */
 	uint64_t skip_until; /* exactly-once: Kafka already has transactions ending before this */
 	bool skipping; /* the current transaction is one of those */
@@ -81,8 +84,10 @@ static void disconnect(struct Pipeline *p)
 		p->in_txn = false;
 	}
 	while (p->kafka && p->in_txn && ksink_outstanding(p->kafka) > 0 &&
-	       !ksink_failed(p->kafka, p->err, sizeof(p->err)) && !*p->opts->stop)
+	       !ksink_failed(p->kafka, p->err, sizeof(p->err)) && !*p->opts->stop) {
+		daemon_watchdog();
 		ksink_poll(p->kafka, 100);
+	}
 	if (p->in_txn && ckpt_pending_events(p->ckpt) == 0)
 		ckpt_drop_open(p->ckpt);
 	p->in_txn = false;
@@ -166,6 +171,8 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
  */
 static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 {
+	/* Waiting for Kafka is work, not a hang: keep the watchdog fed. */
+	daemon_watchdog();
 	ksink_poll(p->kafka, 100);
 	if (ksink_failed(p->kafka, err, errlen))
 		return -1;
@@ -383,6 +390,8 @@ static enum src_status stream_once(struct Pipeline *p)
 	}
 	if (timeout > 1000)
 		timeout = 1000;
+	if (timeout > daemon_watchdog_period_ms())
+		timeout = daemon_watchdog_period_ms();
 	if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
@@ -403,9 +412,54 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (st != SRC_OK)
 			return st;
 	}
+	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
+		char status[256];
+		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
+		daemon_ready(status);
+		p->ready = true;
+	}
 	if (now_ms() >= status_due_ms(p))
 		return send_status(p);
 	return SRC_OK;
+}
+
+/*
+ * SIGHUP: read the configuration again. What translation needs (events,
+ * CloudEvents settings, dead-letter topic, log level) changes now, between
+ * transactions; what the connection and the sink were built from needs a
+ * restart, and the log says so. A broken file changes nothing.
+ */
+static void reload(struct Pipeline *p)
+{
+	char err[1024], fixed[512];
+
+	daemon_reloading();
+	struct Config *next = cfg_load(p->opts->config_path, err, sizeof(err));
+	if (!next) {
+		log_error("reload: %s; keeping the running configuration", err);
+		daemon_ready("streaming (reload failed)");
+		return;
+	}
+	cfg_fixed_differences(p->opts->cfg, next, fixed, sizeof(fixed));
+	if (fixed[0])
+		log_warning("reload: %s cannot change while running; restart tablecast to apply",
+			    fixed);
+	if (p->xl) {
+		Translator *xl = next->sink.raw_changes ? NULL : xl_new(next, emit_event, p);
+		if (!xl) {
+			log_error("reload: the new configuration declares no events for this sink; keeping the running one");
+			cfg_free(next);
+			daemon_ready("streaming (reload failed)");
+			return;
+		}
+		xl_free(p->xl);
+		p->xl = xl;
+	}
+	cfg_free(p->reloaded);
+	p->reloaded = next;
+	log_set_level(next->log_level);
+	log_info("reload: %zu events from %s", next->nevents, p->opts->config_path);
+	daemon_ready("streaming (reloaded)");
 }
 
 /* Wait up to the flush timeout for Kafka's outstanding deliveries, still answering the server. */
@@ -415,6 +469,7 @@ static void drain_kafka(struct Pipeline *p)
 
 	while (ksink_outstanding(p->kafka) > 0 && now_ms() < deadline &&
 	       !ksink_failed(p->kafka, p->err, sizeof(p->err))) {
+		daemon_watchdog();
 		ksink_poll(p->kafka, 100);
 		if (p->src && now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK)
 			break;
@@ -428,6 +483,7 @@ static void shutdown_stream(struct Pipeline *p)
 {
 	char lsn[PGO_LSN_BUFSIZE];
 
+	daemon_stopping();
 	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 		log_error("%s", p->err);
 	if (p->kafka && ksink_transactional(p->kafka)) {
@@ -487,6 +543,11 @@ int pipe_run(const struct RunOptions *opts)
 
 	while (!*opts->stop) {
 		enum src_status st;
+		daemon_watchdog();
+		if (opts->reload && *opts->reload && !p.in_txn) {
+			*opts->reload = 0;
+			reload(&p);
+		}
 		if (!p.src) {
 			int64_t wait = p.next_connect_ms - now_ms();
 			if (wait > 0) {
@@ -525,6 +586,7 @@ out:
 			 st->changes, st->events, st->dead_letters, st->toast_unavailable);
 	}
 	xl_free(p.xl);
+	cfg_free(p.reloaded);
 	ksink_free(p.kafka);
 	jsink_close(p.sink);
 	arena_free(p.arena);

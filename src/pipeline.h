@@ -12,6 +12,13 @@ struct RunOptions {
 	bool recreate_slot;
 	/* Set by the signal handler: stop reading, flush, confirm, return. */
 	volatile sig_atomic_t *stop;
+	/*
+	 * Set by SIGHUP: load config_path again at the next transaction
+	 * boundary; events, CloudEvents settings, the dead-letter topic and
+	 * the log level change live, a broken file keeps the running one.
+	 */
+	volatile sig_atomic_t *reload;
+	const char *config_path;
 };
 
 /*

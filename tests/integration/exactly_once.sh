@@ -13,16 +13,7 @@ bank_setup dead_letter "" 'exactly_once = true; transaction_ms = 50;'
 tc_start "$TC_TMP/bank.cfg"
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
 
-bank_writer $((KILLS * 120)) 0.008 &
-writer=$!
-tc_on_exit "kill $writer"
-for k in $(seq 1 "$KILLS"); do
-	sleep "$((RANDOM % 2)).$((RANDOM % 10))"
-	kill -9 "$TC_PID"
-	wait "$TC_PID" 2>/dev/null || true
-	tc_start "$TC_TMP/bank.cfg"
-done
-wait "$writer"
+bank_crash_loop "$KILLS" 120
 grep -q "exactly-once: Kafka has every transaction ending at or before 0/[1-9A-F]" "$TC_TMP/tablecast.log" ||
 	tc_fail "restarts did not read the offsets topic"
 bank_verify --no-duplicates --committed-only

@@ -49,6 +49,23 @@ bank_writer() {
 	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
+# bank_crash_loop KILLS TRANSACTIONS_PER_KILL: a paced writer in the
+# background, tablecast killed with -9 at random moments and restarted at
+# once, KILLS times; returns when the writer is done.
+bank_crash_loop() {
+	local kills=$1 per_kill=$2 k writer
+	bank_writer $((kills * per_kill)) 0.008 &
+	writer=$!
+	tc_on_exit "kill $writer"
+	for k in $(seq 1 "$kills"); do
+		sleep "$((RANDOM % 2)).$((RANDOM % 10))"
+		kill -9 "$TC_PID"
+		wait "$TC_PID" 2>/dev/null || true
+		tc_start "$TC_TMP/bank.cfg"
+	done
+	wait "$writer"
+}
+
 bank_expected() { psql -At -c "SELECT json_build_object('id', id, 'version', version) FROM accounts" >"$TC_TMP/expected.jsonl"; }
 
 # Distinct AccountChanged events the consumer has seen [--committed-only:

@@ -1,0 +1,18 @@
+"""Stand in for systemd's notification socket: append every sd_notify datagram to a file.
+
+usage: notify-listener.py SOCKET_PATH OUTFILE   (runs until SIGTERM)
+Each datagram becomes one line, its newlines replaced by spaces.
+"""
+import os
+import signal
+import socket
+import sys
+
+path, outfile = sys.argv[1], sys.argv[2]
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(path)
+with open(outfile, "a", buffering=1) as out:
+    while True:
+        data = sock.recv(4096)
+        out.write(data.decode().replace("\n", " ") + "\n")
