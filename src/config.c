@@ -15,8 +15,9 @@
  * Every setting is checked against a list of known keys, so a typo is an
  * error with its line, not a silently ignored option.
  */
-static const char *const top_keys[] = {"log_level", "state_dir",   "source", "sink",
-				       "cloudevents", "events",   NULL};
+static const char *const top_keys[] = {"log_level", "state_dir", "source",  "sink",
+				       "cloudevents", "events",	  "metrics", NULL};
+static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", NULL};
@@ -646,6 +647,23 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 
 	if (!ld.failed)
 		load_cloudevents(&ld, cfg, config_setting_get_member(root, "cloudevents"));
+	const config_setting_t *metrics = config_setting_get_member(root, "metrics");
+	cfg->metrics.max_slot_lag = 1LL << 30;
+	if (metrics && !config_setting_is_group(metrics)) {
+		fail_at(&ld, metrics, "metrics must be a group: metrics = { listen = \"127.0.0.1:9187\"; }");
+		cfg->metrics.listen = xstrdup("");
+	} else if (metrics) {
+		check_keys(&ld, metrics, metrics_keys);
+		cfg->metrics.listen = get_string(&ld, metrics, "listen", "");
+		const config_setting_t *lag = config_setting_get_member(metrics, "max_slot_lag");
+		if (lag && config_setting_type(lag) != CONFIG_TYPE_INT &&
+		    config_setting_type(lag) != CONFIG_TYPE_INT64)
+			fail_at(&ld, lag, "max_slot_lag must be a number of bytes");
+		else if (lag)
+			cfg->metrics.max_slot_lag = config_setting_get_int64(lag);
+	} else {
+		cfg->metrics.listen = xstrdup("");
+	}
 	const config_setting_t *events = config_setting_get_member(root, "events");
 	if (events && !ld.failed)
 		load_events(&ld, cfg, events);
@@ -679,6 +697,7 @@ void cfg_free(struct Config *cfg)
 	for (size_t i = 0; i < cfg->sink.nkafka; i++)
 		free(cfg->sink.kafka[i]);
 	free(cfg->sink.kafka);
+	free(cfg->metrics.listen);
 	free(cfg->cloudevents.source);
 	free(cfg->cloudevents.dataschema_base);
 	for (size_t i = 0; i < cfg->nevents; i++) {

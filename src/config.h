@@ -108,6 +108,11 @@ struct Config {
 		bool structured; /* structured mode: io.cloudevents.v1.CloudEvent */
 	} cloudevents;
 
+	struct {
+		char *listen; /* "host:port" for /metrics, /healthz, /readyz; "" = off */
+		long long max_slot_lag; /* bytes of WAL the slot may hold before it is a warning */
+	} metrics;
+
 	struct EventDef *events;
 	size_t nevents;
 };

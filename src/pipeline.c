@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "checkpoint.h"
 #include "daemon.h"
+#include "http.h"
 #include "json_sink.h"
 #include "kafka_sink.h"
 #include "log.h"
@@ -39,6 +40,11 @@ struct Pipeline {
 	Translator *xl; /* NULL when the sink takes raw changes */
 	struct Config *reloaded; /* the events' configuration after a SIGHUP; owned */
 	bool ready; /* systemd was told: streaming, sink reachable */
+	Http *http; /* metrics and health; NULL when off */
+	uint64_t server_wal_end; /* the server's WAL end, from its latest frame */
+	int64_t last_commit_ms; /* monotonic time of the latest COMMIT read */
+	uint64_t changes; /* row changes read */
+	bool lag_warned;
 	bool stopping; /* a stop request interrupted a wait for the sink */
 	uint64_t skip_until; /* exactly-once: Kafka already has transactions ending before this */
 	bool skipping; /* the current transaction is one of those */
@@ -171,8 +177,10 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
  */
 static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 {
-	/* Waiting for Kafka is work, not a hang: keep the watchdog fed. */
+	/* Waiting for Kafka is work, not a hang: keep the watchdog fed and metrics served. */
 	daemon_watchdog();
+	if (p->http)
+		http_run(p->http);
 	ksink_poll(p->kafka, 100);
 	if (ksink_failed(p->kafka, err, errlen))
 		return -1;
@@ -256,6 +264,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
 		p->in_txn = false;
 		p->skipping = false;
+		p->last_commit_ms = now_ms();
 		if (p->kafka && ksink_txn_due(p->kafka, now_ms()))
 			return ksink_txn_commit(p->kafka, p->err, sizeof(p->err));
 		return 0;
@@ -277,6 +286,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'I':
 	case 'U':
 	case 'D':
+		p->changes++;
 		if (p->skipping)
 			return 0;
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
@@ -331,6 +341,8 @@ static enum src_status handle_frame(struct Pipeline *p, const uint8_t *data, siz
 
 	if (pgo_decode_frame(data, len, &frame, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
+	if (frame.wal_end > p->server_wal_end)
+		p->server_wal_end = frame.wal_end;
 	if (frame.kind == 'k') {
 		if (!p->in_txn)
 			ckpt_idle(p->ckpt, frame.wal_end);
@@ -371,10 +383,116 @@ static enum src_status read_frames(struct Pipeline *p)
 	return SRC_OK;
 }
 
+/* WAL the slot holds: the server's end of WAL past what tablecast confirmed. */
+static uint64_t slot_lag(const struct Pipeline *p)
+{
+	uint64_t confirmed = ckpt_confirmed(p->ckpt);
+	return p->server_wal_end > confirmed ? p->server_wal_end - confirmed : 0;
+}
+
+static void metric(struct StrBuf *sb, const char *name, const char *type, const char *help,
+		   double value)
+{
+	sb_printf(sb, "# HELP tablecast_%s %s\n# TYPE tablecast_%s %s\ntablecast_%s %.17g\n", name,
+		  help, name, type, name, value);
+}
+
+/* The Prometheus text exposition (http_metrics_fn). */
+static void render_metrics(void *ctx, struct StrBuf *sb)
+{
+	struct Pipeline *p = ctx;
+	const struct Config *cfg = p->opts->cfg;
+
+	metric(sb, "changes_total", "counter", "Row changes read from the replication stream.",
+	       (double)p->changes);
+	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
+	metric(sb, "sink_connected", "gauge", "1 when the sink answers.",
+	       !p->kafka || ksink_reachable(p->kafka) ? 1 : 0);
+	metric(sb, "confirmed_lsn", "gauge", "LSN confirmed to PostgreSQL, as a byte position.",
+	       (double)ckpt_confirmed(p->ckpt));
+	metric(sb, "server_wal_end_lsn", "gauge", "The server's end of WAL at its latest message.",
+	       (double)p->server_wal_end);
+	metric(sb, "slot_lag_bytes", "gauge", "WAL the slot holds: server WAL end minus confirmed.",
+	       (double)slot_lag(p));
+	metric(sb, "slot_lag_limit_bytes", "gauge", "metrics.max_slot_lag.",
+	       (double)cfg->metrics.max_slot_lag);
+	metric(sb, "inflight_transactions", "gauge", "Transactions read and not yet confirmed.",
+	       (double)ckpt_in_flight(p->ckpt));
+	metric(sb, "inflight_events", "gauge", "Events handed to the sink and not yet acknowledged.",
+	       (double)ckpt_pending_events(p->ckpt));
+	metric(sb, "kafka_queue_messages", "gauge", "Messages in librdkafka's queue.",
+	       p->kafka ? (double)ksink_outstanding(p->kafka) : 0);
+	metric(sb, "seconds_since_last_commit", "gauge",
+	       "Seconds since the latest transaction arrived (-1 before the first).",
+	       p->last_commit_ms ? (double)(now_ms() - p->last_commit_ms) / 1000.0 : -1);
+	if (!p->xl)
+		return;
+	const struct XlStats *st = xl_stats(p->xl);
+	metric(sb, "dead_letters_total", "counter", "Rows published to the dead-letter topic.",
+	       (double)st->dead_letters);
+	metric(sb, "translation_errors_total", "counter", "Rows that could not become an event.",
+	       (double)st->translation_errors);
+	metric(sb, "toast_unavailable_total", "counter",
+	       "Unchanged TOAST values with no old value to fill in.",
+	       (double)st->toast_unavailable);
+	const struct Config *events = p->reloaded ? p->reloaded : cfg;
+	sb_puts(sb, "# HELP tablecast_events_total Events handed to the sink, per event type.\n"
+		    "# TYPE tablecast_events_total counter\n");
+	for (size_t i = 0; i < events->nevents; i++) {
+		uint64_t emitted, failed;
+		xl_event_stats(p->xl, i, &emitted, &failed);
+		sb_printf(sb, "tablecast_events_total{event=\"%s\",version=\"%d\"} %llu\n",
+			  events->events[i].name, events->events[i].version,
+			  (unsigned long long)emitted);
+	}
+	sb_puts(sb, "# HELP tablecast_event_failures_total Rows that failed to become an event, per event type.\n"
+		    "# TYPE tablecast_event_failures_total counter\n");
+	for (size_t i = 0; i < events->nevents; i++) {
+		uint64_t emitted, failed;
+		xl_event_stats(p->xl, i, &emitted, &failed);
+		sb_printf(sb, "tablecast_event_failures_total{event=\"%s\",version=\"%d\"} %llu\n",
+			  events->events[i].name, events->events[i].version,
+			  (unsigned long long)failed);
+	}
+}
+
+/* /readyz (http_ready_fn): streaming, sink reachable, slot lag under the limit. */
+static bool is_ready(void *ctx, char *reason, size_t reasonlen)
+{
+	struct Pipeline *p = ctx;
+	if (!p->src) {
+		snprintf(reason, reasonlen, "not streaming");
+		return false;
+	}
+	if (p->kafka && !ksink_reachable(p->kafka)) {
+		snprintf(reason, reasonlen, "kafka unreachable");
+		return false;
+	}
+	if (slot_lag(p) > (uint64_t)p->opts->cfg->metrics.max_slot_lag) {
+		snprintf(reason, reasonlen, "slot lag %llu bytes over metrics.max_slot_lag",
+			 (unsigned long long)slot_lag(p));
+		return false;
+	}
+	return true;
+}
+
+/* Say once when the slot starts to hold more WAL than allowed, and once when it recovers. */
+static void watch_lag(struct Pipeline *p)
+{
+	bool over = slot_lag(p) > (uint64_t)p->opts->cfg->metrics.max_slot_lag;
+	if (over && !p->lag_warned)
+		log_warning("slot \"%s\" holds %llu bytes of WAL, over metrics.max_slot_lag (%lld): the sink is behind",
+			    p->opts->cfg->source.slot, (unsigned long long)slot_lag(p),
+			    p->opts->cfg->metrics.max_slot_lag);
+	else if (!over && p->lag_warned)
+		log_info("slot \"%s\" lag back under metrics.max_slot_lag", p->opts->cfg->source.slot);
+	p->lag_warned = over;
+}
+
 /* One turn of the loop while connected. */
 static enum src_status stream_once(struct Pipeline *p)
 {
-	struct pollfd pfd[2] = {{.fd = src_socket(p->src)}, {.fd = -1}};
+	struct pollfd pfd[3] = {{.fd = src_socket(p->src)}, {.fd = -1}, {.fd = -1}};
 	int64_t now = now_ms();
 	int64_t due = status_due_ms(p);
 	int timeout = due > now ? (int)(due - now) : 0;
@@ -392,10 +510,17 @@ static enum src_status stream_once(struct Pipeline *p)
 		timeout = 1000;
 	if (timeout > daemon_watchdog_period_ms())
 		timeout = daemon_watchdog_period_ms();
-	if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+	if (p->http) {
+		pfd[2].fd = http_fd(p->http);
+		pfd[2].events = POLLIN;
+	}
+	if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
 	}
+	if (p->http && pfd[2].revents & POLLIN)
+		http_run(p->http);
+	watch_lag(p);
 	if (p->kafka) {
 		if (pfd[1].revents & POLLIN)
 			ksink_poll(p->kafka, 0);
@@ -531,6 +656,14 @@ int pipe_run(const struct RunOptions *opts)
 		log_error("%s", p.err);
 		goto out;
 	}
+	if (opts->cfg->metrics.listen[0]) {
+		p.http = http_new(opts->cfg->metrics.listen, render_metrics, is_ready, &p, p.err,
+				  sizeof(p.err));
+		if (!p.http) {
+			log_error("%s", p.err);
+			goto out;
+		}
+	}
 	if (p.kafka && ksink_transactional(p.kafka)) {
 		char lsn[PGO_LSN_BUFSIZE];
 		if (ksink_committed_lsn(opts->cfg, &p.skip_until, p.err, sizeof(p.err)) < 0) {
@@ -551,7 +684,9 @@ int pipe_run(const struct RunOptions *opts)
 		if (!p.src) {
 			int64_t wait = p.next_connect_ms - now_ms();
 			if (wait > 0) {
-				poll(NULL, 0, wait > 200 ? 200 : (int)wait);
+				struct pollfd hp = {.fd = p.http ? http_fd(p.http) : -1, .events = POLLIN};
+				if (poll(&hp, 1, wait > 200 ? 200 : (int)wait) > 0)
+					http_run(p.http);
 				continue;
 			}
 			st = connect_source(&p);
@@ -587,6 +722,7 @@ out:
 	}
 	xl_free(p.xl);
 	cfg_free(p.reloaded);
+	http_free(p.http);
 	ksink_free(p.kafka);
 	jsink_close(p.sink);
 	arena_free(p.arena);

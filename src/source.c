@@ -259,6 +259,15 @@ static enum src_status identify(Source *src, char *err, size_t errlen)
 		return SRC_FATAL;
 	}
 	PQclear(res);
+
+	/* A slot keeps WAL for as long as it lags: without a cap, a long outage fills the disk. */
+	res = run(src, "SHOW max_slot_wal_keep_size", PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	if (strcmp(PQgetvalue(res, 0, 0), "-1") == 0)
+		log_warning("max_slot_wal_keep_size is unlimited: while tablecast is stopped or behind, slot \"%s\" keeps WAL until the disk is full; consider a limit",
+			    src->cfg->source.slot);
+	PQclear(res);
 	return SRC_OK;
 }
 

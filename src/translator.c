@@ -41,6 +41,8 @@ struct EventState {
 	char dataschema[1024];
 	char type[256]; /* ce_type: name.v<version> */
 	char label[256]; /* "name v<version>", for messages */
+	uint64_t emitted;
+	uint64_t failed;
 };
 
 struct Translator {
@@ -149,6 +151,12 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn)
 const struct XlStats *xl_stats(const Translator *xl)
 {
 	return &xl->stats;
+}
+
+void xl_event_stats(const Translator *xl, size_t i, uint64_t *emitted, uint64_t *failed)
+{
+	*emitted = xl->events[i].emitted;
+	*failed = xl->events[i].failed;
 }
 
 /*
@@ -366,6 +374,7 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 			 : row->op == 'D' ? "delete" : "truncate";
 
 	xl->stats.translation_errors++;
+	es->failed++;
 	snprintf(line, sizeof(line), "event %s: %s (%s of %s at %s)", es->label, reason, op,
 		 row->rel->qualname, pgo_lsn_format(row->lsn, lsn));
 	if (es->def->on_error == ON_ERROR_HALT) {
@@ -491,6 +500,7 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 	}
 	xl->event_index++;
 	xl->stats.events++;
+	es->emitted++;
 	return xl->emit(xl->ctx, &ev, err, errlen);
 
 failed:

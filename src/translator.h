@@ -67,4 +67,7 @@ int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *
 
 const struct XlStats *xl_stats(const Translator *xl);
 
+/* Per event definition i (as in the configuration): events emitted and rows that failed. */
+void xl_event_stats(const Translator *xl, size_t i, uint64_t *emitted, uint64_t *failed);
+
 #endif

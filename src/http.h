@@ -1,0 +1,33 @@
+/* HTTP: Prometheus metrics and health endpoints, served from the main loop. */
+#ifndef TABLECAST_SRC_HTTP_H
+#define TABLECAST_SRC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+typedef struct Http Http;
+
+/* Append the Prometheus text exposition of every metric to out. */
+typedef void (*http_metrics_fn)(void *ctx, struct StrBuf *out);
+
+/* Whether the service is ready; if not, one line saying why goes to reason. */
+typedef bool (*http_ready_fn)(void *ctx, char *reason, size_t reasonlen);
+
+/*
+ * Listen on "host:port" (libmicrohttpd, epoll, no thread of its own):
+ * GET /metrics, /healthz (the process answers), /readyz (200 or 503 with
+ * the reason). Returns NULL with err set when the address is unusable.
+ */
+Http *http_new(const char *listen, http_metrics_fn metrics, http_ready_fn ready, void *ctx,
+	       char *err, size_t errlen) __attribute__((warn_unused_result));
+void http_free(Http *http);
+
+/* A file descriptor that becomes readable when requests wait: poll it, then call http_run. */
+int http_fd(const Http *http);
+
+/* Serve whatever requests are ready, without blocking. */
+void http_run(Http *http);
+
+#endif
