@@ -49,11 +49,12 @@ bank_writer() {
 	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
-# bank_crash_loop KILLS TRANSACTIONS_PER_KILL: a paced writer in the
-# background, tablecast killed with -9 at random moments and restarted at
-# once, KILLS times; returns when the writer is done.
+# bank_crash_loop KILLS TRANSACTIONS_PER_KILL [RESTART_DELAY]: a paced
+# writer in the background, tablecast killed with -9 at random moments and
+# restarted (at once, or after RESTART_DELAY seconds), KILLS times; returns
+# when the writer is done.
 bank_crash_loop() {
-	local kills=$1 per_kill=$2 k writer
+	local kills=$1 per_kill=$2 delay=${3:-} k writer
 	bank_writer $((kills * per_kill)) 0.008 &
 	writer=$!
 	tc_on_exit "kill $writer"
@@ -61,6 +62,7 @@ bank_crash_loop() {
 		sleep "$((RANDOM % 2)).$((RANDOM % 10))"
 		kill -9 "$TC_PID"
 		wait "$TC_PID" 2>/dev/null || true
+		[ -z "$delay" ] || sleep "$delay"
 		tc_start "$TC_TMP/bank.cfg"
 	done
 	wait "$writer"
