@@ -397,6 +397,22 @@ static void metric(struct StrBuf *sb, const char *name, const char *type, const 
 		  help, name, type, name, value);
 }
 
+/* A counter with one sample per event type and version: emitted, or failed rows. */
+static void per_event(const struct Pipeline *p, struct StrBuf *sb, const char *name,
+		      const char *help, bool failures)
+{
+	const struct Config *events = p->reloaded ? p->reloaded : p->opts->cfg;
+
+	sb_printf(sb, "# HELP tablecast_%s %s\n# TYPE tablecast_%s counter\n", name, help, name);
+	for (size_t i = 0; i < events->nevents; i++) {
+		uint64_t emitted, failed;
+		xl_event_stats(p->xl, i, &emitted, &failed);
+		sb_printf(sb, "tablecast_%s{event=\"%s\",version=\"%d\"} %llu\n", name,
+			  events->events[i].name, events->events[i].version,
+			  (unsigned long long)(failures ? failed : emitted));
+	}
+}
+
 /* The Prometheus text exposition (http_metrics_fn). */
 static void render_metrics(void *ctx, struct StrBuf *sb)
 {
@@ -435,25 +451,9 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	metric(sb, "toast_unavailable_total", "counter",
 	       "Unchanged TOAST values with no old value to fill in.",
 	       (double)st->toast_unavailable);
-	const struct Config *events = p->reloaded ? p->reloaded : cfg;
-	sb_puts(sb, "# HELP tablecast_events_total Events handed to the sink, per event type.\n"
-		    "# TYPE tablecast_events_total counter\n");
-	for (size_t i = 0; i < events->nevents; i++) {
-		uint64_t emitted, failed;
-		xl_event_stats(p->xl, i, &emitted, &failed);
-		sb_printf(sb, "tablecast_events_total{event=\"%s\",version=\"%d\"} %llu\n",
-			  events->events[i].name, events->events[i].version,
-			  (unsigned long long)emitted);
-	}
-	sb_puts(sb, "# HELP tablecast_event_failures_total Rows that failed to become an event, per event type.\n"
-		    "# TYPE tablecast_event_failures_total counter\n");
-	for (size_t i = 0; i < events->nevents; i++) {
-		uint64_t emitted, failed;
-		xl_event_stats(p->xl, i, &emitted, &failed);
-		sb_printf(sb, "tablecast_event_failures_total{event=\"%s\",version=\"%d\"} %llu\n",
-			  events->events[i].name, events->events[i].version,
-			  (unsigned long long)failed);
-	}
+	per_event(p, sb, "events_total", "Events handed to the sink, per event type.", false);
+	per_event(p, sb, "event_failures_total",
+		  "Rows that failed to become an event, per event type.", true);
 }
 
 /* /readyz (http_ready_fn): streaming, sink reachable, slot lag under the limit. */
