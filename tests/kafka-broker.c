@@ -119,13 +119,21 @@ int main(int argc, char **argv)
 			set_brokers(mc, brokers, 1);
 		}
 		if (produce_errors) {
-			/* ApiKey 0 = Produce; errors an idempotent producer must retry in order. */
+			/*
+			 * ApiKey 0 = Produce; errors an idempotent producer must retry
+			 * in order. Only errors that mean "not written": the mock
+			 * writes nothing when it injects one, so an error claiming the
+			 * write happened (NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+			 * REQUEST_TIMED_OUT) would be a lie a real broker never tells,
+			 * and the producer rightly takes the retry's duplicate answer
+			 * as delivered.
+			 */
 			produce_errors = 0;
 			rd_kafka_mock_push_request_errors(
 				mc, 0, 6, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-				RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-				RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-				RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+				RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+				RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+				RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
 			fprintf(stderr, "kafka-broker: next 6 Produce requests fail\n");
 		}
 	}
