@@ -18,7 +18,8 @@ for t in $(seq 1 10); do
 done
 psql -q -c "UPDATE items SET price = price + 1 WHERE id % 2 = 0" -c "DELETE FROM items WHERE id > 95"
 
-wait_for 30 test "$(wc -l <"$TC_TMP/changes.jsonl")" -ge 155 ||
+all_arrived() { [ "$(wc -l <"$TC_TMP/changes.jsonl")" -ge 155 ]; }
+wait_for 30 all_arrived ||
 	tc_fail "expected 155 changes, got $(wc -l <"$TC_TMP/changes.jsonl")"
 tc_stop
 
