@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "run_suite.h"
 
 START_TEST(test_alignment_and_reuse)
 {
@@ -69,9 +70,5 @@ int main(void)
 	tcase_add_test(tc, test_oversized_first_block_is_not_kept);
 	tcase_add_test(tc, test_impossible_size);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "checkpoint.h"
+#include "run_suite.h"
 
 START_TEST(test_confirms_in_commit_order_only)
 {
@@ -178,9 +179,5 @@ int main(void)
 	tcase_add_test(tc, test_drop_open_transaction);
 	tcase_add_test(tc, test_ack_all_and_clear);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

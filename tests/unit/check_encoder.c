@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "encoder.h"
+#include "run_suite.h"
 
 /* ---- building events and values -------------------------------------------- */
 
@@ -1058,9 +1059,5 @@ int main(void)
 	tcase_add_test(tc, test_cloudevent_decodes_with_protoc);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "expr.h"
 #include "value.h"
+#include "run_suite.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -947,9 +948,5 @@ int main(void)
 	tcase_add_test(tc, test_infer);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(s);
 }

@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "fixture.h"
 #include "pgoutput.h"
+#include "run_suite.h"
 
 /*
  * The fixtures come from tests/capture-fixtures.sh; tests/fixtures/pgoutput/README
@@ -894,9 +895,5 @@ int main(void)
 	tcase_add_test(tc, test_lsn_parse_rejects);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

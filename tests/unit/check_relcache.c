@@ -10,6 +10,7 @@
 #include "fixture.h"
 #include "pgoutput.h"
 #include "relcache.h"
+#include "run_suite.h"
 
 #define INT4OID 23
 #define TEXTOID 25
@@ -347,9 +348,5 @@ int main(void)
 	/* _i 0: spread OIDs, _i 1: OIDs that all hash to the same slot */
 	tcase_add_loop_test(tc, test_many_relations, 0, 2);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "encoder.h"
 #include "schema.h"
+#include "run_suite.h"
 
 /* ---- the events under test ------------------------------------------------------- */
 
@@ -577,9 +578,5 @@ int main(void)
 	tcase_add_test(tc, test_no_events_writes_index);
 	tcase_add_test(tc, test_unwritable_outdir);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

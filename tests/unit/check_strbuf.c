@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "strbuf.h"
+#include "run_suite.h"
 
 START_TEST(test_json_string_escapes)
 {
@@ -74,9 +75,5 @@ int main(void)
 	tcase_add_test(tc, test_timestamp);
 	tcase_add_test(tc, test_growth_and_printf);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

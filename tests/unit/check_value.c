@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "pgoutput.h"
 #include "value.h"
+#include "run_suite.h"
 
 #define US_PER_DAY INT64_C(86400000000)
 
@@ -1504,9 +1505,5 @@ int main(void)
 	tcase_add_test(tc, test_array_output_quoting);
 	tc = add_tcase(s, "postgres");
 	tcase_add_test(tc, test_postgres_cases);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
