@@ -37,7 +37,7 @@ printf 'source = {\n  conninfo = "x"\n' >"$TC_TMP/tc.cfg"
 kill -HUP "$TC_PID"
 wait_for 10 grep -q "reload: .*tc.cfg:3: syntax error.*keeping the running configuration" "$TC_TMP/tablecast.log" ||
 	tc_fail "broken reload not reported: $(tail -n 3 "$TC_TMP/tablecast.log")"
-has "RELOADING=1" || tc_fail "no RELOADING=1"
+wait_for 5 has "RELOADING=1" || tc_fail "no RELOADING=1"
 psql -q -c "INSERT INTO t VALUES (1, 'a')"
 wait_for 10 grep -q '"type":"acme.things.ThingAdded.v1"' "$TC_TMP/changes.jsonl" || tc_fail "the running events stopped"
 
