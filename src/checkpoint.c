@@ -157,3 +157,8 @@ uint64_t ckpt_pending_events(const Checkpoint *ckpt)
 {
 	return ckpt->pending_events;
 }
+
+uint64_t ckpt_oldest(const Checkpoint *ckpt)
+{
+	return ckpt->head;
+}

@@ -70,6 +70,9 @@ uint64_t ckpt_confirmed(const Checkpoint *ckpt);
 /* Transactions in the ring (open or waiting for acks). */
 size_t ckpt_in_flight(const Checkpoint *ckpt);
 
+/* The oldest sequence number still in the ring: every one below it is acknowledged. */
+uint64_t ckpt_oldest(const Checkpoint *ckpt);
+
 /* Events handed to the sink and not yet acknowledged. */
 uint64_t ckpt_pending_events(const Checkpoint *ckpt);
 

@@ -20,7 +20,8 @@ static const char *const top_keys[] = {"log_level", "state_dir", "source",  "sin
 static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
-					  "max_in_flight", NULL};
+					  "max_in_flight", "snapshot", "snapshot_workers",
+					  "signal_table", "backfill_chunk", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -149,6 +150,16 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.status_interval_ms =
 		get_int(ld, src, "status_interval", 10, 1, 3600) * 1000;
 	cfg->source.max_in_flight = get_int(ld, src, "max_in_flight", 4096, 1, 1 << 20);
+	char *snapshot = get_string(ld, src, "snapshot", "never");
+	if (snapshot && strcmp(snapshot, "initial") == 0)
+		cfg->source.snapshot_initial = true;
+	else if (snapshot && strcmp(snapshot, "never") != 0)
+		fail_at(ld, config_setting_get_member(src, "snapshot"),
+			"snapshot must be \"initial\" or \"never\"");
+	free(snapshot);
+	cfg->source.snapshot_workers = get_int(ld, src, "snapshot_workers", 2, 1, 16);
+	cfg->source.signal_table = get_string(ld, src, "signal_table", "");
+	cfg->source.backfill_chunk = get_int(ld, src, "backfill_chunk", 4096, 1, 1 << 20);
 
 	const config_setting_t *tables = config_setting_get_member(src, "tables");
 	if (tables && !ld->failed) {
@@ -174,6 +185,9 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 				    strlen(cfg->source.slot)))
 		fail_at(ld, config_setting_get_member(src, "slot") ?: src,
 			"slot must be 1-63 characters of lower-case letters, digits and _");
+	if (!ld->failed && cfg->source.signal_table[0] && !strchr(cfg->source.signal_table, '.'))
+		fail_at(ld, config_setting_get_member(src, "signal_table"),
+			"signal_table must be written schema.table");
 	if (!ld->failed && (strlen(cfg->source.publication) == 0 ||
 			    strchr(cfg->source.publication, '"')))
 		fail_at(ld, config_setting_get_member(src, "publication") ?: src,
@@ -688,6 +702,7 @@ void cfg_free(struct Config *cfg)
 	free(cfg->source.conninfo);
 	free(cfg->source.slot);
 	free(cfg->source.publication);
+	free(cfg->source.signal_table);
 	for (size_t i = 0; i < cfg->source.ntables; i++)
 		free(cfg->source.tables[i]);
 	free(cfg->source.tables);
@@ -764,6 +779,12 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.status_interval");
 	if (a->source.max_in_flight != b->source.max_in_flight)
 		note(out, outlen, "source.max_in_flight");
+	if (a->source.snapshot_initial != b->source.snapshot_initial ||
+	    a->source.snapshot_workers != b->source.snapshot_workers)
+		note(out, outlen, "source.snapshot/snapshot_workers");
+	if (differ(a->source.signal_table, b->source.signal_table) ||
+	    a->source.backfill_chunk != b->source.backfill_chunk)
+		note(out, outlen, "source.signal_table/backfill_chunk");
 	if (a->sink.type != b->sink.type || a->sink.raw_changes != b->sink.raw_changes ||
 	    differ(a->sink.path, b->sink.path))
 		note(out, outlen, "sink.type/format/path");

@@ -1240,6 +1240,8 @@ int enc_cloudevent(const struct CloudEventAttrs *attrs, const void *data, size_t
 		put_attr_text(out, "dataschema", CE_URI, attrs->dataschema);
 	if (attrs->subject && *attrs->subject)
 		put_attr_text(out, "subject", CE_STRING, attrs->subject);
+	if (attrs->snapshot && *attrs->snapshot)
+		put_attr_text(out, "tablecastsnapshot", CE_STRING, attrs->snapshot);
 	size_t entry = enc_message_begin(out, 5);
 	enc_string_field(out, 1, "time");
 	size_t value = enc_message_begin(out, 2);

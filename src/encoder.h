@@ -122,12 +122,17 @@ struct CloudEventAttrs {
 	const char *dataschema;      /* optional: ce_uri */
 	const char *datacontenttype; /* NULL = "application/protobuf" */
 	int64_t time_us;             /* µs since Unix epoch */
+	/*
+	 * Extension tablecastsnapshot: "initial" or "backfill" on a row read by
+	 * a snapshot (it already existed), NULL on a change from the stream.
+	 */
+	const char *snapshot;
 };
 
 /*
  * Append an io.cloudevents.v1.CloudEvent message (proto/io/cloudevents/v1/cloudevents.proto):
  * id=1, source=2, spec_version=3 "1.0", type=4, attributes=5 (map entries
- * sorted by key: datacontenttype, dataschema, subject, time), binary_data=6
+ * sorted by key: datacontenttype, dataschema, subject, tablecastsnapshot, time), binary_data=6
  * (left out when data is NULL).
  * Returns 0, or -1 when id/source/type is missing or out ran out of memory.
  */

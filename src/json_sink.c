@@ -266,6 +266,7 @@ int jsink_write_event(JsonSink *sink, const struct Event *ev)
 	sb_putc(sb, '"');
 	put_attr(sb, "subject", ev->ce.subject);
 	put_attr(sb, "dataschema", ev->ce.dataschema);
+	put_attr(sb, "tablecastsnapshot", ev->ce.snapshot);
 	sb_putc(sb, '}');
 	/* The exact bytes a Kafka consumer gets, so other tools can decode them. */
 	sb_puts(sb, ",\"payload\":\"");

@@ -251,6 +251,7 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	add_header(h, "ce_time", sink->scratch.data);
 	add_header(h, "ce_subject", ev->ce.subject);
 	add_header(h, "ce_dataschema", ev->ce.dataschema);
+	add_header(h, "ce_tablecastsnapshot", ev->ce.snapshot);
 	add_header(h, "content-type",
 		   ev->def ? ev->ce.datacontenttype : "application/protobuf");
 	if (sink->transactional)

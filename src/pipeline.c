@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "backfill.h"
 #include "checkpoint.h"
 #include "daemon.h"
 #include "http.h"
@@ -19,6 +20,7 @@
 #include "pgoutput.h"
 #include "pipeline.h"
 #include "relcache.h"
+#include "snapshot.h"
 #include "source.h"
 #include "translator.h"
 
@@ -48,6 +50,13 @@ struct Pipeline {
 	bool stopping; /* a stop request interrupted a wait for the sink */
 	uint64_t skip_until; /* exactly-once: Kafka already has transactions ending before this */
 	bool skipping; /* the current transaction is one of those */
+
+	bool streaming; /* START_REPLICATION succeeded on p->src: status updates may flow */
+	Snapshot *snapshot; /* while one runs */
+	Backfill *backfill; /* NULL without source.signal_table */
+	bool backfill_ready; /* the signal table is checked */
+	struct SnapshotStats snapshot_stats; /* of the latest */
+	bool snapshot_done; /* snapshot_only: finished */
 
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
@@ -79,6 +88,9 @@ static void disconnect(struct Pipeline *p)
 
 	src_close(p->src);
 	p->src = NULL;
+	p->streaming = false;
+	if (p->backfill)
+		bf_reset(p->backfill);
 	/*
 	 * The open transaction comes again from the server; its events already
 	 * produced must be reported before it leaves the ring.
@@ -108,9 +120,16 @@ static void disconnect(struct Pipeline *p)
 		    pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
 }
 
+static enum src_status run_snapshot(struct Pipeline *p);
+static void drain_kafka(struct Pipeline *p);
+
 static enum src_status connect_source(struct Pipeline *p)
 {
-	struct SourceOptions so = {.cfg = p->opts->cfg, .recreate_slot = p->opts->recreate_slot};
+	const struct Config *cfg = p->opts->cfg;
+	struct SourceOptions so = {.cfg = cfg,
+				   .recreate_slot = p->opts->recreate_slot,
+				   .export_snapshot = cfg->source.snapshot_initial ||
+						      p->opts->snapshot_only};
 	char lsn[PGO_LSN_BUFSIZE];
 
 	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
@@ -119,6 +138,28 @@ static enum src_status connect_source(struct Pipeline *p)
 	ckpt_set_confirmed(p->ckpt, src_start_lsn(p->src));
 	/* What the offsets topic says Kafka committed is safe to confirm. */
 	ckpt_set_confirmed(p->ckpt, p->skip_until);
+	if (p->opts->snapshot_only && snap_pending(cfg))
+		log_info("resuming the snapshot an earlier run left unfinished");
+	else if (p->opts->snapshot_only && snap_mark_pending(cfg, p->err, sizeof(p->err)) < 0)
+		return SRC_FATAL;
+	if (snap_pending(cfg)) {
+		if ((st = run_snapshot(p)) != SRC_OK)
+			return st;
+		if (p->opts->snapshot_only) {
+			p->snapshot_done = true;
+			log_info("snapshot complete; tablecast run streams slot \"%s\" from %s",
+				 cfg->source.slot, pgo_lsn_format(src_start_lsn(p->src), lsn));
+			return SRC_OK;
+		}
+	}
+	if (p->backfill && !p->backfill_ready) {
+		if (bf_prepare(p->backfill, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
+		p->backfill_ready = true;
+	}
+	if ((st = src_start(p->src, p->err, sizeof(p->err))) != SRC_OK)
+		return st;
+	p->streaming = true;
 	p->sent_flush_lsn = src_start_lsn(p->src);
 	p->received_lsn = p->sent_flush_lsn;
 	/* pgoutput sends every Relation again in a new session. */
@@ -144,6 +185,8 @@ static int64_t status_due_ms(const struct Pipeline *p)
 
 static enum src_status send_status(struct Pipeline *p)
 {
+	if (!p->streaming)
+		return SRC_OK;
 	uint64_t flush = ckpt_confirmed(p->ckpt);
 	enum src_status st = src_send_status(p->src, p->received_lsn, flush, p->err, sizeof(p->err));
 	if (st == SRC_OK) {
@@ -196,11 +239,10 @@ static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The translator's emit callback: hand one event to the sink. */
-static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
+/* Hand one event of ring entry seq to the sink. */
+static int produce_event(struct Pipeline *p, const struct Event *ev, uint64_t seq, char *err,
+			 size_t errlen)
 {
-	struct Pipeline *p = ctx;
-
 	if (!p->kafka) {
 		if (jsink_write_event(p->sink, ev) < 0) {
 			snprintf(err, errlen, "sink: write failed: %s", strerror(errno));
@@ -209,7 +251,7 @@ static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errle
 		return 0;
 	}
 	for (;;) {
-		switch (ksink_produce(p->kafka, ev, p->txn_seq)) {
+		switch (ksink_produce(p->kafka, ev, seq)) {
 		case KSINK_OK:
 			return 0;
 		case KSINK_FAILED:
@@ -223,10 +265,151 @@ static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errle
 	}
 }
 
+/* The translator's emit callback: an event of the transaction being read. */
+static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
+{
+	struct Pipeline *p = ctx;
+	return produce_event(p, ev, p->txn_seq, err, errlen);
+}
+
+/* Backfill rows belong to the transaction whose high watermark released them. */
+static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t errlen)
+{
+	struct Pipeline *p = ctx;
+	if (p->skipping)
+		return 0; /* exactly-once: Kafka has this transaction, these rows included */
+	return produce_event(p, ev, p->txn_seq, err, errlen);
+}
+
 static int sink_failed(struct Pipeline *p)
 {
 	snprintf(p->err, sizeof(p->err), "sink: write failed: %s", strerror(errno));
 	return -1;
+}
+
+/* ---- the snapshot's way to the sink (struct SnapshotIo) ---- */
+
+static bool snapshot_full(void *ctx)
+{
+	struct Pipeline *p = ctx;
+	return ckpt_full(p->ckpt);
+}
+
+static uint64_t snapshot_begin(void *ctx)
+{
+	struct Pipeline *p = ctx;
+	return ckpt_begin(p->ckpt);
+}
+
+static int snapshot_produce(void *ctx, const struct Event *ev, uint64_t seq, char *err,
+			    size_t errlen)
+{
+	return produce_event(ctx, ev, seq, err, errlen);
+}
+
+/* A chunk is read: like a COMMIT at the slot's position, which confirms nothing new. */
+static int snapshot_end(void *ctx, uint64_t seq, char *err, size_t errlen)
+{
+	struct Pipeline *p = ctx;
+	uint64_t lsn = src_start_lsn(p->src);
+
+	if (p->sink && jsink_flush(p->sink, err, errlen) < 0)
+		return -1;
+	if (p->kafka && ksink_transactional(p->kafka))
+		ksink_txn_add(p->kafka, seq, lsn);
+	ckpt_commit(p->ckpt, seq, lsn);
+	return 0;
+}
+
+static uint64_t snapshot_oldest(void *ctx)
+{
+	struct Pipeline *p = ctx;
+	return ckpt_oldest(p->ckpt);
+}
+
+/*
+ * Read the owed snapshot before streaming: the slot waits at its
+ * consistent point meanwhile. A stop request drains what Kafka has and
+ * records it, so the next start resumes.
+ */
+static enum src_status run_snapshot(struct Pipeline *p)
+{
+	struct SnapshotOptions so = {
+		.cfg = p->opts->cfg,
+		.exported = src_exported_snapshot(p->src),
+		.io = {p, snapshot_full, snapshot_begin, snapshot_produce, snapshot_end,
+		       snapshot_oldest},
+	};
+	enum src_status st = SRC_OK;
+
+	p->snapshot = snap_open(&so, p->err, sizeof(p->err));
+	if (!p->snapshot)
+		return SRC_RETRY;
+	daemon_ready("reading the initial snapshot");
+	for (;;) {
+		struct pollfd pfd[20];
+		int n = snap_pollfds(p->snapshot, pfd, 16);
+		int kafka_at = -1, http_at = -1;
+		if (p->kafka) {
+			kafka_at = n;
+			pfd[n++] = (struct pollfd){.fd = ksink_fd(p->kafka), .events = POLLIN};
+		}
+		if (p->http) {
+			http_at = n;
+			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
+		}
+		daemon_watchdog();
+		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
+			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
+			st = SRC_FATAL;
+			break;
+		}
+		if (http_at >= 0 && pfd[http_at].revents & POLLIN)
+			http_run(p->http);
+		if (p->kafka) {
+			if (pfd[kafka_at].revents & POLLIN)
+				ksink_poll(p->kafka, 0);
+			if (ksink_failed(p->kafka, p->err, sizeof(p->err))) {
+				st = SRC_FATAL;
+				break;
+			}
+			if (ksink_txn_due(p->kafka, now_ms()) &&
+			    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0) {
+				st = SRC_FATAL;
+				break;
+			}
+		}
+		if (*p->opts->stop) {
+			p->stopping = true;
+			snprintf(p->err, sizeof(p->err), "stopped during the snapshot; the next start resumes it");
+			st = SRC_FATAL;
+			break;
+		}
+		int rc = snap_work(p->snapshot, p->err, sizeof(p->err));
+		if (rc == 1)
+			break;
+		if (rc < 0) {
+			st = p->stopping ? SRC_FATAL : SRC_RETRY;
+			break;
+		}
+	}
+	if (st != SRC_OK) {
+		/* Keep what Kafka has: commit (exactly-once), wait, and record it. */
+		char why[512];
+		if (p->kafka && ksink_transactional(p->kafka) &&
+		    ksink_txn_commit(p->kafka, why, sizeof(why)) < 0)
+			ksink_txn_abort(p->kafka);
+		if (p->kafka)
+			drain_kafka(p);
+		if (snap_work(p->snapshot, why, sizeof(why)) < 0)
+			log_warning("snapshot: %s", why);
+		/* What was not acknowledged is read again: nothing of it may count. */
+		ckpt_clear(p->ckpt);
+	}
+	p->snapshot_stats = *snap_stats(p->snapshot);
+	snap_close(p->snapshot);
+	p->snapshot = NULL;
+	return st;
 }
 
 /* One pgoutput message. Returns 0, or -1 with p->err set: fatal, nothing confirmed past it. */
@@ -262,6 +445,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		if (p->kafka && ksink_transactional(p->kafka))
 			ksink_txn_add(p->kafka, p->txn_seq, m->commit.end_lsn);
 		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
+		if (p->backfill)
+			bf_commit(p->backfill, m->commit.end_lsn);
 		p->in_txn = false;
 		p->skipping = false;
 		p->last_commit_ms = now_ms();
@@ -287,10 +472,14 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'U':
 	case 'D':
 		p->changes++;
-		if (p->skipping)
-			return 0;
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
 			return -1;
+		if (p->backfill && bf_is_signal(p->backfill, rel))
+			return bf_signal(p->backfill, rel, m, p->err, sizeof(p->err));
+		if (p->backfill)
+			bf_change(p->backfill, rel, m);
+		if (p->skipping)
+			return 0;
 		if (p->xl)
 			return xl_change(p->xl, rel, m, lsn, p->err, sizeof(p->err));
 		if (jsink_write_change(p->sink, &p->origin, rel, m) < 0)
@@ -438,6 +627,31 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	       (double)ckpt_pending_events(p->ckpt));
 	metric(sb, "kafka_queue_messages", "gauge", "Messages in librdkafka's queue.",
 	       p->kafka ? (double)ksink_outstanding(p->kafka) : 0);
+	const struct SnapshotStats *snap = p->snapshot ? snap_stats(p->snapshot) : &p->snapshot_stats;
+	metric(sb, "snapshot_running", "gauge", "1 while an initial snapshot is being read.",
+	       p->snapshot ? 1 : 0);
+	metric(sb, "snapshot_rows_total", "counter", "Rows read by the initial snapshot.",
+	       (double)snap->rows);
+	metric(sb, "snapshot_rows_estimated", "gauge",
+	       "Rows the snapshot tables hold, by the planner's statistics.", snap->rows_estimate);
+	metric(sb, "snapshot_chunks", "gauge", "Chunks the snapshot is read in.",
+	       (double)snap->chunks);
+	metric(sb, "snapshot_chunks_done", "gauge", "Snapshot chunks acknowledged by the sink.",
+	       (double)snap->chunks_done);
+	if (p->backfill) {
+		const struct BackfillStats *bs = bf_stats(p->backfill);
+		metric(sb, "backfill_rows_total", "counter", "Rows emitted by backfills.",
+		       (double)bs->rows);
+		metric(sb, "backfill_rows_skipped_total", "counter",
+		       "Backfill rows dropped because the stream had a newer change.",
+		       (double)bs->skipped);
+		metric(sb, "backfill_chunks_total", "counter", "Backfill chunks emitted.",
+		       (double)bs->chunks);
+		metric(sb, "backfill_requests_pending", "gauge", "Backfill requests waiting or running.",
+		       (double)bs->pending);
+		metric(sb, "backfill_requests_completed_total", "counter", "Backfill requests finished.",
+		       (double)bs->completed);
+	}
 	metric(sb, "seconds_since_last_commit", "gauge",
 	       "Seconds since the latest transaction arrived (-1 before the first).",
 	       p->last_commit_ms ? (double)(now_ms() - p->last_commit_ms) / 1000.0 : -1);
@@ -492,7 +706,7 @@ static void watch_lag(struct Pipeline *p)
 /* One turn of the loop while connected. */
 static enum src_status stream_once(struct Pipeline *p)
 {
-	struct pollfd pfd[3] = {{.fd = src_socket(p->src)}, {.fd = -1}, {.fd = -1}};
+	struct pollfd pfd[4] = {{.fd = src_socket(p->src)}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
 	int64_t now = now_ms();
 	int64_t due = status_due_ms(p);
 	int timeout = due > now ? (int)(due - now) : 0;
@@ -514,7 +728,11 @@ static enum src_status stream_once(struct Pipeline *p)
 		pfd[2].fd = http_fd(p->http);
 		pfd[2].events = POLLIN;
 	}
-	if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+	if (p->backfill) {
+		pfd[3].fd = bf_socket(p->backfill);
+		pfd[3].events = POLLIN;
+	}
+	if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
 	}
@@ -537,6 +755,8 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (st != SRC_OK)
 			return st;
 	}
+	if (p->backfill && bf_work(p->backfill, ckpt_confirmed(p->ckpt), p->err, sizeof(p->err)) < 0)
+		return SRC_FATAL;
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
 		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
@@ -656,6 +876,13 @@ int pipe_run(const struct RunOptions *opts)
 		log_error("%s", p.err);
 		goto out;
 	}
+	if (opts->cfg->source.signal_table[0] && !opts->snapshot_only) {
+		p.backfill = bf_new(opts->cfg, backfill_produce, &p, p.err, sizeof(p.err));
+		if (!p.backfill) {
+			log_error("%s", p.err);
+			goto out;
+		}
+	}
 	if (opts->cfg->metrics.listen[0]) {
 		p.http = http_new(opts->cfg->metrics.listen, render_metrics, is_ready, &p, p.err,
 				  sizeof(p.err));
@@ -690,7 +917,9 @@ int pipe_run(const struct RunOptions *opts)
 				continue;
 			}
 			st = connect_source(&p);
-			if (st != SRC_OK && !p.streamed) {
+			if (st == SRC_OK && p.snapshot_done)
+				break;
+			if (st != SRC_OK && !p.streamed && !p.stopping) {
 				/* A first start that fails needs a person (or systemd's restart). */
 				log_error("%s", p.err);
 				goto out;
@@ -698,8 +927,11 @@ int pipe_run(const struct RunOptions *opts)
 		} else {
 			st = stream_once(&p);
 		}
-		if (st == SRC_FATAL && p.stopping)
-			break; /* a stop request ended a wait for Kafka: still a clean stop */
+		if (st == SRC_FATAL && p.stopping) {
+			/* A stop request ended a wait for Kafka or a snapshot: still a clean stop. */
+			log_info("%s", p.err);
+			break;
+		}
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
 			goto out;
@@ -721,6 +953,7 @@ out:
 			 st->changes, st->events, st->dead_letters, st->toast_unavailable);
 	}
 	xl_free(p.xl);
+	bf_free(p.backfill);
 	cfg_free(p.reloaded);
 	http_free(p.http);
 	ksink_free(p.kafka);

@@ -19,6 +19,8 @@ struct RunOptions {
 	 */
 	volatile sig_atomic_t *reload;
 	const char *config_path;
+	/* tablecast snapshot: take a snapshot (even of an existing slot), then stop. */
+	bool snapshot_only;
 };
 
 /*

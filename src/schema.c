@@ -461,12 +461,9 @@ static void render_readme(const struct EventDef *const *sorted, size_t n, struct
 		sb_puts(out, " | ");
 		put_text(out, ev->topic, true);
 		sb_puts(out, " | [");
-		size_t start = out->len;
 		put_path(out, ev);
-		size_t end = out->len;
 		sb_puts(out, "](");
-		if (sb_ok(out))
-			sb_append(out, out->data + start, end - start);
+		put_path(out, ev);
 		sb_puts(out, ") |\n");
 	}
 }

@@ -12,41 +12,21 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pgconn.h"
 #include "pgoutput.h"
+#include "snapshot.h"
 #include "source.h"
 
 struct Source {
 	PGconn *conn;
 	const struct Config *cfg;
+	bool export_snapshot;
+	char exported[128]; /* the snapshot a slot created now exported; "" when none */
 	char *frame; /* last buffer from PQgetCopyData, freed on the next call */
 	uint64_t start_lsn;
+	uint64_t created_lsn; /* the consistent point of a slot created now */
 	uint64_t system_id;
 };
-
-/*
- * The first line of a libpq message, without the "ERROR:  " or "FATAL:  "
- * severity that libpq puts at its start or after "connection ... failed: ".
- */
-static void first_line(const char *msg, char *out, size_t outlen)
-{
-	static const char *const severities[] = {"ERROR:  ", "FATAL:  ", NULL};
-	size_t n = 0;
-
-	if (!msg || !*msg)
-		msg = "unknown error";
-	while (*msg && *msg != '\n' && n + 1 < outlen) {
-		bool skipped = false;
-		for (const char *const *s = severities; *s && !skipped; s++) {
-			if (strncmp(msg, *s, strlen(*s)) == 0) {
-				msg += strlen(*s);
-				skipped = true;
-			}
-		}
-		if (!skipped && *msg && *msg != '\n')
-			out[n++] = *msg++;
-	}
-	out[n] = '\0';
-}
 
 /*
  * SQLSTATEs that no reconnect can fix. Everything else (the server going
@@ -82,7 +62,7 @@ static PGresult *run(Source *src, const char *sql, ExecStatusType want, enum src
 		return res;
 	}
 	char line[512];
-	first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(src->conn), line, sizeof(line));
+	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(src->conn), line, sizeof(line));
 	/* Only the command word: statements may carry names, never secrets, but stay short. */
 	snprintf(err, errlen, "%.*s: %s", (int)strcspn(sql, " "), sql, line);
 	*st = PQstatus(src->conn) == CONNECTION_BAD ? SRC_RETRY : classify(res);
@@ -179,57 +159,18 @@ static int state_dir_check(const struct Config *cfg, char *err, size_t errlen)
 
 /* ---- connecting and checking -------------------------------------------- */
 
-/*
- * Session settings that make pgoutput's text values unambiguous to parse:
- * ISO dates, UTC timestamps, floats that round-trip, hex bytea. They are
- * appended to any options the conninfo already has.
- */
-static const char session_options[] =
-	"-c datestyle=ISO,YMD -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex "
-	"-c intervalstyle=postgres";
-
 static enum src_status connect_walsender(Source *src, char *err, size_t errlen)
 {
-	char line[512], *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(src->cfg->source.conninfo, &perr);
-	if (!opts) {
-		first_line(perr ? perr : "out of memory", line, sizeof(line));
-		snprintf(err, errlen, "source.conninfo: %s", line);
-		PQfreemem(perr);
-		return SRC_FATAL;
-	}
-	const char *user_options = NULL;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "options") == 0 && o->val)
-			user_options = o->val;
-	size_t len = sizeof(session_options) + (user_options ? strlen(user_options) + 1 : 0);
-	char *options = malloc(len);
-	if (!options) {
-		PQconninfoFree(opts);
-		snprintf(err, errlen, "out of memory");
-		return SRC_FATAL;
-	}
-	snprintf(options, len, "%s%s%s", user_options ? user_options : "", user_options ? " " : "",
-		 session_options);
-	PQconninfoFree(opts);
-
-	/* expand_dbname: the first "dbname" is the whole conninfo; later keys override it. */
-	const char *keys[] = {"dbname", "replication", "fallback_application_name", "options", NULL};
-	const char *vals[] = {src->cfg->source.conninfo, "database", "tablecast", options, NULL};
-	src->conn = PQconnectdbParams(keys, vals, 1);
-	free(options);
-	if (PQstatus(src->conn) == CONNECTION_OK)
+	src->conn = pgc_connect(src->cfg->source.conninfo, true, "tablecast", err, errlen);
+	if (src->conn)
 		return SRC_OK;
-
-	first_line(PQerrorMessage(src->conn), line, sizeof(line));
-	if (strstr(line, "replication role") || strstr(line, "permission denied to start WAL sender")) {
-		snprintf(err, errlen,
-			 "connecting to PostgreSQL: %s: grant it with ALTER ROLE ... REPLICATION", line);
+	if (strstr(err, "replication role") || strstr(err, "permission denied to start WAL sender")) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, ": grant it with ALTER ROLE ... REPLICATION");
 		return SRC_FATAL;
 	}
-	snprintf(err, errlen, "connecting to PostgreSQL: %s", line);
-	if (strstr(line, "password") || strstr(line, "authentication") ||
-	    strstr(line, "does not exist") || strstr(line, "invalid"))
+	if (strstr(err, "source.conninfo") || strstr(err, "password") ||
+	    strstr(err, "authentication") || strstr(err, "does not exist") || strstr(err, "invalid"))
 		return SRC_FATAL;
 	return SRC_RETRY;
 }
@@ -378,14 +319,28 @@ static enum src_status create_slot(Source *src, char *err, size_t errlen)
 	char sql[256];
 	enum src_status st;
 
-	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT \"%s\" LOGICAL pgoutput (SNAPSHOT 'nothing')",
-		 src->cfg->source.slot);
+	/*
+	 * The snapshot is owed before the slot exists: a crash right after
+	 * creating it must not leave a slot that streams without one.
+	 */
+	if (src->export_snapshot && snap_mark_pending(src->cfg, err, errlen) < 0)
+		return SRC_FATAL;
+	snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT \"%s\" LOGICAL pgoutput (SNAPSHOT '%s')",
+		 src->cfg->source.slot, src->export_snapshot ? "export" : "nothing");
 	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
 	if (!res)
 		return st;
 	/* slot_name, consistent_point, snapshot_name, output_plugin */
 	char created[64];
 	snprintf(created, sizeof(created), "%s", PQgetvalue(res, 0, 1));
+	if (!pgo_lsn_parse(created, &src->created_lsn)) {
+		snprintf(err, errlen, "CREATE_REPLICATION_SLOT: unexpected consistent point \"%s\"",
+			 created);
+		PQclear(res);
+		return SRC_FATAL;
+	}
+	if (src->export_snapshot && !PQgetisnull(res, 0, 2))
+		snprintf(src->exported, sizeof(src->exported), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	log_info("created replication slot \"%s\" at %s", src->cfg->source.slot, created);
 	if (state_write(src, created, err, errlen) < 0)
@@ -471,8 +426,9 @@ static enum src_status ensure_objects(Source *src, bool recreate, char *err, siz
 		}
 		if (st != SRC_OK)
 			return st;
-		if ((st = slot_lookup(src, &slot, err, errlen)) != SRC_OK)
-			return st;
+		/* Any command now would end the exported snapshot: the reply had the position. */
+		src->start_lsn = src->created_lsn;
+		return SRC_OK;
 	}
 	src->start_lsn = slot.confirmed;
 	return SRC_OK;
@@ -516,15 +472,25 @@ enum src_status src_open(const struct SourceOptions *opts, Source **out, char *e
 		return SRC_FATAL;
 	}
 	src->cfg = opts->cfg;
+	src->export_snapshot = opts->export_snapshot;
 	if ((st = connect_walsender(src, err, errlen)) != SRC_OK ||
 	    (st = identify(src, err, errlen)) != SRC_OK ||
-	    (st = ensure_objects(src, opts->recreate_slot, err, errlen)) != SRC_OK ||
-	    (st = start_replication(src, err, errlen)) != SRC_OK) {
+	    (st = ensure_objects(src, opts->recreate_slot, err, errlen)) != SRC_OK) {
 		src_close(src);
 		return st;
 	}
 	*out = src;
 	return SRC_OK;
+}
+
+enum src_status src_start(Source *src, char *err, size_t errlen)
+{
+	return start_replication(src, err, errlen);
+}
+
+const char *src_exported_snapshot(const Source *src)
+{
+	return src->exported[0] ? src->exported : NULL;
 }
 
 void src_close(Source *src)
@@ -552,7 +518,7 @@ enum src_status src_consume(Source *src, char *err, size_t errlen)
 	if (PQconsumeInput(src->conn) == 1)
 		return SRC_OK;
 	char line[512];
-	first_line(PQerrorMessage(src->conn), line, sizeof(line));
+	pgc_first_line(PQerrorMessage(src->conn), line, sizeof(line));
 	snprintf(err, errlen, "replication connection lost: %s", line);
 	return SRC_RETRY;
 }
@@ -567,7 +533,7 @@ static int stream_ended(Source *src, char *err, size_t errlen)
 	snprintf(err, errlen, "replication stream ended by the server");
 	while ((res = PQgetResult(src->conn)) != NULL) {
 		if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
-			first_line(PQresultErrorMessage(res), line, sizeof(line));
+			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
 			snprintf(err, errlen, "replication stream: %s", line);
 			st = classify(res);
 		}
@@ -576,7 +542,7 @@ static int stream_ended(Source *src, char *err, size_t errlen)
 			break;
 	}
 	if (PQstatus(src->conn) == CONNECTION_BAD && st == SRC_RETRY) {
-		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		pgc_first_line(PQerrorMessage(src->conn), line, sizeof(line));
 		snprintf(err, errlen, "replication connection lost: %s", line);
 	}
 	return st;
@@ -598,7 +564,7 @@ int src_next(Source *src, const uint8_t **data, size_t *len, char *err, size_t e
 		return 0;
 	if (n == -2) {
 		char line[512];
-		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		pgc_first_line(PQerrorMessage(src->conn), line, sizeof(line));
 		snprintf(err, errlen, "replication connection lost: %s", line);
 		return SRC_RETRY;
 	}
@@ -620,7 +586,7 @@ enum src_status src_send_status(Source *src, uint64_t write_lsn, uint64_t flush_
 	pgo_encode_status(msg, write_lsn, flush_lsn, flush_lsn, pg_now(), false);
 	if (PQputCopyData(src->conn, (const char *)msg, sizeof(msg)) != 1 || PQflush(src->conn) < 0) {
 		char line[512];
-		first_line(PQerrorMessage(src->conn), line, sizeof(line));
+		pgc_first_line(PQerrorMessage(src->conn), line, sizeof(line));
 		snprintf(err, errlen, "sending status update: %s", line);
 		return SRC_RETRY;
 	}

@@ -20,16 +20,27 @@ enum src_status {
 struct SourceOptions {
 	const struct Config *cfg;
 	bool recreate_slot; /* accept a gap: replace a lost or invalidated slot */
+	/* A slot created now exports its snapshot, and a snapshot is marked as owed first. */
+	bool export_snapshot;
 };
 
 /*
- * Connect, check the server (wal_level, privileges, publication, slot),
- * create what config allows, and START_REPLICATION from the slot's
- * confirmed position. Nothing is created unless every check passed.
+ * Connect, check the server (wal_level, privileges, publication, slot) and
+ * create what config allows. Nothing is created unless every check passed.
  * On failure returns SRC_RETRY or SRC_FATAL with one line in err.
  */
 enum src_status src_open(const struct SourceOptions *opts, Source **out, char *err,
 			 size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * The snapshot the slot exported when src_open created it (valid until
+ * src_start), or NULL.
+ */
+const char *src_exported_snapshot(const Source *src);
+
+/* START_REPLICATION from the slot's confirmed position. */
+enum src_status src_start(Source *src, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 void src_close(Source *src);
 
 /* The socket to poll. */

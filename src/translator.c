@@ -53,6 +53,9 @@ struct Translator {
 	size_t nevents;
 	struct TxnInfo txn;
 	uint32_t event_index; /* within the transaction, for ce_id */
+	char read_id[256]; /* snapshot reads: the ce_id base; "" for the stream */
+	int64_t read_time_us;
+	const char *read_kind; /* "initial" or "backfill" while reading; NULL for the stream */
 	Arena *arena; /* per change */
 	struct Value *values; /* per field, sized for the widest event */
 	struct StrBuf payload;
@@ -145,6 +148,16 @@ void xl_free(Translator *xl)
 void xl_begin(Translator *xl, const struct TxnInfo *txn)
 {
 	xl->txn = *txn;
+	xl->event_index = 0;
+	xl->read_id[0] = '\0';
+	xl->read_kind = NULL;
+}
+
+void xl_begin_read(Translator *xl, const char *id_base, int64_t time_us, const char *kind)
+{
+	snprintf(xl->read_id, sizeof(xl->read_id), "%s", id_base);
+	xl->read_time_us = time_us;
+	xl->read_kind = kind;
 	xl->event_index = 0;
 }
 
@@ -318,11 +331,18 @@ static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id,
 	char lsn[PGO_LSN_BUFSIZE];
 
 	/* Deterministic: the same transaction replayed yields the same ids. */
-	snprintf(id, idlen, "%s-%" PRIu32, pgo_lsn_format(xl->txn.commit_lsn, lsn), xl->event_index);
+	if (xl->read_kind) {
+		snprintf(id, idlen, "%s-%" PRIu32, xl->read_id, xl->event_index);
+		ev->ce.time_us = xl->read_time_us;
+	} else {
+		snprintf(id, idlen, "%s-%" PRIu32, pgo_lsn_format(xl->txn.commit_lsn, lsn),
+			 xl->event_index);
+		ev->ce.time_us = unix_us(xl->txn.commit_time);
+	}
+	ev->ce.snapshot = xl->read_kind;
 	ev->ce.id = id;
 	ev->ce.source = xl->cfg->cloudevents.source;
 	ev->ce.type = type;
-	ev->ce.time_us = unix_us(xl->txn.commit_time);
 	ev->ce.datacontenttype = "application/protobuf";
 }
 
@@ -369,14 +389,18 @@ static bool dead_letter_columns(Translator *xl, const struct Relation *rel,
 static int translation_failed(Translator *xl, struct EventState *es, struct Row *row,
 			      const char *reason, char *err, size_t errlen)
 {
-	char lsn[PGO_LSN_BUFSIZE], id[64], line[1024];
+	char lsn[PGO_LSN_BUFSIZE], id[320], line[1024];
 	const char *op = row->op == 'I' ? "insert" : row->op == 'U' ? "update"
-			 : row->op == 'D' ? "delete" : "truncate";
+			 : row->op == 'D' ? "delete" : row->op == 'S' ? "snapshot read" : "truncate";
 
 	xl->stats.translation_errors++;
 	es->failed++;
-	snprintf(line, sizeof(line), "event %s: %s (%s of %s at %s)", es->label, reason, op,
-		 row->rel->qualname, pgo_lsn_format(row->lsn, lsn));
+	if (row->op == 'S')
+		snprintf(line, sizeof(line), "event %s: %s (%s of %s, %s)", es->label, reason, op,
+			 row->rel->qualname, xl->read_id);
+	else
+		snprintf(line, sizeof(line), "event %s: %s (%s of %s at %s)", es->label, reason, op,
+			 row->rel->qualname, pgo_lsn_format(row->lsn, lsn));
 	if (es->def->on_error == ON_ERROR_HALT) {
 		snprintf(err, errlen, "%s", line);
 		return -1;
@@ -388,6 +412,7 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 	change.op = row->op == 'I'   ? TABLECAST__V1__ROW_CHANGE__OP__OP_INSERT
 		    : row->op == 'U' ? TABLECAST__V1__ROW_CHANGE__OP__OP_UPDATE
 		    : row->op == 'D' ? TABLECAST__V1__ROW_CHANGE__OP__OP_DELETE
+		    : row->op == 'S' ? TABLECAST__V1__ROW_CHANGE__OP__OP_SNAPSHOT
 				     : TABLECAST__V1__ROW_CHANGE__OP__OP_TRUNCATE;
 	change.lsn = lsn;
 	change.xid = xl->txn.xid;
@@ -434,7 +459,7 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 		     size_t errlen)
 {
 	const struct EventDef *def = es->def;
-	char reason[512], id[64];
+	char reason[512], id[320];
 	struct Value when, key = {.kind = VAL_NULL}, subject = {.kind = VAL_NULL};
 
 	if (es->bound_relid != row->rel->relid || es->bound_generation != row->rel->generation)
@@ -523,11 +548,12 @@ static int translate_row(Translator *xl, struct Row *row, unsigned op_bit, char 
 	return rc;
 }
 
-int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
-	      uint64_t lsn, char *err, size_t errlen)
+/* A change (op I U D) or a snapshot read (op S, msg an insert of the row). */
+static int change_row(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+		      char op, uint64_t lsn, unsigned op_bit, char *err, size_t errlen)
 {
 	size_t n = 2 * (size_t)rel->natts;
-	struct Row row = {.rel = rel, .msg = msg, .lsn = lsn, .op = msg->kind};
+	struct Row row = {.rel = rel, .msg = msg, .lsn = lsn, .op = op};
 	row.cache = arena_alloc(xl->arena, sizeof(struct Value) * (n ? n : 1));
 	row.cached = arena_alloc(xl->arena, n ? n : 1);
 	if (!row.cache || !row.cached) {
@@ -535,8 +561,24 @@ int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessag
 		return -1;
 	}
 	memset(row.cached, 0, n);
+	return translate_row(xl, &row, op_bit, err, errlen);
+}
+
+int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+	      uint64_t lsn, char *err, size_t errlen)
+{
 	unsigned bit = msg->kind == 'I' ? OP_INSERT : msg->kind == 'U' ? OP_UPDATE : OP_DELETE;
-	return translate_row(xl, &row, bit, err, errlen);
+	return change_row(xl, rel, msg, msg->kind, lsn, bit, err, errlen);
+}
+
+int xl_snapshot_row(Translator *xl, const struct Relation *rel, const struct PgoTuple *tuple,
+		    char *err, size_t errlen)
+{
+	struct PgoMessage msg = {.kind = 'I'};
+	msg.change.relid = rel->relid;
+	msg.change.has_new = true;
+	msg.change.new_tuple = *tuple;
+	return change_row(xl, rel, &msg, 'S', 0, OP_SNAPSHOT, err, errlen);
 }
 
 int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *err, size_t errlen)

@@ -61,6 +61,21 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn);
 int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
 	      uint64_t lsn, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Rows read by a snapshot or backfill follow: their ce_ids are
+ * "<id_base>-<n>", ce_time is time_us (µs since 1970), and they carry the
+ * tablecastsnapshot extension with kind ("initial" or "backfill").
+ * xl_begin ends this.
+ */
+void xl_begin_read(Translator *xl, const char *id_base, int64_t time_us, const char *kind);
+
+/*
+ * Translate one row of rel as read by a snapshot (tuple in rel's column
+ * order) into every event declared on = ["snapshot"]; errors as xl_change.
+ */
+int xl_snapshot_row(Translator *xl, const struct Relation *rel, const struct PgoTuple *tuple,
+		    char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* A TRUNCATE of rel: events declared on = ["truncate"]. */
 int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *err,
 		size_t errlen) __attribute__((warn_unused_result));

@@ -1,0 +1,935 @@
+/* Backfill: a table's current rows again while streaming, chunk by chunk between watermarks. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backfill.h"
+#include "copy_text.h"
+#include "log.h"
+#include "pgconn.h"
+#include "reader.h"
+#include "strbuf.h"
+
+/* After a lost connection, wait this long before trying again. */
+#define RETRY_MS 2000
+
+struct Request {
+	long long id; /* the signal row */
+	char *table;
+	char *condition; /* NULL: every row */
+	char *after; /* key of the last row confirmed, COPY text joined by tabs; NULL: none yet */
+};
+
+/* A chunk emitted in a transaction not yet confirmed to PostgreSQL. */
+struct Progress {
+	uint64_t end_lsn; /* 0 until the transaction's COMMIT */
+	long long id;
+	char *after;
+	bool complete; /* the last chunk of the request */
+};
+
+enum bf_state {
+	BF_IDLE, /* nothing asked of the server */
+	BF_LOW, /* low watermark sent */
+	BF_READ, /* chunk query sent */
+	BF_HIGH, /* high watermark sent */
+	BF_WAIT, /* waiting for the high watermark in the stream */
+	BF_CLEAN, /* deleting a finished request's signal rows */
+};
+
+struct Backfill {
+	const struct Config *cfg;
+	bf_produce_fn produce;
+	void *ctx;
+	Translator *xl;
+	char path[4096];
+
+	struct Request *reqs; /* reqs[0] is the one running */
+	size_t nreqs;
+	struct Progress *progress;
+	size_t nprogress;
+
+	PGconn *conn;
+	struct ReadTable table;
+	bool loaded; /* table is reqs[0]'s */
+	enum bf_state state;
+	bool in_copy;
+	int64_t retry_at_ms;
+	char nonce[24]; /* this run's watermarks carry it: replayed ones never match */
+	uint64_t chunk; /* number of the chunk in flight, for its watermarks */
+	char *cursor; /* key the next chunk starts after */
+	struct StrBuf rows; /* the chunk's COPY rows */
+	size_t nrows;
+	char *last_key;
+	bool window; /* between our low and high watermark in the stream */
+	bool emitted; /* the high watermark was seen and the chunk emitted */
+	bool emitted_in_txn;
+	char **changed; /* keys changed inside the window */
+	size_t nchanged, capchanged;
+	uint32_t stream_relid, stream_generation; /* where stream_keys was computed */
+	int stream_keys[32]; /* key columns' positions in the stream's relation */
+	struct PgoValue *cols;
+	struct BackfillStats stats;
+	char idbuf[256];
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		abort();
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+/* ---- the state file: one COPY text line per request: id, table, condition, after ---- */
+
+static int save(Backfill *bf, char *err, size_t errlen)
+{
+	char tmp[4200];
+	struct StrBuf sb = {0};
+
+	for (size_t i = 0; i < bf->nreqs; i++) {
+		const struct Request *r = &bf->reqs[i];
+		sb_printf(&sb, "%lld\t", r->id);
+		copy_escape(&sb, r->table, strlen(r->table));
+		sb_putc(&sb, '\t');
+		copy_escape(&sb, r->condition, r->condition ? strlen(r->condition) : 0);
+		sb_putc(&sb, '\t');
+		copy_escape(&sb, r->after, r->after ? strlen(r->after) : 0);
+		sb_putc(&sb, '\n');
+	}
+	if (!sb_ok(&sb)) {
+		sb_free(&sb);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", bf->path);
+	FILE *f = fopen(tmp, "w");
+	bool ok = f && fwrite(sb.data ? sb.data : "", 1, sb.len, f) == sb.len && fflush(f) == 0 &&
+		  fsync(fileno(f)) == 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	sb_free(&sb);
+	if (!ok || rename(tmp, bf->path) != 0) {
+		snprintf(err, errlen, "backfill state %s: %s", bf->path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int load(Backfill *bf, char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct PgoValue v[4];
+
+	FILE *f = fopen(bf->path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "backfill state %s: %s", bf->path,
+						       strerror(errno)), -1);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char perr[256];
+		if (copy_parse_row((uint8_t *)line, (size_t)n, v, 4, perr, sizeof(perr)) < 0 ||
+		    v[0].kind != 't' || v[1].kind != 't') {
+			log_warning("backfill state %s: a line is damaged (%s); it is ignored", bf->path,
+				    perr);
+			continue;
+		}
+		struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
+		if (!grown)
+			abort();
+		bf->reqs = grown;
+		struct Request *r = &bf->reqs[bf->nreqs++];
+		char *idtext = xstrndup((const char *)v[0].data, v[0].len);
+		r->id = strtoll(idtext, NULL, 10);
+		free(idtext);
+		r->table = xstrndup((const char *)v[1].data, v[1].len);
+		r->condition = v[2].kind == 't' ? xstrndup((const char *)v[2].data, v[2].len) : NULL;
+		r->after = v[3].kind == 't' ? xstrndup((const char *)v[3].data, v[3].len) : NULL;
+	}
+	free(line);
+	fclose(f);
+	if (bf->nreqs)
+		log_info("backfill: %zu requests to resume from %s", bf->nreqs, bf->path);
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
+{
+	Backfill *bf = ctx;
+	return bf->produce(bf->ctx, ev, err, errlen);
+}
+
+Backfill *bf_new(const struct Config *cfg, bf_produce_fn produce, void *ctx, char *err,
+		 size_t errlen)
+{
+	Backfill *bf = calloc(1, sizeof(*bf));
+	if (!bf || !(bf->xl = xl_new(cfg, emit, bf))) {
+		free(bf);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	bf->cfg = cfg;
+	bf->produce = produce;
+	bf->ctx = ctx;
+	snprintf(bf->path, sizeof(bf->path), "%s/%s.backfill", cfg->state_dir, cfg->source.slot);
+	snprintf(bf->nonce, sizeof(bf->nonce), "%08lx%04x", (unsigned long)time(NULL),
+		 (unsigned)getpid() & 0xffff);
+	if (load(bf, err, errlen) < 0) {
+		bf_free(bf);
+		return NULL;
+	}
+	bf->stats.pending = bf->nreqs;
+	return bf;
+}
+
+static void request_free(struct Request *r)
+{
+	free(r->table);
+	free(r->condition);
+	free(r->after);
+}
+
+static void forget_chunk(Backfill *bf)
+{
+	sb_reset(&bf->rows);
+	bf->nrows = 0;
+	free(bf->last_key);
+	bf->last_key = NULL;
+	for (size_t i = 0; i < bf->nchanged; i++)
+		free(bf->changed[i]);
+	bf->nchanged = 0;
+	bf->window = false;
+	bf->emitted = false;
+}
+
+/* Drop the connection and what was in flight; progress restarts from what is kept. */
+static void disconnect(Backfill *bf)
+{
+	PQfinish(bf->conn);
+	bf->conn = NULL;
+	if (bf->loaded)
+		rd_free(&bf->table);
+	bf->loaded = false;
+	bf->state = BF_IDLE;
+	bf->in_copy = false;
+	forget_chunk(bf);
+	free(bf->cursor);
+	bf->cursor = NULL;
+	for (size_t i = 0; i < bf->nprogress; i++)
+		free(bf->progress[i].after);
+	bf->nprogress = 0;
+	bf->emitted_in_txn = false;
+}
+
+void bf_free(Backfill *bf)
+{
+	if (!bf)
+		return;
+	disconnect(bf);
+	for (size_t i = 0; i < bf->nreqs; i++)
+		request_free(&bf->reqs[i]);
+	free(bf->reqs);
+	free(bf->progress);
+	free(bf->changed);
+	free(bf->cols);
+	sb_free(&bf->rows);
+	xl_free(bf->xl);
+	free(bf);
+}
+
+static int sql_ok(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
+{
+	char line[512];
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+	PQclear(res);
+	snprintf(err, errlen, "%s: %s", what, line);
+	return -1;
+}
+
+/* The signal table's name as SQL: schema and table quoted. */
+static char *signal_sql_name(PGconn *conn, const char *qualname)
+{
+	const char *dot = strchr(qualname, '.');
+	char *nsp = PQescapeIdentifier(conn, qualname, (size_t)(dot - qualname));
+	char *rel = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
+	struct StrBuf sb = {0};
+	if (nsp && rel)
+		sb_printf(&sb, "%s.%s", nsp, rel);
+	PQfreemem(nsp);
+	PQfreemem(rel);
+	if (!sb_ok(&sb))
+		abort();
+	return sb.data;
+}
+
+int bf_prepare(Backfill *bf, char *err, size_t errlen)
+{
+	const struct Config *cfg = bf->cfg;
+	const char *what = cfg->source.signal_table;
+	char sql[2048];
+
+	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
+	if (!conn)
+		return -1;
+	char *name = signal_sql_name(conn, what);
+	char *lit = PQescapeLiteral(conn, what, strlen(what));
+	char *pub = PQescapeLiteral(conn, cfg->source.publication, strlen(cfg->source.publication));
+	int rc = -1;
+	if (!lit || !pub)
+		abort();
+	snprintf(sql, sizeof(sql), "SELECT pg_catalog.to_regclass(%s) IS NOT NULL, "
+		 "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables "
+		 "WHERE pubname = %s AND format('%%I.%%I', schemaname, tablename)::regclass "
+		 "= pg_catalog.to_regclass(%s))",
+		 lit, pub, lit);
+	PGresult *res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "signal table %s: %s", what, line);
+		PQclear(res);
+		goto out;
+	}
+	bool exists = PQgetvalue(res, 0, 0)[0] == 't';
+	bool published = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if ((!exists || !published) && !cfg->source.create_publication) {
+		snprintf(err, errlen,
+			 "signal table %s %s: create it and add it to publication \"%s\" (see tablecast.cfg(5)), or set source.create_publication = true",
+			 what, exists ? "is not in the publication" : "does not exist",
+			 cfg->source.publication);
+		goto out;
+	}
+	if (!exists) {
+		/* kind: 'backfill' (a request) or 'backfill-low'/'backfill-high' (watermarks). */
+		snprintf(sql, sizeof(sql),
+			 "CREATE TABLE %s (id bigserial PRIMARY KEY, kind text NOT NULL, "
+			 "target text NOT NULL, condition text, "
+			 "created_at timestamptz NOT NULL DEFAULT now())",
+			 name);
+		if (sql_ok(conn, sql, what, err, errlen) < 0)
+			goto out;
+		log_info("created signal table %s", what);
+	}
+	if (!published) {
+		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
+			 cfg->source.publication, name);
+		if (sql_ok(conn, sql, what, err, errlen) < 0)
+			goto out;
+		log_info("added signal table %s to publication \"%s\"", what, cfg->source.publication);
+	}
+	rc = 0;
+out:
+	PQfreemem(lit);
+	PQfreemem(pub);
+	free(name);
+	PQfinish(conn);
+	return rc;
+}
+
+bool bf_is_signal(const Backfill *bf, const struct Relation *rel)
+{
+	return strcmp(rel->qualname, bf->cfg->source.signal_table) == 0;
+}
+
+/* A column of a signal row by name, NUL-terminated into buf ("" when NULL or absent). */
+static const char *signal_column(const struct Relation *rel, const struct PgoTuple *tuple,
+				 const char *name, char *buf, size_t buflen, bool *null)
+{
+	*null = true;
+	buf[0] = '\0';
+	for (uint16_t i = 0; i < rel->natts && i < tuple->ncols; i++) {
+		if (strcmp(rel->atts[i].name, name) != 0 || tuple->cols[i].kind != 't')
+			continue;
+		size_t n = tuple->cols[i].len < buflen - 1 ? tuple->cols[i].len : buflen - 1;
+		memcpy(buf, tuple->cols[i].data, n);
+		buf[n] = '\0';
+		*null = false;
+	}
+	return buf;
+}
+
+static bool has_snapshot_event(const struct Config *cfg, const char *table)
+{
+	for (size_t i = 0; i < cfg->nevents; i++)
+		if ((cfg->events[i].ops & OP_SNAPSHOT) && strcmp(cfg->events[i].table, table) == 0)
+			return true;
+	return false;
+}
+
+static int add_request(Backfill *bf, long long id, const char *table, const char *condition,
+		       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < bf->nreqs; i++)
+		if (bf->reqs[i].id == id)
+			return 0; /* the request's transaction came again */
+	if (!has_snapshot_event(bf->cfg, table)) {
+		log_warning("backfill %lld of %s: no event of that table is declared on = [\"snapshot\"]; ignored",
+			    id, table);
+		return 0;
+	}
+	struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
+	if (!grown)
+		abort();
+	bf->reqs = grown;
+	bf->reqs[bf->nreqs++] = (struct Request){.id = id,
+						 .table = xstrdup_or_null(table),
+						 .condition = xstrdup_or_null(condition)};
+	bf->stats.pending = bf->nreqs;
+	log_info("backfill %lld of %s%s%s requested", id, table, condition ? " where " : "",
+		 condition ? condition : "");
+	return save(bf, err, errlen);
+}
+
+/* The key of a row: its key columns' values in COPY text, joined by tabs. */
+static char *key_string(const struct PgoValue *const *vals, uint16_t n)
+{
+	struct StrBuf sb = {0};
+	for (uint16_t i = 0; i < n; i++) {
+		if (i)
+			sb_putc(&sb, '\t');
+		const struct PgoValue *v = vals[i];
+		copy_escape(&sb, v && v->kind == 't' ? (const char *)v->data : NULL, v ? v->len : 0);
+	}
+	if (!sb_ok(&sb) && !(sb.data = strdup("")))
+		abort();
+	if (!sb.data && !(sb.data = strdup("")))
+		abort();
+	return sb.data;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The high watermark: the chunk's rows the window did not touch become events. */
+static int emit_chunk(Backfill *bf, char *err, size_t errlen)
+{
+	const struct ReadTable *t = &bf->table;
+	char *p = bf->rows.data, *end = bf->rows.data + bf->rows.len;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+
+	qsort(bf->changed, bf->nchanged, sizeof(char *), cmp_str);
+	for (size_t row = 0; p && p < end; row++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)(nl - p) + 1;
+		if (copy_parse_row((uint8_t *)p, len, bf->cols, t->rel.natts, err, errlen) < 0)
+			return -1;
+		p += len;
+		const struct PgoValue *keyv[32];
+		for (uint16_t k = 0; k < t->nkeys; k++)
+			keyv[k] = &bf->cols[t->keys[k]];
+		char *key = key_string(keyv, t->nkeys);
+		bool stale = bf->nchanged &&
+			     bsearch(&key, bf->changed, bf->nchanged, sizeof(char *), cmp_str);
+		free(key);
+		if (stale) {
+			bf->stats.skipped++;
+			continue;
+		}
+		snprintf(bf->idbuf, sizeof(bf->idbuf), "backfill:%lld:%s:%" PRIu64 ":%zu",
+			 bf->reqs[0].id, bf->nonce, bf->chunk, row);
+		xl_begin_read(bf->xl, bf->idbuf, time_us, "backfill");
+		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = bf->cols};
+		if (xl_snapshot_row(bf->xl, &t->rel, &tuple, err, errlen) < 0)
+			return -1;
+		bf->stats.rows++;
+	}
+	bf->stats.chunks++;
+	struct Progress *grown = realloc(bf->progress, (bf->nprogress + 1) * sizeof(*grown));
+	if (!grown)
+		abort();
+	bf->progress = grown;
+	bf->progress[bf->nprogress++] = (struct Progress){
+		.id = bf->reqs[0].id,
+		.after = xstrdup_or_null(bf->last_key ? bf->last_key : bf->cursor),
+		.complete = bf->nrows < (size_t)bf->cfg->source.backfill_chunk,
+	};
+	bf->emitted_in_txn = true;
+	/* The next chunk starts after this one's last row, dropped or not. */
+	if (bf->last_key) {
+		free(bf->cursor);
+		bf->cursor = bf->last_key;
+		bf->last_key = NULL;
+	}
+	bool complete = bf->progress[bf->nprogress - 1].complete;
+	forget_chunk(bf);
+	bf->emitted = true;
+	if (complete)
+		log_info("backfill %lld of %s: every row read (%" PRIu64 " rows emitted, %" PRIu64
+			 " skipped for newer changes)",
+			 bf->reqs[0].id, bf->reqs[0].table, bf->stats.rows, bf->stats.skipped);
+	return 0;
+}
+
+/* Does a watermark's condition name the chunk in flight? */
+static bool ours(const Backfill *bf, const char *target, const char *mark)
+{
+	char want[96];
+	if (!bf->nreqs || !bf->loaded || bf->state == BF_IDLE || bf->state == BF_CLEAN)
+		return false;
+	snprintf(want, sizeof(want), "%s:%" PRIu64, bf->nonce, bf->chunk);
+	return atoll(target) == bf->reqs[0].id && strcmp(mark, want) == 0;
+}
+
+int bf_signal(Backfill *bf, const struct Relation *rel, const struct PgoMessage *msg, char *err,
+	      size_t errlen)
+{
+	char kind[32], target[512], condition[4096], id[32];
+	bool null, cond_null;
+
+	if (msg->kind != 'I')
+		return 0;
+	const struct PgoTuple *tuple = &msg->change.new_tuple;
+	signal_column(rel, tuple, "kind", kind, sizeof(kind), &null);
+	signal_column(rel, tuple, "target", target, sizeof(target), &null);
+	signal_column(rel, tuple, "condition", condition, sizeof(condition), &cond_null);
+	signal_column(rel, tuple, "id", id, sizeof(id), &null);
+	if (strcmp(kind, "backfill") == 0)
+		return add_request(bf, atoll(id), target, cond_null ? NULL : condition, err, errlen);
+	if (strcmp(kind, "backfill-low") == 0 && ours(bf, target, condition)) {
+		bf->window = true;
+		return 0;
+	}
+	if (strcmp(kind, "backfill-high") == 0 && ours(bf, target, condition) && !bf->emitted)
+		return emit_chunk(bf, err, errlen);
+	return 0;
+}
+
+void bf_change(Backfill *bf, const struct Relation *rel, const struct PgoMessage *msg)
+{
+	const struct ReadTable *t = &bf->table;
+	if (!bf->window || !bf->loaded || strcmp(rel->qualname, t->rel.qualname) != 0)
+		return;
+	if (bf->stream_relid != rel->relid || bf->stream_generation != rel->generation) {
+		bf->stream_relid = rel->relid;
+		bf->stream_generation = rel->generation;
+		for (uint16_t k = 0; k < t->nkeys; k++) {
+			bf->stream_keys[k] = -1;
+			for (uint16_t a = 0; a < rel->natts; a++)
+				if (strcmp(rel->atts[a].name, t->rel.atts[t->keys[k]].name) == 0)
+					bf->stream_keys[k] = a;
+		}
+	}
+	const struct PgoTuple *tuples[2] = {
+		msg->change.old_kind ? &msg->change.old_tuple : NULL,
+		msg->change.has_new ? &msg->change.new_tuple : NULL,
+	};
+	for (int i = 0; i < 2; i++) {
+		if (!tuples[i])
+			continue;
+		const struct PgoValue *keyv[32];
+		for (uint16_t k = 0; k < t->nkeys; k++) {
+			int a = bf->stream_keys[k];
+			keyv[k] = a >= 0 && a < tuples[i]->ncols ? &tuples[i]->cols[a] : NULL;
+		}
+		if (bf->nchanged == bf->capchanged) {
+			bf->capchanged = bf->capchanged ? bf->capchanged * 2 : 64;
+			char **grown = realloc(bf->changed, bf->capchanged * sizeof(char *));
+			if (!grown)
+				abort();
+			bf->changed = grown;
+		}
+		bf->changed[bf->nchanged++] = key_string(keyv, t->nkeys);
+	}
+}
+
+void bf_commit(Backfill *bf, uint64_t end_lsn)
+{
+	if (!bf->emitted_in_txn)
+		return;
+	bf->emitted_in_txn = false;
+	for (size_t i = 0; i < bf->nprogress; i++)
+		if (!bf->progress[i].end_lsn)
+			bf->progress[i].end_lsn = end_lsn;
+}
+
+void bf_reset(Backfill *bf)
+{
+	if (bf->conn || bf->nprogress)
+		log_info("backfill: reading again from the last confirmed chunk");
+	disconnect(bf);
+}
+
+int bf_socket(const Backfill *bf)
+{
+	return bf->conn && bf->state != BF_IDLE && bf->state != BF_WAIT ? PQsocket(bf->conn) : -1;
+}
+
+const struct BackfillStats *bf_stats(const Backfill *bf)
+{
+	return &bf->stats;
+}
+
+/* ---- the connection's state machine ---- */
+
+static int send(Backfill *bf, const char *sql, enum bf_state next, char *err, size_t errlen)
+{
+	if (!PQsendQuery(bf->conn, sql)) {
+		char line[512];
+		pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
+		snprintf(err, errlen, "%s", line);
+		return -1;
+	}
+	bf->state = next;
+	return 0;
+}
+
+static int send_watermark(Backfill *bf, const char *kind, enum bf_state next, char *err,
+			  size_t errlen)
+{
+	char sql[1024];
+	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
+		 name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
+	free(name);
+	return send(bf, sql, next, err, errlen);
+}
+
+/* COPY the next chunk in key order, read-only: the condition is the requester's SQL. */
+static int send_read(Backfill *bf, char *err, size_t errlen)
+{
+	const struct ReadTable *t = &bf->table;
+	const struct Request *r = &bf->reqs[0];
+	struct StrBuf sql = {0}, keys = {0}, after = {0};
+	int rc = -1;
+
+	for (uint16_t k = 0; k < t->nkeys; k++) {
+		const char *name = t->rel.atts[t->keys[k]].name;
+		char *q = PQescapeIdentifier(bf->conn, name, strlen(name));
+		sb_printf(&keys, "%s%s", k ? ", " : "", q ? q : "");
+		PQfreemem(q);
+	}
+	if (bf->cursor) {
+		size_t n = strlen(bf->cursor);
+		char *copy = xstrndup(bf->cursor, n + 1);
+		copy[n] = '\n';
+		struct PgoValue v[32];
+		if (copy_parse_row((uint8_t *)copy, n + 1, v, t->nkeys, err, errlen) < 0) {
+			free(copy);
+			goto out;
+		}
+		for (uint16_t k = 0; k < t->nkeys; k++) {
+			char *lit = v[k].kind == 't' ? PQescapeLiteral(bf->conn, (const char *)v[k].data,
+								       v[k].len)
+						     : NULL;
+			sb_printf(&after, "%sCAST(%s AS %s)", k ? ", " : "", lit ? lit : "NULL",
+				  t->key_types[k]);
+			PQfreemem(lit);
+		}
+		free(copy);
+	}
+	sb_printf(&sql, "BEGIN TRANSACTION READ ONLY; COPY (SELECT %s FROM %s WHERE true",
+		  t->select_list, t->from);
+	if (bf->cursor)
+		sb_printf(&sql, " AND (%s) > (%s)", keys.data, after.data);
+	if (r->condition)
+		sb_printf(&sql, " AND (%s)", r->condition);
+	sb_printf(&sql, " ORDER BY %s LIMIT %d) TO STDOUT; COMMIT", keys.data,
+		  bf->cfg->source.backfill_chunk);
+	if (!sb_ok(&sql) || !sb_ok(&keys) || !sb_ok(&after)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = send(bf, sql.data, BF_READ, err, errlen);
+out:
+	sb_free(&sql);
+	sb_free(&keys);
+	sb_free(&after);
+	return rc;
+}
+
+/* Results of the query in flight: 1 when all arrived, 0 when waiting, -1 on error. */
+static int collect(Backfill *bf, char *err, size_t errlen)
+{
+	for (;;) {
+		if (bf->in_copy) {
+			char *row;
+			int n;
+			while ((n = PQgetCopyData(bf->conn, &row, 1)) > 0) {
+				const struct PgoValue *keyv[32];
+				sb_append(&bf->rows, row, (size_t)n);
+				/* The last row's key: where the next chunk starts. */
+				char perr[128];
+				if (copy_parse_row((uint8_t *)row, (size_t)n, bf->cols,
+						   bf->table.rel.natts, perr, sizeof(perr)) == 0) {
+					for (uint16_t k = 0; k < bf->table.nkeys; k++)
+						keyv[k] = &bf->cols[bf->table.keys[k]];
+					free(bf->last_key);
+					bf->last_key = key_string(keyv, bf->table.nkeys);
+				}
+				PQfreemem(row);
+				bf->nrows++;
+			}
+			if (n == 0)
+				return 0;
+			if (n == -2)
+				break;
+			bf->in_copy = false;
+		}
+		if (PQisBusy(bf->conn))
+			return 0;
+		PGresult *res = PQgetResult(bf->conn);
+		if (!res)
+			return 1;
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_COPY_OUT) {
+			bf->in_copy = true;
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			char line[512];
+			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+			snprintf(err, errlen, "%s", line);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	char line[512];
+	pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
+	snprintf(err, errlen, "%s", line);
+	return -1;
+}
+
+/* Keep progress confirmed to PostgreSQL; finish requests whose last chunk is confirmed. */
+static int keep_progress(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
+{
+	size_t done = 0;
+	bool changed = false, finished = false;
+
+	while (done < bf->nprogress && bf->progress[done].end_lsn &&
+	       bf->progress[done].end_lsn <= confirmed) {
+		struct Progress *pr = &bf->progress[done++];
+		for (size_t i = 0; i < bf->nreqs; i++) {
+			if (bf->reqs[i].id != pr->id)
+				continue;
+			free(bf->reqs[i].after);
+			bf->reqs[i].after = pr->after;
+			pr->after = NULL;
+			finished |= pr->complete && i == 0;
+			changed = true;
+		}
+		free(pr->after);
+	}
+	if (!done)
+		return 0;
+	memmove(bf->progress, bf->progress + done, (bf->nprogress - done) * sizeof(*bf->progress));
+	bf->nprogress -= done;
+	if (finished) {
+		request_free(&bf->reqs[0]);
+		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
+		bf->nreqs--;
+		bf->stats.completed++;
+		bf->stats.pending = bf->nreqs;
+	}
+	return changed ? save(bf, err, errlen) : 0;
+}
+
+/* Connect for reqs[0] and learn its table; a request that cannot run is dropped. */
+static int start_request(Backfill *bf, char *err, size_t errlen)
+{
+	struct Request *r = &bf->reqs[0];
+	char why[1024];
+
+	bf->conn = pgc_connect(bf->cfg->source.conninfo, false, "tablecast backfill", why,
+			       sizeof(why));
+	if (!bf->conn) {
+		log_warning("backfill %lld: %s; trying again", r->id, why);
+		bf->retry_at_ms = mono_ms() + RETRY_MS;
+		return 0;
+	}
+	if (rd_load(bf->conn, bf->cfg, r->table, true, &bf->table, why, sizeof(why)) < 0) {
+		log_error("backfill %lld of %s: %s; the request is dropped", r->id, r->table, why);
+		PQfinish(bf->conn);
+		bf->conn = NULL;
+		request_free(r);
+		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
+		bf->nreqs--;
+		bf->stats.pending = bf->nreqs;
+		return save(bf, err, errlen);
+	}
+	bf->loaded = true;
+	free(bf->cols);
+	bf->cols = calloc(bf->table.rel.natts ? bf->table.rel.natts : 1, sizeof(struct PgoValue));
+	if (!bf->cols || PQsetnonblocking(bf->conn, 1) != 0) {
+		snprintf(err, errlen, "backfill: out of memory");
+		return -1;
+	}
+	free(bf->cursor);
+	bf->cursor = xstrdup_or_null(r->after);
+	log_info("backfill %lld of %s: reading %d rows at a time%s", r->id, r->table,
+		 bf->cfg->source.backfill_chunk, r->after ? ", resuming" : "");
+	return 0;
+}
+
+/* Delete a finished request's signal rows, so the table stays small. */
+static int send_cleanup(Backfill *bf, long long id, char *err, size_t errlen)
+{
+	char sql[1024];
+	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM %s WHERE id = %lld OR (kind IN ('backfill-low', 'backfill-high') AND target = '%lld')",
+		 name, id, id);
+	free(name);
+	return send(bf, sql, BF_CLEAN, err, errlen);
+}
+
+int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
+{
+	char why[1024];
+	long long running = bf->nreqs ? bf->reqs[0].id : 0;
+
+	if (keep_progress(bf, confirmed, err, errlen) < 0)
+		return -1;
+	if (running && (!bf->nreqs || bf->reqs[0].id != running)) {
+		/* reqs[0] finished: clean up after it, then the next one. */
+		if (bf->conn && bf->state == BF_WAIT && send_cleanup(bf, running, why, sizeof(why)) == 0)
+			return 0;
+		disconnect(bf);
+	}
+	if (!bf->conn) {
+		if (!bf->nreqs || mono_ms() < bf->retry_at_ms)
+			return 0;
+		if (start_request(bf, err, errlen) < 0)
+			return -1;
+		if (!bf->conn)
+			return 0;
+		bf->chunk++;
+		if (send_watermark(bf, "backfill-low", BF_LOW, why, sizeof(why)) < 0)
+			goto lost;
+		return 0;
+	}
+	if (bf->state != BF_IDLE && bf->state != BF_WAIT && !PQconsumeInput(bf->conn))
+		goto lost;
+	int rc = 0;
+	for (;;) {
+		switch (bf->state) {
+		case BF_IDLE:
+			return 0;
+		case BF_LOW:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			if (send_read(bf, why, sizeof(why)) < 0)
+				goto lost;
+			break;
+		case BF_READ:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			if (send_watermark(bf, "backfill-high", BF_HIGH, why, sizeof(why)) < 0)
+				goto lost;
+			break;
+		case BF_HIGH:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			bf->state = BF_WAIT;
+			break;
+		case BF_WAIT:
+			if (!bf->emitted)
+				return 0;
+			/* Emitted: the next chunk, unless that was the last one. */
+			if (bf->nprogress && bf->progress[bf->nprogress - 1].complete)
+				return 0;
+			bf->emitted = false;
+			bf->chunk++;
+			if (send_watermark(bf, "backfill-low", BF_LOW, why, sizeof(why)) < 0)
+				goto lost;
+			break;
+		case BF_CLEAN:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			disconnect(bf);
+			return 0;
+		}
+	}
+result:
+	if (rc == 0)
+		return 0;
+	if (PQstatus(bf->conn) != CONNECTION_BAD && bf->state == BF_READ) {
+		/* The server refused the read itself (a bad condition): nothing can fix it. */
+		log_error("backfill %lld of %s: %s; the request is dropped", bf->reqs[0].id,
+			  bf->reqs[0].table, why);
+		disconnect(bf);
+		request_free(&bf->reqs[0]);
+		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
+		bf->nreqs--;
+		bf->stats.pending = bf->nreqs;
+		return save(bf, err, errlen);
+	}
+lost:
+	log_warning("backfill %lld: %s; reading again from the last confirmed chunk",
+		    bf->reqs[0].id, why);
+	disconnect(bf);
+	bf->retry_at_ms = mono_ms() + RETRY_MS;
+	return 0;
+}
+
+long long bf_request(const struct Config *cfg, const char *table, const char *condition,
+		     char *err, size_t errlen)
+{
+	char sql[1024];
+	if (!cfg->source.signal_table[0]) {
+		snprintf(err, errlen, "%s: source.signal_table is not set", cfg->path);
+		return -1;
+	}
+	if (!has_snapshot_event(cfg, table)) {
+		snprintf(err, errlen,
+			 "%s: no event of table %s is declared on = [\"snapshot\"]: nothing to backfill",
+			 cfg->path, table);
+		return -1;
+	}
+	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
+	if (!conn)
+		return -1;
+	char *name = signal_sql_name(conn, cfg->source.signal_table);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (kind, target, condition) VALUES ('backfill', $1, $2) RETURNING id",
+		 name);
+	free(name);
+	const char *params[2] = {table, condition};
+	PGresult *res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+	long long id = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		id = atoll(PQgetvalue(res, 0, 0));
+	} else {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "signal table %s: %s", cfg->source.signal_table, line);
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return id;
+}

@@ -1,0 +1,74 @@
+/* PostgreSQL connections with the session settings tablecast reads values under. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgconn.h"
+
+void pgc_first_line(const char *msg, char *out, size_t outlen)
+{
+	static const char *const severities[] = {"ERROR:  ", "FATAL:  ", NULL};
+	size_t n = 0;
+
+	if (!msg || !*msg)
+		msg = "unknown error";
+	while (*msg && *msg != '\n' && n + 1 < outlen) {
+		bool skipped = false;
+		for (const char *const *s = severities; *s && !skipped; s++) {
+			if (strncmp(msg, *s, strlen(*s)) == 0) {
+				msg += strlen(*s);
+				skipped = true;
+			}
+		}
+		if (!skipped && *msg && *msg != '\n')
+			out[n++] = *msg++;
+	}
+	out[n] = '\0';
+}
+
+/* Appended to any options the conninfo already has. */
+static const char session_options[] =
+	"-c datestyle=ISO,YMD -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex "
+	"-c intervalstyle=postgres";
+
+PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname, char *err,
+		    size_t errlen)
+{
+	char line[512], *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+	if (!opts) {
+		pgc_first_line(perr ? perr : "out of memory", line, sizeof(line));
+		snprintf(err, errlen, "source.conninfo: %s", line);
+		PQfreemem(perr);
+		return NULL;
+	}
+	const char *user_options = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val)
+			user_options = o->val;
+	size_t len = sizeof(session_options) + (user_options ? strlen(user_options) + 1 : 0);
+	char *options = malloc(len);
+	if (!options) {
+		PQconninfoFree(opts);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(options, len, "%s%s%s", user_options ? user_options : "", user_options ? " " : "",
+		 session_options);
+	PQconninfoFree(opts);
+
+	/* expand_dbname: the first "dbname" is the whole conninfo; later keys override it. */
+	const char *keys[] = {"dbname", "fallback_application_name", "options",
+			      replication ? "replication" : NULL, NULL};
+	const char *vals[] = {conninfo, appname, options, "database", NULL};
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	free(options);
+	if (PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	pgc_first_line(PQerrorMessage(conn), line, sizeof(line));
+	snprintf(err, errlen, "connecting to PostgreSQL: %s", line);
+	PQfinish(conn);
+	return NULL;
+}

@@ -1,0 +1,25 @@
+/* PostgreSQL connections with the session settings tablecast reads values under. */
+#ifndef TABLECAST_SRC_PGCONN_H
+#define TABLECAST_SRC_PGCONN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Connect with conninfo plus the settings that make text values
+ * unambiguous to parse (ISO dates, UTC, round-trip floats, hex bytea), so a
+ * row read with COPY prints exactly as the replication stream sends it.
+ * replication: a walsender connection (replication=database). Returns the
+ * connection, or NULL with "connecting to PostgreSQL: <first line>" in err.
+ */
+PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname, char *err,
+		    size_t errlen);
+
+/*
+ * The first line of a libpq message, without the "ERROR:  " or "FATAL:  "
+ * severity that libpq puts at its start or after "connection ... failed: ".
+ */
+void pgc_first_line(const char *msg, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,54 @@
+/* Table reader: the columns a table's snapshot events need, read with COPY and translated. */
+#ifndef TABLECAST_SRC_READER_H
+#define TABLECAST_SRC_READER_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "relcache.h"
+#include "translator.h"
+
+/*
+ * One table as a snapshot or backfill reads it. rel describes only the
+ * columns selected (those the table's on = ["snapshot"] events use, plus
+ * the key when asked for), in select order, so the translator binds to it
+ * like to a Relation message.
+ */
+struct ReadTable {
+	struct Relation rel;
+	char *from; /* "ONLY \"nsp\".\"rel\"" (no ONLY for a partitioned table) */
+	char *select_list; /* quoted column names, comma-separated */
+	bool partitioned;
+	bool published; /* in source.publication */
+	uint32_t filenode; /* pg_relation_filenode: changes when the table is rewritten */
+	uint64_t blocks; /* pages at load time */
+	double reltuples; /* the planner's estimate; < 0 when never analysed */
+	uint16_t nkeys; /* key columns (primary key or replica identity index) */
+	uint16_t keys[32]; /* their positions in rel.atts */
+	char *key_types[32]; /* their format_type, for literals */
+};
+
+/*
+ * Look up qualname ("schema.table") on conn and pick the columns cfg's
+ * snapshot events read; with_key adds the key columns (a table without one
+ * is then an error). Returns 0, -1 with err (missing table, no columns).
+ */
+int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool with_key,
+	    struct ReadTable *t, char *err, size_t errlen) __attribute__((warn_unused_result));
+void rd_free(struct ReadTable *t);
+
+/* Tables with an event declared on = ["snapshot"], each once, in configuration order. */
+size_t rd_snapshot_tables(const struct Config *cfg, const char ***out);
+
+/*
+ * One COPY text row of t (a CopyData message, modified in place) through
+ * xl as a snapshot read. cols has room for t->rel.natts values. Returns 0,
+ * or -1 with err (a malformed row, or the translator's halt).
+ */
+int rd_row(Translator *xl, const struct ReadTable *t, uint8_t *row, size_t len,
+	   struct PgoValue *cols, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+#endif

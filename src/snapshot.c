@@ -1,0 +1,581 @@
+/* Snapshot: every existing row of the snapshot tables as events, before streaming starts. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pgconn.h"
+#include "reader.h"
+#include "snapshot.h"
+
+/* Pages per chunk (8 MiB with 8 kB pages): enough chunks to share, few enough to track. */
+#define CHUNK_PAGES 1024
+/* Rows one worker translates before the others (and the timers) get a turn. */
+#define ROWS_PER_TURN 2048
+#define PROGRESS_TTY_MS 250
+#define PROGRESS_LOG_MS 10000
+
+enum chunk_state { CHUNK_TODO, CHUNK_READING, CHUNK_READ, CHUNK_DONE };
+
+struct Chunk {
+	size_t table;
+	uint64_t first, end; /* pages [first, end); end 0: to the end of the table */
+	enum chunk_state state;
+	uint64_t seq; /* ring sequence number while READING or READ */
+	uint64_t rows;
+};
+
+enum worker_state { WORKER_IDLE, WORKER_STARTING, WORKER_COPYING };
+
+struct Worker {
+	PGconn *conn;
+	enum worker_state state;
+	struct Chunk *chunk;
+};
+
+struct Snapshot {
+	struct SnapshotOptions opts;
+	Translator *xl;
+	struct ReadTable *tables;
+	size_t ntables;
+	struct Chunk *chunks;
+	size_t next; /* the first chunk that may still be TODO */
+	struct Worker *workers;
+	int nworkers;
+	struct PgoValue *cols; /* for the widest table */
+	char name[128]; /* the snapshot's identifier, in ce_ids */
+	int64_t time_us; /* when it was taken: ce_time of its events */
+	int progress_fd; /* the marker file, appended to */
+	struct SnapshotStats stats;
+	uint64_t rows_before; /* in chunks finished by earlier runs: unknown, so 0 */
+	int64_t started_ms, shown_ms;
+	bool tty;
+	char idbuf[256];
+	uint64_t current_seq; /* the chunk whose row is being translated */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void marker_path(const struct Config *cfg, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s.snapshot", cfg->state_dir, cfg->source.slot);
+}
+
+bool snap_pending(const struct Config *cfg)
+{
+	char path[4096];
+	marker_path(cfg, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
+{
+	char path[4096], tmp[4200];
+
+	if (snap_pending(cfg))
+		return 0;
+	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	marker_path(cfg, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "snapshot marker %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# a snapshot of slot \"%s\" is owed; one line per acknowledged chunk:\n"
+		   "# done <relid> <filenode> <first page> <end page, 0 = to the end>\n",
+		cfg->source.slot);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The translator's emit callback: to the sink, as part of the current chunk. */
+static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
+{
+	Snapshot *snap = ctx;
+	return snap->opts.io.produce(snap->opts.io.ctx, ev, snap->current_seq, err, errlen);
+}
+
+static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+	char line[512];
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+	snprintf(err, errlen, "snapshot: %.*s: %s", (int)strcspn(sql, " "), sql, line);
+	PQclear(res);
+	return -1;
+}
+
+/* A worker connection inside a transaction that sees snapshot name (or exports its own). */
+static PGconn *open_worker(Snapshot *snap, const char *name, char *err, size_t errlen)
+{
+	char sql[256];
+	PGconn *conn = pgc_connect(snap->opts.cfg->source.conninfo, false, "tablecast snapshot", err,
+				   errlen);
+	if (!conn)
+		return NULL;
+	if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) < 0)
+		goto fail;
+	if (name) {
+		/* Snapshot names are hex digits and dashes, from the server. */
+		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", name);
+		if (exec_ok(conn, sql, err, errlen) < 0)
+			goto fail;
+		return conn;
+	}
+	PGresult *res = PQexec(conn, "SELECT pg_catalog.pg_export_snapshot()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "snapshot: pg_export_snapshot: %s", line);
+		PQclear(res);
+		goto fail;
+	}
+	snprintf(snap->name, sizeof(snap->name), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return conn;
+fail:
+	PQfinish(conn);
+	return NULL;
+}
+
+/* Chunks earlier runs finished, from the marker file. */
+struct DoneChunk {
+	uint32_t relid, filenode;
+	uint64_t first, end;
+};
+
+static size_t read_done(const struct Config *cfg, struct DoneChunk **out)
+{
+	char path[4096], line[256];
+	size_t n = 0, cap = 0;
+	struct DoneChunk *done = NULL, d;
+
+	marker_path(cfg, path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	*out = NULL;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "done %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64, &d.relid,
+			   &d.filenode, &d.first, &d.end) != 4)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct DoneChunk *grown = realloc(done, cap * sizeof(*done));
+			if (!grown)
+				abort();
+			done = grown;
+		}
+		done[n++] = d;
+	}
+	fclose(f);
+	*out = done;
+	return n;
+}
+
+static void add_chunk(Snapshot *snap, size_t *cap, size_t table, uint64_t first, uint64_t end,
+		      const struct DoneChunk *done, size_t ndone)
+{
+	const struct ReadTable *t = &snap->tables[table];
+	if (snap->stats.chunks == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		struct Chunk *grown = realloc(snap->chunks, *cap * sizeof(struct Chunk));
+		if (!grown)
+			abort();
+		snap->chunks = grown;
+	}
+	struct Chunk *c = &snap->chunks[snap->stats.chunks++];
+	*c = (struct Chunk){.table = table, .first = first, .end = end};
+	for (size_t i = 0; i < ndone; i++) {
+		if (done[i].relid == t->rel.relid && done[i].filenode == t->filenode &&
+		    done[i].first == first && done[i].end == end) {
+			c->state = CHUNK_DONE;
+			snap->stats.chunks_done++;
+			break;
+		}
+	}
+}
+
+/* Split every table into page ranges; a partitioned table is one chunk (no ctid). */
+static void plan(Snapshot *snap)
+{
+	struct DoneChunk *done;
+	size_t ndone = read_done(snap->opts.cfg, &done), cap = 0;
+
+	for (size_t i = 0; i < snap->ntables; i++) {
+		const struct ReadTable *t = &snap->tables[i];
+		if (t->reltuples > 0)
+			snap->stats.rows_estimate += t->reltuples;
+		if (t->partitioned || t->blocks <= CHUNK_PAGES) {
+			add_chunk(snap, &cap, i, 0, 0, done, ndone);
+			continue;
+		}
+		/* The last chunk is open-ended: the table may have grown since its size was read. */
+		for (uint64_t p = 0; p < t->blocks; p += CHUNK_PAGES)
+			add_chunk(snap, &cap, i, p, p + CHUNK_PAGES < t->blocks ? p + CHUNK_PAGES : 0,
+				  done, ndone);
+	}
+	free(done);
+}
+
+Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen)
+{
+	const struct Config *cfg = opts->cfg;
+	char path[4096];
+	Snapshot *snap = calloc(1, sizeof(*snap));
+	if (!snap) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snap->opts = *opts;
+	snap->progress_fd = -1;
+	snap->tty = isatty(STDERR_FILENO);
+	snap->started_ms = snap->shown_ms = mono_ms();
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snap->time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if (opts->exported)
+		snprintf(snap->name, sizeof(snap->name), "%s", opts->exported);
+	snap->xl = xl_new(cfg, emit, snap);
+	snap->workers = calloc((size_t)cfg->source.snapshot_workers, sizeof(struct Worker));
+	if (!snap->xl || !snap->workers) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	/* The first worker reads the catalog and holds the tables against rewrites. */
+	snap->workers[0].conn = open_worker(snap, opts->exported, err, errlen);
+	if (!snap->workers[0].conn)
+		goto fail;
+	snap->nworkers = 1;
+	const char **names;
+	size_t nnames = rd_snapshot_tables(cfg, &names);
+	snap->tables = calloc(nnames ? nnames : 1, sizeof(struct ReadTable));
+	if (!snap->tables || !names) {
+		free(names);
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	uint16_t widest = 1;
+	for (size_t i = 0; i < nnames; i++) {
+		struct ReadTable *t = &snap->tables[snap->ntables];
+		if (rd_load(snap->workers[0].conn, cfg, names[i], false, t, err, errlen) < 0) {
+			free(names);
+			goto fail;
+		}
+		if (!t->published) {
+			log_warning("snapshot: table %s is not in publication \"%s\": its changes would not follow, so it is not read",
+				    names[i], cfg->source.publication);
+			rd_free(t);
+			continue;
+		}
+		/* What pg_dump does: no ALTER or VACUUM FULL can rewrite the table under us. */
+		char sql[1024];
+		snprintf(sql, sizeof(sql), "LOCK TABLE %s IN ACCESS SHARE MODE", t->from);
+		if (exec_ok(snap->workers[0].conn, sql, err, errlen) < 0) {
+			rd_free(t);
+			free(names);
+			goto fail;
+		}
+		if (t->rel.natts > widest)
+			widest = t->rel.natts;
+		snap->ntables++;
+	}
+	free(names);
+	snap->stats.tables = snap->ntables;
+	snap->cols = calloc(widest, sizeof(struct PgoValue));
+	if (!snap->cols) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	plan(snap);
+
+	size_t todo = snap->stats.chunks - snap->stats.chunks_done;
+	int want = cfg->source.snapshot_workers;
+	if ((size_t)want > todo)
+		want = todo ? (int)todo : 1;
+	for (int i = 1; i < want; i++) {
+		snap->workers[i].conn = open_worker(snap, snap->name, err, errlen);
+		if (!snap->workers[i].conn)
+			goto fail;
+		snap->nworkers++;
+	}
+	for (int i = 0; i < snap->nworkers; i++)
+		if (PQsetnonblocking(snap->workers[i].conn, 1) != 0) {
+			snprintf(err, errlen, "snapshot: cannot make a connection non-blocking");
+			goto fail;
+		}
+
+	marker_path(cfg, path, sizeof(path));
+	snap->progress_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (snap->progress_fd < 0) {
+		snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	log_info("snapshot %s: %zu tables, %zu chunks%s, %d connections", snap->name,
+		 snap->ntables, snap->stats.chunks,
+		 snap->stats.chunks_done ? " (resuming: some were done)" : "", snap->nworkers);
+	if (snap->stats.chunks_done)
+		log_info("snapshot: %zu of %zu chunks were acknowledged by an earlier run",
+			 snap->stats.chunks_done, snap->stats.chunks);
+	return snap;
+fail:
+	snap_close(snap);
+	return NULL;
+}
+
+void snap_close(Snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (int i = 0; i < snap->nworkers; i++)
+		PQfinish(snap->workers[i].conn);
+	for (size_t i = 0; i < snap->ntables; i++)
+		rd_free(&snap->tables[i]);
+	if (snap->progress_fd >= 0)
+		close(snap->progress_fd);
+	free(snap->tables);
+	free(snap->chunks);
+	free(snap->workers);
+	free(snap->cols);
+	xl_free(snap->xl);
+	free(snap);
+}
+
+int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max)
+{
+	int n = 0;
+	for (int i = 0; i < snap->nworkers && n < max; i++)
+		if (snap->workers[i].state != WORKER_IDLE)
+			pfd[n++] = (struct pollfd){.fd = PQsocket(snap->workers[i].conn), .events = POLLIN};
+	return n;
+}
+
+const struct SnapshotStats *snap_stats(const Snapshot *snap)
+{
+	return &snap->stats;
+}
+
+static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *err, size_t errlen)
+{
+	const struct ReadTable *t = &snap->tables[c->table];
+	char range[128] = "";
+	size_t len = strlen(t->select_list) + strlen(t->from) + 256;
+	char *sql = malloc(len);
+	if (!sql) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* A TID range scan (PostgreSQL 14+) reads just these pages. */
+	if (c->end)
+		snprintf(range, sizeof(range),
+			 " WHERE ctid >= '(%" PRIu64 ",0)'::tid AND ctid < '(%" PRIu64 ",0)'::tid",
+			 c->first, c->end);
+	else if (c->first)
+		snprintf(range, sizeof(range), " WHERE ctid >= '(%" PRIu64 ",0)'::tid", c->first);
+	snprintf(sql, len, "COPY (SELECT %s FROM %s%s) TO STDOUT", t->select_list, t->from, range);
+	int ok = PQsendQuery(w->conn, sql);
+	free(sql);
+	if (!ok) {
+		char line[512];
+		pgc_first_line(PQerrorMessage(w->conn), line, sizeof(line));
+		snprintf(err, errlen, "snapshot of %s: %s", t->rel.qualname, line);
+		return -1;
+	}
+	c->state = CHUNK_READING;
+	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
+	c->rows = 0;
+	w->chunk = c;
+	w->state = WORKER_STARTING;
+	return 0;
+}
+
+static int worker_failed(Snapshot *snap, struct Worker *w, PGresult *res, char *err,
+			 size_t errlen)
+{
+	char line[512];
+	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn), line,
+		       sizeof(line));
+	snprintf(err, errlen, "snapshot of %s: %s", snap->tables[w->chunk->table].rel.qualname,
+		 line);
+	PQclear(res);
+	return -1;
+}
+
+/* Read and translate what one worker has buffered. */
+static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
+{
+	PGresult *res;
+
+	if (!PQconsumeInput(w->conn))
+		return worker_failed(snap, w, NULL, err, errlen);
+	if (w->state == WORKER_STARTING) {
+		if (PQisBusy(w->conn))
+			return 0;
+		res = PQgetResult(w->conn);
+		if (PQresultStatus(res) != PGRES_COPY_OUT)
+			return worker_failed(snap, w, res, err, errlen);
+		PQclear(res);
+		w->state = WORKER_COPYING;
+	}
+	struct Chunk *c = w->chunk;
+	const struct ReadTable *t = &snap->tables[c->table];
+	for (int i = 0; i < ROWS_PER_TURN; i++) {
+		char *row;
+		int n = PQgetCopyData(w->conn, &row, 1);
+		if (n == 0)
+			return 0;
+		if (n == -2)
+			return worker_failed(snap, w, NULL, err, errlen);
+		if (n == -1)
+			break;
+		/* Deterministic ids: the same snapshot read again gives the same ones. */
+		snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
+			 snap->name, t->rel.relid, c->first, c->rows);
+		xl_begin_read(snap->xl, snap->idbuf, snap->time_us, "initial");
+		snap->current_seq = c->seq;
+		int rc = rd_row(snap->xl, t, (uint8_t *)row, (size_t)n, snap->cols, err, errlen);
+		PQfreemem(row);
+		if (rc < 0)
+			return -1;
+		c->rows++;
+		snap->stats.rows++;
+		if (i == ROWS_PER_TURN - 1)
+			return 0;
+	}
+	/* The COPY ended: its command result, then no more. */
+	res = PQgetResult(w->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return worker_failed(snap, w, res, err, errlen);
+	PQclear(res);
+	while ((res = PQgetResult(w->conn)) != NULL)
+		PQclear(res);
+	if (snap->opts.io.end(snap->opts.io.ctx, c->seq, err, errlen) < 0)
+		return -1;
+	c->state = CHUNK_READ;
+	w->chunk = NULL;
+	w->state = WORKER_IDLE;
+	return 0;
+}
+
+/* Chunks whose every event the sink acknowledged: one line each in the marker. */
+static int record_acknowledged(Snapshot *snap, char *err, size_t errlen)
+{
+	uint64_t oldest = snap->opts.io.oldest(snap->opts.io.ctx);
+	bool wrote = false;
+
+	for (size_t i = 0; i < snap->stats.chunks; i++) {
+		struct Chunk *c = &snap->chunks[i];
+		if (c->state != CHUNK_READ || c->seq >= oldest)
+			continue;
+		const struct ReadTable *t = &snap->tables[c->table];
+		char line[128];
+		int n = snprintf(line, sizeof(line), "done %u %u %" PRIu64 " %" PRIu64 "\n",
+				 t->rel.relid, t->filenode, c->first, c->end);
+		if (write(snap->progress_fd, line, (size_t)n) != n) {
+			snprintf(err, errlen, "snapshot marker: %s", strerror(errno));
+			return -1;
+		}
+		c->state = CHUNK_DONE;
+		snap->stats.chunks_done++;
+		wrote = true;
+	}
+	if (wrote && fdatasync(snap->progress_fd) != 0) {
+		snprintf(err, errlen, "snapshot marker: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void show_progress(Snapshot *snap, bool final)
+{
+	int64_t now = mono_ms();
+	if (!final && now - snap->shown_ms < (snap->tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS))
+		return;
+	snap->shown_ms = now;
+	double secs = (double)(now - snap->started_ms) / 1000.0;
+	double rate = secs > 0 ? (double)snap->stats.rows / secs : 0;
+	const struct SnapshotStats *st = &snap->stats;
+	double done = st->chunks ? (double)st->chunks_done / (double)st->chunks : 1;
+	if (st->rows_estimate > 0 && (double)st->rows / st->rows_estimate > done)
+		done = (double)st->rows / st->rows_estimate;
+	if (done > 1)
+		done = 1;
+	char eta[32] = "";
+	if (rate > 0 && done > 0 && done < 1) {
+		long left = (long)(secs / done * (1 - done));
+		snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
+	}
+	if (final) {
+		if (snap->tty)
+			fputc('\n', stderr);
+		log_info("snapshot %s: %" PRIu64 " rows from %zu tables in %.1f s (%.0f rows/s)",
+			 snap->name, st->rows, st->tables, secs, rate);
+	} else if (snap->tty) {
+		int bar = (int)(done * 30);
+		fprintf(stderr, "\rsnapshot [%.*s%*s] %3.0f%% %" PRIu64 " rows, %.0f rows/s%s   ", bar,
+			"==============================", 30 - bar, "", done * 100, st->rows, rate,
+			eta);
+		fflush(stderr);
+	} else {
+		log_info("snapshot: %.0f%%, %" PRIu64 " rows, %zu of %zu chunks acknowledged, %.0f rows/s%s",
+			 done * 100, st->rows, st->chunks_done, st->chunks, rate, eta);
+	}
+}
+
+int snap_work(Snapshot *snap, char *err, size_t errlen)
+{
+	for (int i = 0; i < snap->nworkers; i++) {
+		struct Worker *w = &snap->workers[i];
+		if (w->state != WORKER_IDLE && serve_worker(snap, w, err, errlen) < 0)
+			return -1;
+		while (w->state == WORKER_IDLE && snap->next < snap->stats.chunks &&
+		       !snap->opts.io.full(snap->opts.io.ctx)) {
+			struct Chunk *c = &snap->chunks[snap->next++];
+			if (c->state != CHUNK_TODO)
+				continue;
+			if (start_chunk(snap, w, c, err, errlen) < 0)
+				return -1;
+		}
+	}
+	if (record_acknowledged(snap, err, errlen) < 0)
+		return -1;
+	if (snap->stats.chunks_done < snap->stats.chunks) {
+		show_progress(snap, false);
+		return 0;
+	}
+	show_progress(snap, true);
+	char path[4096];
+	marker_path(snap->opts.cfg, path, sizeof(path));
+	if (unlink(path) != 0) {
+		snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 1;
+}

@@ -1,0 +1,83 @@
+"""A consumer building its read model from events alone: the last event per key.
+
+usage: replay-state.py BOOTSTRAP TOPIC PYDIR UPSERT_TYPE=module:Class DELETE_TYPE OUT
+Reads TOPIC from the beginning, keeping per key the last record. On SIGUSR1
+it writes OUT: one line per live key, the upsert message's fields joined
+by tabs (in field-number order), sorted by key as a number; a key whose
+last event is DELETE_TYPE is gone. OUT.stats gets record counts per
+ce_type and per ce_tablecastsnapshot value. Runs until SIGTERM.
+"""
+import collections
+import importlib
+import os
+import signal
+import sys
+import uuid
+
+from confluent_kafka import Consumer
+
+bootstrap, topic, pydir, upsert, delete_type, outfile = sys.argv[1:7]
+upsert_type, spec = upsert.split("=", 1)
+module_name, class_name = spec.split(":")
+sys.path.insert(0, pydir)
+message_class = getattr(importlib.import_module(module_name), class_name)
+
+last = {}  # key -> (ce_type, value bytes)
+counts = collections.Counter()
+running = True
+dump_requested = False
+
+
+def stop(signum, frame):
+    global running
+    running = False
+
+
+def request_dump(signum, frame):
+    global dump_requested
+    dump_requested = True
+
+
+def dump():
+    lines = []
+    for key, (ce_type, value) in last.items():
+        if ce_type == delete_type:
+            continue
+        if ce_type != upsert_type:
+            counts["unexpected type " + ce_type] += 1
+            continue
+        msg = message_class.FromString(value)
+        fields = sorted(msg.DESCRIPTOR.fields, key=lambda f: f.number)
+        lines.append((int(key), "\t".join(str(getattr(msg, f.name)) for f in fields)))
+    lines.sort()
+    with open(outfile + ".tmp", "w") as out:
+        for _, line in lines:
+            out.write(line + "\n")
+    with open(outfile + ".stats.tmp", "w") as out:
+        for name, n in sorted(counts.items()):
+            out.write(f"{name}\t{n}\n")
+    os.replace(outfile + ".stats.tmp", outfile + ".stats")
+    os.replace(outfile + ".tmp", outfile)
+
+
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGUSR1, request_dump)
+consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "replay-" + uuid.uuid4().hex,
+                     "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                     "topic.metadata.refresh.interval.ms": 1000})
+consumer.subscribe([topic])
+while running:
+    for msg in consumer.consume(num_messages=10000, timeout=0.2):
+        if msg.error():
+            print(f"replay-state: {msg.error()}", file=sys.stderr)
+            continue
+        headers = dict(msg.headers() or [])
+        ce_type = headers.get("ce_type", b"").decode()
+        counts["type " + ce_type] += 1
+        counts["snapshot " + headers.get("ce_tablecastsnapshot", b"-").decode()] += 1
+        last[msg.key().decode()] = (ce_type, msg.value())
+    if dump_requested:
+        dump_requested = False
+        dump()
+consumer.close()
