@@ -443,7 +443,8 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 	clock_gettime(CLOCK_REALTIME, &now);
 	int64_t time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 
-	qsort(bf->changed, bf->nchanged, sizeof(char *), cmp_str);
+	if (bf->nchanged)
+		qsort(bf->changed, bf->nchanged, sizeof(char *), cmp_str);
 	for (size_t row = 0; p && p < end; row++) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = (size_t)(nl - p) + 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backfill.h"
 #include "check.h"
 #include "config.h"
 #include "log.h"
@@ -62,6 +63,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  run --config FILE       stream events until stopped (SIGTERM/SIGINT)\n"
 	      "  snapshot --config FILE  publish every existing row as snapshot events, then stop\n"
+	      "  backfill --config FILE --table T [--where COND]\n"
+	      "                          ask the running tablecast to publish T's rows again\n"
 	      "  check --config FILE     check the configuration against the live database\n"
 	      "  check-config FILE       parse and validate a configuration file offline\n"
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
@@ -108,6 +111,26 @@ static void usage_snapshot(FILE *out)
 	      "\n"
 	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
 	      "  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
+	      "  -h, --help              show this help\n",
+	      out);
+}
+
+static void usage_backfill(FILE *out)
+{
+	fputs("usage: tablecast backfill --config FILE --table SCHEMA.TABLE [--where CONDITION]\n"
+	      "\n"
+	      "Ask tablecast to publish the table's current rows again, as snapshot events\n"
+	      "(tablecastsnapshot=backfill), without stopping the stream: a row goes into\n"
+	      "source.signal_table and the running tablecast (now or at its next start)\n"
+	      "reads the table in key order, source.backfill_chunk rows at a time, between\n"
+	      "watermarks, so no row overwrites a newer change. CONDITION is an SQL\n"
+	      "condition on the table's columns, run read-only. Any SQL client can do the\n"
+	      "same: INSERT INTO <signal_table> (kind, target, condition)\n"
+	      "VALUES ('backfill', 'schema.table', NULL).\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -t, --table TABLE       the table, as the events name it (schema.table)\n"
+	      "  -w, --where CONDITION   only rows matching it\n"
 	      "  -h, --help              show this help\n",
 	      out);
 }
@@ -159,6 +182,58 @@ static struct Config *load_config(const char *path)
 	if (!cfg)
 		fprintf(stderr, "tablecast: %s\n", err);
 	return cfg;
+}
+
+static int cmd_backfill(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"table", required_argument, NULL, 't'},
+		{"where", required_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *table = NULL, *condition = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:t:w:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			table = optarg;
+			break;
+		case 'w':
+			condition = optarg;
+			break;
+		case 'h':
+			usage_backfill(stdout);
+			return EXIT_OK;
+		default:
+			usage_backfill(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || !table || optind != argc) {
+		fprintf(stderr, "tablecast: backfill needs --config FILE and --table TABLE\n");
+		usage_backfill(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	char err[1024];
+	long long id = bf_request(cfg, table, condition, err, sizeof(err));
+	cfg_free(cfg);
+	if (id < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return strstr(err, "signal table") || strstr(err, "connecting") ? EXIT_FAILURE_RUNTIME
+										  : EXIT_USAGE;
+	}
+	printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id, table);
+	return EXIT_OK;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -423,6 +498,8 @@ int main(int argc, char **argv)
 			usage_run(stdout);
 		else if (strcmp(topic, "snapshot") == 0)
 			usage_snapshot(stdout);
+		else if (strcmp(topic, "backfill") == 0)
+			usage_backfill(stdout);
 		else if (strcmp(topic, "check") == 0)
 			usage_check(stdout);
 		else if (strcmp(topic, "schema") == 0)
@@ -435,6 +512,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "snapshot") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "backfill") == 0)
+		return cmd_backfill(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "schema") == 0)

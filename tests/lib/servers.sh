@@ -184,13 +184,13 @@ CFG
 
 # wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
 wait_for() {
-	local limit=$1 i
+	local deadline=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < limit * 10; i++)); do
+	while ((SECONDS < deadline)); do
 		if "$@"; then return 0; fi
 		sleep 0.1
 	done
-	return 1
+	"$@"
 }
 
 # Lines of the JSON change log that match a jq-free grep pattern.

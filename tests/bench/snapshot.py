@@ -1,0 +1,98 @@
+"""Snapshot benchmark: tablecast snapshot (COPY, translation, Kafka acknowledgements)
+against psql's COPY ... TO STDOUT > /dev/null on the same table.
+
+usage: snapshot.py TABLECAST_BINARY ROWS RUNS OUT_MARKDOWN
+Runs inside tests/lib/servers.sh's environment (PG*, KAFKA_BOOTSTRAP, TC_TMP).
+Refuses to report when a run published fewer rows than the table holds.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+tablecast, rows, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+tmp = os.environ["TC_TMP"]
+conninfo = os.environ["TC_CONNINFO"]
+
+
+def psql(sql):
+    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def measure(argv, stdout=subprocess.DEVNULL, stderr=None):
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        sys.exit(f"{argv[0]} failed (status {status}), see {tmp}/snapshot-bench.log")
+    return time.monotonic() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+psql("CREATE TABLE snap_bench (id bigint PRIMARY KEY, qty int NOT NULL, price numeric(12,2), "
+     "name text, note text, at timestamptz NOT NULL DEFAULT now())")
+psql(f"INSERT INTO snap_bench SELECT g, g % 1000, (g % 10000) / 100.0, 'item ' || g, "
+     f"CASE WHEN g % 10 = 0 THEN repeat('x', 200) END, now() FROM generate_series(1, {rows}) g")
+psql("VACUUM ANALYZE snap_bench")
+psql("CREATE PUBLICATION snapbench FOR TABLE snap_bench")
+size = psql("SELECT pg_size_pretty(pg_relation_size('snap_bench'))")
+
+config = f"{tmp}/snapshot-bench.cfg"
+with open(config, "w") as f:
+    f.write(f'''log_level = "info";
+state_dir = "{tmp}/snapshot-state";
+source = {{ conninfo = "{conninfo}"; slot = "snap_bench"; publication = "snapbench";
+           create_slot = true; snapshot_workers = 2; }};
+sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
+events = (
+  {{ name = "bench.stock.ItemListed"; version = 1; table = "public.snap_bench"; on = ["snapshot"];
+     topic = "snapbench"; key = "new.id";
+     fields = (
+       {{ name = "id";    number = 1; type = "int64";     value = "new.id"; }},
+       {{ name = "qty";   number = 2; type = "int32";     value = "new.qty"; }},
+       {{ name = "price"; number = 3; type = "decimal";   value = "new.price"; }},
+       {{ name = "name";  number = 4; type = "string";    value = "new.name"; }},
+       {{ name = "note";  number = 5; type = "string";    value = "new.note"; }},
+       {{ name = "at";    number = 6; type = "timestamp"; value = "new.at"; }}
+     ); }}
+);
+''')
+
+results = {"copy": [], "tablecast": []}
+log_path = f"{tmp}/snapshot-bench.log"
+for run in range(runs):
+    with open("/dev/null", "w") as devnull:
+        results["copy"].append(measure(["psql", "-Atq", "-c", "COPY snap_bench TO STDOUT"],
+                                       stdout=devnull))
+    with open(log_path, "a") as log:
+        results["tablecast"].append(measure([tablecast, "snapshot", "--config", config],
+                                            stderr=log))
+    published = [int(m) for m in re.findall(r"snapshot \S+: (\d+) rows from", open(log_path).read())]
+    if not published or published[-1] != rows:
+        sys.exit(f"run {run + 1}: tablecast published {published[-1:] or 0} of {rows} rows; not reporting")
+    psql("SELECT pg_drop_replication_slot('snap_bench')")
+    subprocess.run(["rm", "-rf", f"{tmp}/snapshot-state"], check=True)
+
+copy_wall = statistics.median(w for w, _, _ in results["copy"])
+tc_wall = statistics.median(w for w, _, _ in results["tablecast"])
+tc_cpu = statistics.median(c for _, c, _ in results["tablecast"])
+tc_rss = statistics.median(r for _, _, r in results["tablecast"]) / 1024
+ratio = copy_wall / tc_wall
+lines = [
+    f"{rows} rows ({size}, six columns, every tenth row with a 200-byte note), median of {runs}.",
+    "",
+    f"| reader | wall s | rows/s | CPU µs/row | peak RSS MiB | rate vs COPY |",
+    "|---|---:|---:|---:|---:|---:|",
+    f"| psql COPY snap_bench TO STDOUT > /dev/null | {copy_wall:.2f} | {rows / copy_wall:,.0f} | | | 1.00x |",
+    f"| tablecast snapshot (2 connections, translation, Kafka acks) | {tc_wall:.2f} | {rows / tc_wall:,.0f} | "
+    f"{tc_cpu * 1e6 / rows:.2f} | {tc_rss:.1f} | {ratio:.2f}x |",
+    "",
+    f"Targets: at least 0.8x COPY ({'met' if ratio >= 0.8 else 'missed'}) and 200k rows/s "
+    f"({'met' if rows / tc_wall >= 200000 else 'missed'}). tablecast's time includes creating the slot "
+    "(with its exported snapshot) and waiting for Kafka to acknowledge the last event.",
+]
+with open(out, "w") as f:
+    f.write("\n".join(lines) + "\n")
+print("\n".join(lines))
