@@ -262,21 +262,6 @@ void bf_free(Backfill *bf)
 	free(bf);
 }
 
-static int sql_ok(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
-{
-	char line[512];
-	PGresult *res = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		PQclear(res);
-		return 0;
-	}
-	pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-	PQclear(res);
-	snprintf(err, errlen, "%s: %s", what, line);
-	return -1;
-}
-
 /* The signal table's name as SQL: schema and table quoted. */
 static char *signal_sql_name(PGconn *conn, const char *qualname)
 {
@@ -338,14 +323,14 @@ int bf_prepare(Backfill *bf, char *err, size_t errlen)
 			 "target text NOT NULL, condition text, "
 			 "created_at timestamptz NOT NULL DEFAULT now())",
 			 name);
-		if (sql_ok(conn, sql, what, err, errlen) < 0)
+		if (pgc_exec(conn, sql, what, err, errlen) < 0)
 			goto out;
 		log_info("created signal table %s", what);
 	}
 	if (!published) {
 		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
 			 cfg->source.publication, name);
-		if (sql_ok(conn, sql, what, err, errlen) < 0)
+		if (pgc_exec(conn, sql, what, err, errlen) < 0)
 			goto out;
 		log_info("added signal table %s to publication \"%s\"", what, cfg->source.publication);
 	}

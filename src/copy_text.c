@@ -7,17 +7,7 @@
 
 #include "copy_text.h"
 #include "strbuf.h"
-
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "value.h"
 
 /*
  * Undo the escapes of one field in place (the result is never longer):
@@ -44,10 +34,10 @@ static size_t unescape(uint8_t *p, size_t len)
 		case 't': p[out++] = '\t'; break;
 		case 'v': p[out++] = '\v'; break;
 		case 'x':
-			if (in < len && hex_digit(p[in]) >= 0) {
-				int v = hex_digit(p[in++]);
-				if (in < len && hex_digit(p[in]) >= 0)
-					v = v * 16 + hex_digit(p[in++]);
+			if (in < len && value_hex_digit((char)p[in]) >= 0) {
+				int v = value_hex_digit((char)p[in++]);
+				if (in < len && value_hex_digit((char)p[in]) >= 0)
+					v = v * 16 + value_hex_digit((char)p[in++]);
 				p[out++] = (uint8_t)v;
 			} else {
 				p[out++] = 'x';

@@ -72,3 +72,18 @@ PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname,
 	PQfinish(conn);
 	return NULL;
 }
+
+int pgc_exec(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
+{
+	char line[512];
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof(line));
+	PQclear(res);
+	snprintf(err, errlen, "%s: %s", what, line);
+	return -1;
+}

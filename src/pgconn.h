@@ -22,4 +22,8 @@ PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname,
  */
 void pgc_first_line(const char *msg, char *out, size_t outlen);
 
+/* Run sql, expecting no error; on one, "<what>: <first line>" in err and -1. */
+int pgc_exec(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -116,21 +116,6 @@ static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 	return snap->opts.io.produce(snap->opts.io.ctx, ev, snap->current_seq, err, errlen);
 }
 
-static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
-{
-	char line[512];
-	PGresult *res = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		PQclear(res);
-		return 0;
-	}
-	pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-	snprintf(err, errlen, "snapshot: %.*s: %s", (int)strcspn(sql, " "), sql, line);
-	PQclear(res);
-	return -1;
-}
-
 /* A worker connection inside a transaction that sees snapshot name (or exports its own). */
 static PGconn *open_worker(Snapshot *snap, const char *name, char *err, size_t errlen)
 {
@@ -139,12 +124,12 @@ static PGconn *open_worker(Snapshot *snap, const char *name, char *err, size_t e
 				   errlen);
 	if (!conn)
 		return NULL;
-	if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) < 0)
+	if (pgc_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "snapshot: BEGIN", err, errlen) < 0)
 		goto fail;
 	if (name) {
 		/* Snapshot names are hex digits and dashes, from the server. */
 		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", name);
-		if (exec_ok(conn, sql, err, errlen) < 0)
+		if (pgc_exec(conn, sql, "snapshot: SET TRANSACTION SNAPSHOT", err, errlen) < 0)
 			goto fail;
 		return conn;
 	}
@@ -298,7 +283,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		/* What pg_dump does: no ALTER or VACUUM FULL can rewrite the table under us. */
 		char sql[1024];
 		snprintf(sql, sizeof(sql), "LOCK TABLE %s IN ACCESS SHARE MODE", t->from);
-		if (exec_ok(snap->workers[0].conn, sql, err, errlen) < 0) {
+		if (pgc_exec(snap->workers[0].conn, sql, "snapshot: LOCK TABLE", err, errlen) < 0) {
 			rd_free(t);
 			free(names);
 			goto fail;

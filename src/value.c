@@ -264,7 +264,7 @@ static bool word_eq(const char *s, size_t len, const char *word)
 	return true;
 }
 
-static int hex_value(char c)
+int value_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -1073,7 +1073,7 @@ static int parse_bytea(const char *s, size_t len, Arena *arena, struct Value *ou
 				i++;
 				continue;
 			}
-			int hi = hex_value(s[i]);
+			int hi = value_hex_digit(s[i]);
 			if (hi < 0) {
 				fail(err, errlen, "invalid hexadecimal digit: \"%c\"", s[i]);
 				return -1;
@@ -1082,7 +1082,7 @@ static int parse_bytea(const char *s, size_t len, Arena *arena, struct Value *ou
 				fail(err, errlen, "invalid hexadecimal data: odd number of digits");
 				return -1;
 			}
-			int lo = hex_value(s[i + 1]);
+			int lo = value_hex_digit(s[i + 1]);
 			if (lo < 0) {
 				fail(err, errlen, "invalid hexadecimal digit: \"%c\"", s[i + 1]);
 				return -1;
@@ -1144,7 +1144,7 @@ static int parse_uuid(const char *s, size_t len, Arena *arena, struct Value *out
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '-' && n > 0 && n % 4 == 0 && i + 1 < len && s[i - 1] != '-')
 			continue;
-		if (hex_value(s[i]) < 0 || n == 32) {
+		if (value_hex_digit(s[i]) < 0 || n == 32) {
 			fail_syntax(err, errlen, OID_UUID, orig, origlen);
 			return -1;
 		}

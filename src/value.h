@@ -147,4 +147,7 @@ int64_t value_days_from_civil(int64_t year, unsigned month, unsigned day);
 /* The inverse of value_days_from_civil. */
 void value_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
+/* The value of one hexadecimal digit, or -1. */
+int value_hex_digit(char c);
+
 #endif

@@ -4,6 +4,7 @@
 # kill -9 in the middle. A consumer keeping the last event per key must end
 # with exactly the table; a bad request is refused with one line.
 . "$(dirname "$0")/../lib/servers.sh"
+. "$(dirname "$0")/../lib/items.sh"
 
 ROWS=${BACKFILL_ROWS:-200000}
 pg_start
@@ -14,35 +15,7 @@ CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, label text);
 INSERT INTO items SELECT g, g % 1000, 'item ' || g FROM generate_series(1, $ROWS) g;
 SQL
 
-cat >"$TC_TMP/bf.cfg" <<CFG
-log_level = "info";
-state_dir = "$TC_TMP/state";
-source = { conninfo = "$TC_CONNINFO"; create_slot = true; create_publication = true;
-           tables = ["public.items"]; status_interval = 1;
-           signal_table = "public.tablecast_signal"; backfill_chunk = 2048; };
-sink = { type = "kafka"; dead_letter_topic = "dlq";
-         kafka = ["bootstrap.servers=$KAFKA_BOOTSTRAP", "topic.metadata.refresh.interval.ms=1000"]; };
-events = (
-  { name = "acme.items.ItemStocked"; version = 1; table = "public.items";
-    on = ["snapshot", "insert", "update"]; topic = "items"; key = "new.id";
-    fields = (
-      { name = "id";    number = 1; type = "int64";  value = "new.id"; },
-      { name = "qty";   number = 2; type = "int64";  value = "new.qty"; },
-      { name = "label"; number = 3; type = "string"; value = "new.label"; }
-    ); },
-  { name = "acme.items.ItemRemoved"; version = 1; table = "public.items"; on = ["delete"];
-    topic = "items"; key = "old.id";
-    fields = ( { name = "id"; number = 1; type = "int64"; value = "old.id"; } ); }
-);
-CFG
-"$top_builddir/tablecast" schema generate --config "$TC_TMP/bf.cfg" --out "$TC_TMP/proto"
-mkdir -p "$TC_TMP/py"
-protoc --proto_path="$TC_TMP/proto" --python_out="$TC_TMP/py" acme/items/v1/item_stocked.proto
-/usr/bin/python3 "$top_srcdir/tests/lib/replay-state.py" "$KAFKA_BOOTSTRAP" items "$TC_TMP/py" \
-	acme.items.ItemStocked.v1=acme.items.v1.item_stocked_pb2:ItemStocked \
-	acme.items.ItemRemoved.v1 "$TC_TMP/state.tsv" 2>"$TC_TMP/replay.log" &
-replay=$!
-tc_on_exit "kill $replay"
+items_setup "$TC_TMP/bf.cfg" 'signal_table = "public.tablecast_signal"; backfill_chunk = 2048;'
 
 tc_start "$TC_TMP/bf.cfg"
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
@@ -88,18 +61,6 @@ wait_for 30 finished || tc_fail "the request was not retired: $(cat "$TC_TMP/sta
 signals_gone() { [ "$(psql -Atc 'SELECT count(*) FROM tablecast_signal')" -eq 0 ]; }
 wait_for 30 signals_gone || tc_fail "signal rows left behind"
 
-psql -At -F $'\t' -c "SELECT id, qty, label FROM items ORDER BY id" >"$TC_TMP/expected.tsv"
-matches() {
-	kill -USR1 "$replay"
-	sleep 1
-	cmp -s "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv"
-}
-if ! wait_for 120 matches; then
-	diff "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv" | head -n 10 >&2
-	tc_fail "the consumer's state differs from the table"
-fi
-grep -q "^snapshot backfill" "$TC_TMP/state.tsv.stats" || tc_fail "no ce_tablecastsnapshot=backfill"
-! grep -q "unexpected" "$TC_TMP/state.tsv.stats" || tc_fail "unexpected events: $(cat "$TC_TMP/state.tsv.stats")"
-sed 's/^/  /' "$TC_TMP/state.tsv.stats"
+items_verify backfill
 grep "every row read" "$TC_TMP/tablecast.log" | sed 's/^/  /'
 echo "backfill: $(wc -l <"$TC_TMP/expected.tsv") rows match the table after a kill -9 mid-backfill"

@@ -4,6 +4,7 @@
 # snapshot. A consumer that keeps the last event per key must end with
 # exactly the table, row by row.
 . "$(dirname "$0")/../lib/servers.sh"
+. "$(dirname "$0")/../lib/items.sh"
 
 ROWS=${SNAPSHOT_ROWS:-1000000}
 pg_start
@@ -16,35 +17,7 @@ INSERT INTO items SELECT g, g % 1000, 'item ' || g || E'\\t"q"\\\\', 'not for ev
 ANALYZE items;
 SQL
 
-cat >"$TC_TMP/snap.cfg" <<CFG
-log_level = "info";
-state_dir = "$TC_TMP/state";
-source = { conninfo = "$TC_CONNINFO"; create_slot = true; create_publication = true;
-           tables = ["public.items"]; status_interval = 1;
-           snapshot = "initial"; snapshot_workers = 2; };
-sink = { type = "kafka"; dead_letter_topic = "dlq";
-         kafka = ["bootstrap.servers=$KAFKA_BOOTSTRAP", "topic.metadata.refresh.interval.ms=1000"]; };
-events = (
-  { name = "acme.items.ItemStocked"; version = 1; table = "public.items";
-    on = ["snapshot", "insert", "update"]; topic = "items"; key = "new.id::text";
-    fields = (
-      { name = "id";    number = 1; type = "int64";  value = "new.id"; },
-      { name = "qty";   number = 2; type = "int64";  value = "new.qty"; },
-      { name = "label"; number = 3; type = "string"; value = "new.label"; }
-    ); },
-  { name = "acme.items.ItemRemoved"; version = 1; table = "public.items"; on = ["delete"];
-    topic = "items"; key = "old.id::text";
-    fields = ( { name = "id"; number = 1; type = "int64"; value = "old.id"; } ); }
-);
-CFG
-"$top_builddir/tablecast" schema generate --config "$TC_TMP/snap.cfg" --out "$TC_TMP/proto"
-mkdir -p "$TC_TMP/py"
-protoc --proto_path="$TC_TMP/proto" --python_out="$TC_TMP/py" acme/items/v1/item_stocked.proto
-/usr/bin/python3 "$top_srcdir/tests/lib/replay-state.py" "$KAFKA_BOOTSTRAP" items "$TC_TMP/py" \
-	acme.items.ItemStocked.v1=acme.items.v1.item_stocked_pb2:ItemStocked \
-	acme.items.ItemRemoved.v1 "$TC_TMP/state.tsv" 2>"$TC_TMP/replay.log" &
-replay=$!
-tc_on_exit "kill $replay"
+items_setup "$TC_TMP/snap.cfg" 'snapshot = "initial"; snapshot_workers = 2;'
 
 # Writes throughout: updates, inserts past the end, deletes, over the same rows.
 writer() {
@@ -76,18 +49,6 @@ grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "no streaming after 
 [ ! -e "$TC_TMP/state/tablecast.snapshot" ] || tc_fail "snapshot marker left behind"
 wait "$writer_pid"
 
-psql -At -F $'\t' -c "SELECT id, qty, label FROM items ORDER BY id" >"$TC_TMP/expected.tsv"
-matches() {
-	kill -USR1 "$replay"
-	sleep 1
-	cmp -s "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv"
-}
-if ! wait_for 180 matches; then
-	diff "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv" | head -n 10 >&2
-	tc_fail "the consumer's state differs from the table"
-fi
-grep -q "^snapshot initial" "$TC_TMP/state.tsv.stats" || tc_fail "no ce_tablecastsnapshot=initial"
+items_verify initial
 grep -q "^snapshot -" "$TC_TMP/state.tsv.stats" || tc_fail "stream events carry the snapshot mark"
-! grep -q "unexpected" "$TC_TMP/state.tsv.stats" || tc_fail "unexpected events: $(cat "$TC_TMP/state.tsv.stats")"
-sed 's/^/  /' "$TC_TMP/state.tsv.stats"
 echo "snapshot: $(wc -l <"$TC_TMP/expected.tsv") rows match the table after a kill -9 mid-snapshot"
