@@ -8,6 +8,7 @@
 
 struct Txn {
 	uint64_t end_lsn;
+	int64_t commit_time_us; /* Unix µs, 0 when unknown (snapshot chunks) */
 	uint32_t outstanding; /* events not yet acknowledged */
 	bool committed;
 };
@@ -161,4 +162,16 @@ uint64_t ckpt_pending_events(const Checkpoint *ckpt)
 uint64_t ckpt_oldest(const Checkpoint *ckpt)
 {
 	return ckpt->head;
+}
+
+void ckpt_set_commit_time(Checkpoint *ckpt, uint64_t seq, int64_t unix_us)
+{
+	txn_at(ckpt, seq)->commit_time_us = unix_us;
+}
+
+int64_t ckpt_commit_time(const Checkpoint *ckpt, uint64_t seq)
+{
+	if (seq < ckpt->head || seq >= ckpt->tail)
+		return 0;
+	return ckpt->ring[seq & ckpt->mask].commit_time_us;
 }

@@ -70,6 +70,12 @@ uint64_t ckpt_confirmed(const Checkpoint *ckpt);
 /* Transactions in the ring (open or waiting for acks). */
 size_t ckpt_in_flight(const Checkpoint *ckpt);
 
+/* When transaction seq committed in PostgreSQL (Unix µs), for commit-to-ack latency. */
+void ckpt_set_commit_time(Checkpoint *ckpt, uint64_t seq, int64_t unix_us);
+
+/* Its commit time, or 0 when unknown or no longer in the ring. */
+int64_t ckpt_commit_time(const Checkpoint *ckpt, uint64_t seq);
+
 /* The oldest sequence number still in the ring: every one below it is acknowledged. */
 uint64_t ckpt_oldest(const Checkpoint *ckpt);
 

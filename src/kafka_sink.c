@@ -12,6 +12,7 @@
 
 #include "kafka_sink.h"
 #include "log.h"
+#include "histogram.h"
 #include "strbuf.h"
 
 struct KafkaSink {
@@ -23,6 +24,7 @@ struct KafkaSink {
 	bool failed;
 	char error[512];
 	struct StrBuf scratch; /* ce_time text */
+	struct Histogram latency; /* PostgreSQL commit to Kafka acknowledgement */
 
 	/* Exactly-once mode */
 	const struct Config *cfg;
@@ -59,6 +61,17 @@ static const char *const defaults[][2] = {
 	{"queue.buffering.max.messages", "100000"},
 };
 
+/* Commit to acknowledgement of one event of transaction seq (not for snapshot chunks). */
+static void record_latency(KafkaSink *sink, uint64_t seq)
+{
+	int64_t committed = ckpt_commit_time(sink->ckpt, seq);
+	if (!committed)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hist_add(&sink->latency, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - committed);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
 	KafkaSink *sink = opaque;
@@ -78,8 +91,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 		return;
 	}
 	/* In a Kafka transaction an event counts only once the transaction commits. */
-	if (!sink->transactional && msg->_private != NULL)
-		ckpt_ack(sink->ckpt, (uint64_t)(uintptr_t)msg->_private - 1);
+	if (!sink->transactional && msg->_private != NULL) {
+		uint64_t seq = (uint64_t)(uintptr_t)msg->_private - 1;
+		record_latency(sink, seq);
+		ckpt_ack(sink->ckpt, seq);
+	}
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -376,8 +392,10 @@ int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 		return -1;
 	}
 	/* Committed: every event of these PostgreSQL transactions is in Kafka. */
-	for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++)
+	for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++) {
+		record_latency(sink, seq); /* one sample per PostgreSQL transaction here */
 		ckpt_ack_all(sink->ckpt, seq);
+	}
 	sink->txn_open = false;
 	sink->txn_has_seq = false;
 	return 0;
@@ -479,4 +497,9 @@ out:
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	return rc;
+}
+
+const struct Histogram *ksink_latency(const KafkaSink *sink)
+{
+	return &sink->latency;
 }

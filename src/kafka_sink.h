@@ -96,4 +96,12 @@ void ksink_txn_abort(KafkaSink *sink);
 int ksink_committed_lsn(const struct Config *cfg, uint64_t *lsn, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * Commit-to-acknowledgement latency: per event, from the PostgreSQL commit
+ * time to its delivery report (exactly-once: per transaction, to the Kafka
+ * commit). Snapshot rows are not counted.
+ */
+struct Histogram;
+const struct Histogram *ksink_latency(const KafkaSink *sink);
+
 #endif

@@ -13,6 +13,7 @@
 #include "backfill.h"
 #include "checkpoint.h"
 #include "daemon.h"
+#include "histogram.h"
 #include "http.h"
 #include "json_sink.h"
 #include "kafka_sink.h"
@@ -423,6 +424,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'B':
 		p->in_txn = true;
 		p->txn_seq = ckpt_begin(p->ckpt);
+		ckpt_set_commit_time(p->ckpt, p->txn_seq, m->begin.commit_time + PGO_EPOCH_OFFSET_US);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
 		/* Exactly-once: a transaction committed before the stored end LSN is in Kafka already. */
@@ -586,6 +588,29 @@ static void metric(struct StrBuf *sb, const char *name, const char *type, const 
 		  help, name, type, name, value);
 }
 
+/* Commit to Kafka acknowledgement: a Prometheus histogram, and quantiles since start. */
+static void latency_metrics(struct StrBuf *sb, const struct Histogram *h)
+{
+	static const uint64_t bounds_us[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
+					     250000, 500000, 1000000, 2500000, 5000000, 10000000};
+	const char *name = "tablecast_commit_to_ack_seconds";
+
+	sb_printf(sb, "# HELP %s PostgreSQL commit to Kafka acknowledgement, per event.\n"
+		      "# TYPE %s histogram\n", name, name);
+	for (size_t i = 0; i < sizeof(bounds_us) / sizeof(bounds_us[0]); i++)
+		sb_printf(sb, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds_us[i] / 1e6,
+			  (unsigned long long)hist_count_le(h, bounds_us[i]));
+	sb_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+		  (unsigned long long)h->count, name, (double)h->sum_us / 1e6, name,
+		  (unsigned long long)h->count);
+	metric(sb, "commit_to_ack_p50_seconds", "gauge", "Median commit-to-ack latency since start.",
+	       (double)hist_quantile(h, 0.5) / 1e6);
+	metric(sb, "commit_to_ack_p99_seconds", "gauge", "99th percentile commit-to-ack latency since start.",
+	       (double)hist_quantile(h, 0.99) / 1e6);
+	metric(sb, "commit_to_ack_max_seconds", "gauge", "Longest commit-to-ack latency since start.",
+	       (double)h->max_us / 1e6);
+}
+
 /* A counter with one sample per event type and version: emitted, or failed rows. */
 static void per_event(const struct Pipeline *p, struct StrBuf *sb, const char *name,
 		      const char *help, bool failures)
@@ -627,6 +652,8 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	       (double)ckpt_pending_events(p->ckpt));
 	metric(sb, "kafka_queue_messages", "gauge", "Messages in librdkafka's queue.",
 	       p->kafka ? (double)ksink_outstanding(p->kafka) : 0);
+	if (p->kafka)
+		latency_metrics(sb, ksink_latency(p->kafka));
 	const struct SnapshotStats *snap = p->snapshot ? snap_stats(p->snapshot) : &p->snapshot_stats;
 	metric(sb, "snapshot_running", "gauge", "1 while an initial snapshot is being read.",
 	       p->snapshot ? 1 : 0);

@@ -418,9 +418,9 @@ static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errl
 {
 	PGresult *res;
 
-	if (!PQconsumeInput(w->conn))
-		return worker_failed(snap, w, NULL, err, errlen);
 	if (w->state == WORKER_STARTING) {
+		if (!PQconsumeInput(w->conn))
+			return worker_failed(snap, w, NULL, err, errlen);
 		if (PQisBusy(w->conn))
 			return 0;
 		res = PQgetResult(w->conn);
@@ -434,8 +434,18 @@ static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errl
 	for (int i = 0; i < ROWS_PER_TURN; i++) {
 		char *row;
 		int n = PQgetCopyData(w->conn, &row, 1);
-		if (n == 0)
-			return 0;
+		if (n == 0) {
+			/*
+			 * Read from the socket only once the buffer is used up: the
+			 * server sends faster than rows are translated, and libpq
+			 * would otherwise grow its buffer to hold the difference.
+			 */
+			if (!PQconsumeInput(w->conn))
+				return worker_failed(snap, w, NULL, err, errlen);
+			n = PQgetCopyData(w->conn, &row, 1);
+			if (n == 0)
+				return 0;
+		}
 		if (n == -2)
 			return worker_failed(snap, w, NULL, err, errlen);
 		if (n == -1)

@@ -1,10 +1,13 @@
-"""Drain-rate benchmark: pg_recvlogical (pgoutput to /dev/null) against tablecast
-(full translation, Kafka acknowledgements, LSN confirmed) on the same changes.
+"""Drain-rate benchmark: pg_recvlogical (pgoutput to /dev/null), a hand-written
+Python bridge (wal2json, confluent-kafka) and tablecast (full translation,
+Kafka acknowledgements, LSN confirmed) on the same changes. Refuses to
+report when a run did not deliver every change.
 
 usage: drain.py TABLECAST_BINARY CHANGES RUNS OUT_MARKDOWN
 Runs inside tests/lib/servers.sh's environment (PG*, KAFKA_BOOTSTRAP, TC_TMP).
 """
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,10 +24,11 @@ def psql(sql):
                           capture_output=True, text=True).stdout.strip()
 
 
-def measure(argv, until=None):
+def measure(argv, until=None, stdout=None):
     """Run argv; return wall seconds, CPU seconds and peak RSS (KiB) from wait4."""
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/bench.err", "a"))
+    proc = subprocess.Popen(argv, stdout=open(stdout, "w") if stdout else subprocess.DEVNULL,
+                            stderr=open(f"{tmp}/bench.err", "a"))
     if until:
         while not until():
             time.sleep(0.05)
@@ -41,10 +45,11 @@ def measure(argv, until=None):
 psql("CREATE TABLE IF NOT EXISTS bench (id bigint PRIMARY KEY, qty int NOT NULL, price numeric(12,2), "
      "note text, at timestamptz NOT NULL DEFAULT now())")
 psql("CREATE PUBLICATION bench FOR TABLE bench")
-results = {"pg_recvlogical": [], "tablecast": []}
+results = {"pg_recvlogical": [], "python bridge (psycopg2 + wal2json + confluent-kafka)": [],
+           "tablecast": []}
 config = f"{tmp}/bench.cfg"
 with open(config, "w") as f:
-    f.write(f'''log_level = "warning";
+    f.write(f'''log_level = "info";
 state_dir = "{tmp}/state";
 source = {{ conninfo = "{conninfo}"; slot = "bench_tc"; publication = "bench"; status_interval = 1; }};
 sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
@@ -66,6 +71,7 @@ for run in range(runs):
     psql("TRUNCATE bench")
     for slot in ("bench_rl", "bench_tc"):
         psql(f"SELECT pg_create_logical_replication_slot('{slot}', 'pgoutput')")
+    psql("SELECT pg_create_logical_replication_slot('bench_py', 'wal2json')")
     half = changes // 2
     # Inserts then updates, mixed sizes (short and ~1 kB notes), in 10k-row transactions.
     for lo in range(0, half, 10000):
@@ -88,11 +94,25 @@ for run in range(runs):
 
     def tablecast_run():
         results["tablecast"].append(measure([tablecast, "run", "--config", config], until=confirmed))
+        counts = re.findall(r"(\d+) row changes, (\d+) events", open(f"{tmp}/bench.err").read())
+        if not counts or counts[-1] != (str(changes), str(changes)):
+            sys.exit(f"tablecast run {run + 1}: {counts[-1:] or 'no count'} of {changes} changes and events; not reporting")
 
-    # Alternate who reads the freshly written WAL first, so caches favour neither.
-    for step in ((recvlogical, tablecast_run) if run % 2 == 0 else (tablecast_run, recvlogical)):
+    def bridge_run():
+        with open(f"{tmp}/bridge.out", "w") as out:
+            pass
+        results["python bridge (psycopg2 + wal2json + confluent-kafka)"].append(measure(
+            ["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "bridge.py"), conninfo,
+             "bench_py", os.environ["KAFKA_BOOTSTRAP"], "bench_py", str(changes)],
+            stdout=f"{tmp}/bridge.out"))
+        if open(f"{tmp}/bridge.out").read().strip() != f"delivered {changes}":
+            sys.exit(f"bridge run {run + 1} did not deliver {changes} changes; not reporting")
+
+    # Rotate who reads the freshly written WAL first, so caches favour none.
+    steps = [recvlogical, bridge_run, tablecast_run]
+    for step in steps[run % 3:] + steps[:run % 3]:
         step()
-    for slot in ("bench_rl", "bench_tc"):
+    for slot in ("bench_rl", "bench_tc", "bench_py"):
         psql(f"SELECT pg_drop_replication_slot('{slot}')")
 
 base = statistics.median(w for w, _, _ in results["pg_recvlogical"])
