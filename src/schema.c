@@ -408,7 +408,8 @@ static void put_field(struct StrBuf *out, const struct EventField *f)
  */
 static int render_proto(const struct EventDef *ev, struct StrBuf *out)
 {
-	struct Name n;
+	/* The configuration only accepts names with a package; stay defined anyway. */
+	struct Name n = {.pkg_len = 0, .message = ev->name};
 	split_name(ev->name, &n);
 	size_t *order = field_order(ev);
 	if (!order)

@@ -31,7 +31,8 @@ build="$top_builddir/bench-build"
 		(cd "$build" && ./configure -q CFLAGS="-O2 -g" && make -s -j2 tablecast tests/kafka-broker)
 } >"$TC_TMP/build.log" 2>&1 || tc_fail "bench build failed (see build.log)"
 
-pg_start "max_wal_size = 4GB" "checkpoint_timeout = 30min"
+# Debian's PostgreSQL 15 loads only listed output plugins besides pgoutput.
+pg_start "max_wal_size = 4GB" "checkpoint_timeout = 30min" "output_plugin_libraries = 'pgoutput,wal2json'"
 top_builddir="$build" broker_start --topic bench:3 --topic bench_py:3
 bench() { /usr/bin/python3 "$top_srcdir/tests/bench/$1" "$build/tablecast" "${@:2}" || tc_fail "$1 failed"; }
 bench drain.py "$CHANGES" "$RUNS" "$TC_TMP/drain.md"
@@ -56,7 +57,7 @@ set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
 set xtics rotate by -20
-set format y "%.0s%c"
+set format y "%.1s%c"
 unset key
 plot "$TC_TMP/chart.dat" using 0:2:xtic(1) with boxes lc rgb "#3b6ea5", \
      "" using 0:2:(sprintf("%.0fk", \$2/1000)) with labels offset 0,0.7
