@@ -24,6 +24,7 @@ struct KafkaSink {
 	bool failed;
 	char error[512];
 	struct StrBuf scratch; /* ce_time text */
+	int64_t scratch_time_us; /* the time scratch holds */
 	struct Histogram latency; /* PostgreSQL commit to Kafka acknowledgement */
 
 	/* Exactly-once mode */
@@ -266,8 +267,12 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 
 	/* CloudEvents Kafka protocol binding, binary mode: attributes as ce_ headers. */
 	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
-	sb_reset(&sink->scratch);
-	sb_timestamp(&sink->scratch, ev->ce.time_us - PGO_EPOCH_OFFSET_US);
+	/* The events of one transaction share their time: format it once. */
+	if (!sink->scratch.len || ev->ce.time_us != sink->scratch_time_us) {
+		sb_reset(&sink->scratch);
+		sb_timestamp(&sink->scratch, ev->ce.time_us - PGO_EPOCH_OFFSET_US);
+		sink->scratch_time_us = ev->ce.time_us;
+	}
 	add_header(h, "ce_specversion", "1.0");
 	add_header(h, "ce_id", ev->ce.id);
 	add_header(h, "ce_source", ev->ce.source);

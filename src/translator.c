@@ -53,6 +53,8 @@ struct Translator {
 	size_t nevents;
 	struct TxnInfo txn;
 	uint32_t event_index; /* within the transaction, for ce_id */
+	char txn_id[PGO_LSN_BUFSIZE + 1]; /* "<commit LSN>-": every ce_id of the transaction starts so */
+	size_t txn_id_len;
 	char read_id[256]; /* snapshot reads: the ce_id base; "" for the stream */
 	int64_t read_time_us;
 	const char *read_kind; /* "initial" or "backfill" while reading; NULL for the stream */
@@ -81,6 +83,7 @@ Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
 	if (!xl)
 		return NULL;
 	xl->cfg = cfg;
+	xl->txn_id_len = (size_t)snprintf(xl->txn_id, sizeof(xl->txn_id), "0/0-");
 	xl->emit = emit;
 	xl->ctx = ctx;
 	xl->arena = arena_new();
@@ -149,6 +152,10 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn)
 {
 	xl->txn = *txn;
 	xl->event_index = 0;
+	/* Formatted once per transaction, not once per event. */
+	char lsn[PGO_LSN_BUFSIZE];
+	xl->txn_id_len = (size_t)snprintf(xl->txn_id, sizeof(xl->txn_id), "%s-",
+					  pgo_lsn_format(txn->commit_lsn, lsn));
 	xl->read_id[0] = '\0';
 	xl->read_kind = NULL;
 }
@@ -328,15 +335,23 @@ static int64_t unix_us(int64_t pg_us)
 
 static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id, size_t idlen)
 {
-	char lsn[PGO_LSN_BUFSIZE];
-
 	/* Deterministic: the same transaction replayed yields the same ids. */
 	if (xl->read_kind) {
 		snprintf(id, idlen, "%s-%" PRIu32, xl->read_id, xl->event_index);
 		ev->ce.time_us = xl->read_time_us;
 	} else {
-		snprintf(id, idlen, "%s-%" PRIu32, pgo_lsn_format(xl->txn.commit_lsn, lsn),
-			 xl->event_index);
+		/* The transaction's prefix and the index in decimal, without printf. */
+		char digits[10];
+		size_t n = 0;
+		uint32_t v = xl->event_index;
+		do {
+			digits[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		memcpy(id, xl->txn_id, xl->txn_id_len);
+		for (size_t i = 0; i < n; i++)
+			id[xl->txn_id_len + i] = digits[n - 1 - i];
+		id[xl->txn_id_len + n] = '\0';
 		ev->ce.time_us = unix_us(xl->txn.commit_time);
 	}
 	ev->ce.snapshot = xl->read_kind;
