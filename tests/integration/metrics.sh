@@ -48,6 +48,12 @@ wait_for 20 counted || tc_fail "changes_total: $(metric tablecast_changes_total)
 	"http://127.0.0.1:$port/metrics" >"$TC_TMP/metrics.txt"
 grep -q 'tablecast_events_total{event="acme.bank.AccountChanged",version="1"} 200' "$TC_TMP/metrics.txt" ||
 	tc_fail "per-event counter: $(grep events_total "$TC_TMP/metrics.txt")"
+# Commit-to-ack latency: one sample per acknowledged event, a histogram the parser accepts.
+acked() { [ "$(metric tablecast_commit_to_ack_seconds_count)" -ge 200 ]; }
+wait_for 20 acked || tc_fail "commit_to_ack count: $(metric tablecast_commit_to_ack_seconds_count)"
+grep -q '^tablecast_commit_to_ack_seconds_bucket{le="0.01"} ' "$TC_TMP/metrics.txt" ||
+	tc_fail "no latency histogram: $(grep commit_to_ack "$TC_TMP/metrics.txt")"
+grep -q '^tablecast_commit_to_ack_p99_seconds ' "$TC_TMP/metrics.txt" || tc_fail "no p99"
 low_lag() { [ "$(metric tablecast_slot_lag_bytes)" -lt 50000 ]; }
 wait_for 20 low_lag || tc_fail "lag did not settle: $(metric tablecast_slot_lag_bytes)"
 
