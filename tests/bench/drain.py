@@ -13,35 +13,9 @@ import subprocess
 import sys
 import time
 
+from benchlib import conninfo, kafka, measure, pg_bin, psql, tmp
+
 tablecast, changes, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-tmp = os.environ["TC_TMP"]
-conninfo = os.environ["TC_CONNINFO"]
-pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-
-
-def psql(sql):
-    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def measure(argv, until=None, stdout=None):
-    """Run argv; return wall seconds, CPU seconds and peak RSS (KiB) from wait4."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=open(stdout, "w") if stdout else subprocess.DEVNULL,
-                            stderr=open(f"{tmp}/bench.err", "a"))
-    if until:
-        while not until():
-            time.sleep(0.05)
-            if proc.poll() is not None:
-                sys.exit(f"{argv[0]} exited early, see bench.err")
-        wall = time.monotonic() - start
-        proc.terminate()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if not until:
-        wall = time.monotonic() - start
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-
 psql("CREATE TABLE IF NOT EXISTS bench (id bigint PRIMARY KEY, qty int NOT NULL, price numeric(12,2), "
      "note text, at timestamptz NOT NULL DEFAULT now())")
 psql("CREATE PUBLICATION bench FOR TABLE bench")
@@ -52,7 +26,7 @@ with open(config, "w") as f:
     f.write(f'''log_level = "info";
 state_dir = "{tmp}/state";
 source = {{ conninfo = "{conninfo}"; slot = "bench_tc"; publication = "bench"; status_interval = 1; }};
-sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
+sink = {{ type = "kafka"; kafka = ["bootstrap.servers={kafka}"]; }};
 events = (
   {{ name = "bench.stock.ItemChanged"; version = 1; table = "bench"; on = ["insert", "update"];
      topic = "bench"; key = "new.id"; subject = "'item/' || new.id";
@@ -103,7 +77,7 @@ for run in range(runs):
             pass
         results["python bridge (psycopg2 + wal2json + confluent-kafka)"].append(measure(
             ["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "bridge.py"), conninfo,
-             "bench_py", os.environ["KAFKA_BOOTSTRAP"], "bench_py", str(changes)],
+             "bench_py", kafka, "bench_py", str(changes)],
             stdout=f"{tmp}/bridge.out"))
         if open(f"{tmp}/bridge.out").read().strip() != f"delivered {changes}":
             sys.exit(f"bridge run {run + 1} did not deliver {changes} changes; not reporting")

@@ -11,14 +11,10 @@ import subprocess
 import sys
 import time
 
+from benchlib import conninfo, kafka, psql, tmp
+
 tablecast, rows, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-tmp = os.environ["TC_TMP"]
-conninfo = os.environ["TC_CONNINFO"]
 
-
-def psql(sql):
-    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 psql("CREATE TABLE big_txn (id bigint PRIMARY KEY, qty int NOT NULL, note text)")
@@ -28,7 +24,7 @@ with open(config, "w") as f:
     f.write(f'''log_level = "info";
 state_dir = "{tmp}/largetxn-state";
 source = {{ conninfo = "{conninfo}"; slot = "big_txn"; publication = "bigtxn"; status_interval = 1; }};
-sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
+sink = {{ type = "kafka"; kafka = ["bootstrap.servers={kafka}"]; }};
 events = (
   {{ name = "bench.stock.ItemLoaded"; version = 1; table = "public.big_txn"; on = ["insert"];
      topic = "bigtxn"; key = "new.id";

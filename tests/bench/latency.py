@@ -15,16 +15,10 @@ import sys
 import time
 import urllib.request
 
+from benchlib import conninfo, kafka, pg_bin, psql, tmp
+
 tablecast, rate, seconds, runs, out = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
                                        int(sys.argv[4]), sys.argv[5])
-tmp = os.environ["TC_TMP"]
-conninfo = os.environ["TC_CONNINFO"]
-pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-
-
-def psql(sql):
-    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 def free_port():
@@ -54,7 +48,7 @@ for run in range(runs):
 state_dir = "{tmp}/latency-state";
 source = {{ conninfo = "{conninfo}"; slot = "lat_bench"; publication = "latbench"; create_slot = true;
            status_interval = 1; }};
-sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
+sink = {{ type = "kafka"; kafka = ["bootstrap.servers={kafka}"]; }};
 metrics = {{ listen = "127.0.0.1:{port}"; }};
 events = (
   {{ name = "bench.stock.ItemCounted"; version = 1; table = "public.lat_bench"; on = ["insert"];

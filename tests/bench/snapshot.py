@@ -12,25 +12,9 @@ import subprocess
 import sys
 import time
 
+from benchlib import conninfo, kafka, measure, psql, tmp
+
 tablecast, rows, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-tmp = os.environ["TC_TMP"]
-conninfo = os.environ["TC_CONNINFO"]
-
-
-def psql(sql):
-    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def measure(argv, stdout=subprocess.DEVNULL, stderr=None):
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        sys.exit(f"{argv[0]} failed (status {status}), see {tmp}/snapshot-bench.log")
-    return time.monotonic() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-
-
 psql("CREATE TABLE snap_bench (id bigint PRIMARY KEY, qty int NOT NULL, price numeric(12,2), "
      "name text, note text, at timestamptz NOT NULL DEFAULT now())")
 psql(f"INSERT INTO snap_bench SELECT g, g % 1000, (g % 10000) / 100.0, 'item ' || g, "
@@ -45,7 +29,7 @@ with open(config, "w") as f:
 state_dir = "{tmp}/snapshot-state";
 source = {{ conninfo = "{conninfo}"; slot = "snap_bench"; publication = "snapbench";
            create_slot = true; snapshot_workers = 2; }};
-sink = {{ type = "kafka"; kafka = ["bootstrap.servers={os.environ["KAFKA_BOOTSTRAP"]}"]; }};
+sink = {{ type = "kafka"; kafka = ["bootstrap.servers={kafka}"]; }};
 events = (
   {{ name = "bench.stock.ItemListed"; version = 1; table = "public.snap_bench"; on = ["snapshot"];
      topic = "snapbench"; key = "new.id";
@@ -63,12 +47,9 @@ events = (
 results = {"copy": [], "tablecast": []}
 log_path = f"{tmp}/snapshot-bench.log"
 for run in range(runs):
-    with open("/dev/null", "w") as devnull:
-        results["copy"].append(measure(["psql", "-Atq", "-c", "COPY snap_bench TO STDOUT"],
-                                       stdout=devnull))
-    with open(log_path, "a") as log:
-        results["tablecast"].append(measure([tablecast, "snapshot", "--config", config],
-                                            stderr=log))
+    results["copy"].append(measure(["psql", "-Atq", "-c", "COPY snap_bench TO STDOUT"],
+                                   stdout="/dev/null", log=log_path))
+    results["tablecast"].append(measure([tablecast, "snapshot", "--config", config], log=log_path))
     published = [int(m) for m in re.findall(r"snapshot \S+: (\d+) rows from", open(log_path).read())]
     if not published or published[-1] != rows:
         sys.exit(f"run {run + 1}: tablecast published {published[-1:] or 0} of {rows} rows; not reporting")
