@@ -11,6 +11,7 @@
 
 #include "backfill.h"
 #include "copy_text.h"
+#include "file.h"
 #include "log.h"
 #include "pgconn.h"
 #include "reader.h"
@@ -105,7 +106,6 @@ static char *xstrdup_or_null(const char *s)
 
 static int save(Backfill *bf, char *err, size_t errlen)
 {
-	char tmp[4200];
 	struct StrBuf sb = {0};
 
 	for (size_t i = 0; i < bf->nreqs; i++) {
@@ -123,19 +123,9 @@ static int save(Backfill *bf, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", bf->path);
-	FILE *f = fopen(tmp, "w");
-	bool ok = f && fwrite(sb.data ? sb.data : "", 1, sb.len, f) == sb.len && fflush(f) == 0 &&
-		  fsync(fileno(f)) == 0;
-	if (f && fclose(f) != 0)
-		ok = false;
+	int rc = file_replace(bf->path, sb.data ? sb.data : "", sb.len, "backfill state", err, errlen);
 	sb_free(&sb);
-	if (!ok || rename(tmp, bf->path) != 0) {
-		snprintf(err, errlen, "backfill state %s: %s", bf->path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static int load(Backfill *bf, char *err, size_t errlen)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "encoder.h"
+#include "file.h"
 #include "schema.h"
 #include "strbuf.h"
 
@@ -529,31 +530,7 @@ static int write_file(const char *path, const struct StrBuf *content, char *err,
 		return 0;
 	if (make_parent_dirs(path, err, errlen) < 0)
 		return -1;
-	size_t tlen = strlen(path) + 5;
-	char *tmp = malloc(tlen);
-	if (!tmp) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	snprintf(tmp, tlen, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
-	int rc = -1;
-	if (!f) {
-		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
-	} else {
-		bool ok = fwrite(data, 1, content->len, f) == content->len;
-		ok = (fclose(f) == 0) && ok;
-		if (!ok)
-			snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
-		else if (rename(tmp, path) < 0)
-			snprintf(err, errlen, "renaming %s to %s: %s", tmp, path, strerror(errno));
-		else
-			rc = 0;
-		if (rc < 0)
-			remove(tmp);
-	}
-	free(tmp);
-	return rc;
+	return file_replace(path, data, content->len, "writing", err, errlen);
 }
 
 static int by_name_version(const void *a, const void *b)

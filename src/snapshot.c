@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "pgconn.h"
 #include "reader.h"
@@ -83,7 +84,7 @@ bool snap_pending(const struct Config *cfg)
 
 int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096], text[256];
 
 	if (snap_pending(cfg))
 		return 0;
@@ -92,21 +93,11 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	marker_path(cfg, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "snapshot marker %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "# a snapshot of slot \"%s\" is owed; one line per acknowledged chunk:\n"
-		   "# done <relid> <filenode> <first page> <end page, 0 = to the end>\n",
-		cfg->source.slot);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	int n = snprintf(text, sizeof(text),
+			 "# a snapshot of slot \"%s\" is owed; one line per acknowledged chunk:\n"
+			 "# done <relid> <filenode> <first page> <end page, 0 = to the end>\n",
+			 cfg->source.slot);
+	return file_replace(path, text, (size_t)n, "snapshot marker", err, errlen);
 }
 
 /* The translator's emit callback: to the sink, as part of the current chunk. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "pgconn.h"
 #include "pgoutput.h"
@@ -120,27 +121,16 @@ static bool state_remembers_slot(const Source *src, char *created, size_t create
 
 static int state_write(const Source *src, const char *created_lsn, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096], text[512];
 
 	if (mkdir(src->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "state_dir %s: %s", src->cfg->state_dir, strerror(errno));
 		return -1;
 	}
 	state_path(src->cfg, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "state file %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "system_identifier=%" PRIu64 "\nslot=%s\ncreated_lsn=%s\n", src->system_id,
-		src->cfg->source.slot, created_lsn);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "state file %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	int n = snprintf(text, sizeof(text), "system_identifier=%" PRIu64 "\nslot=%s\ncreated_lsn=%s\n",
+			 src->system_id, src->cfg->source.slot, created_lsn);
+	return file_replace(path, text, (size_t)n, "state file", err, errlen);
 }
 
 /* Is state_dir usable? Checked before anything is created on the server. */

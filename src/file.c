@@ -1,0 +1,35 @@
+/* Files replaced whole, so a crash leaves either the old or the new one. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+
+int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
+		 size_t errlen)
+{
+	size_t tlen = strlen(path) + 5;
+	char *tmp = malloc(tlen);
+	if (!tmp) {
+		snprintf(err, errlen, "%s %s: out of memory", what, path);
+		return -1;
+	}
+	snprintf(tmp, tlen, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (ok && rename(tmp, path) != 0)
+		ok = false;
+	if (!ok) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
