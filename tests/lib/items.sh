@@ -49,8 +49,9 @@ items_verify() {
 		cmp -s "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv"
 	}
 	if ! wait_for 180 items_match; then
-		diff "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv" | head -n 10 >&2
-		tc_fail "the consumer's state differs from the table"
+		diff "$TC_TMP/expected.tsv" "$TC_TMP/state.tsv" >"$TC_TMP/state.diff" || true
+		head -n 10 "$TC_TMP/state.diff" >&2
+		tc_fail "the consumer's state differs from the table in $(grep -c '^[<>]' "$TC_TMP/state.diff") lines; $(tr '\n' ' ' <"$TC_TMP/state.tsv.stats")"
 	fi
 	grep -q "^snapshot $1" "$TC_TMP/state.tsv.stats" || tc_fail "no ce_tablecastsnapshot=$1"
 	! grep -q "unexpected" "$TC_TMP/state.tsv.stats" ||

@@ -21,8 +21,9 @@ upsert_type, spec = upsert.split("=", 1)
 module_name, class_name = spec.split(":")
 sys.path.insert(0, pydir)
 message_class = getattr(importlib.import_module(module_name), class_name)
+fields = sorted(message_class.DESCRIPTOR.fields, key=lambda f: f.number)
 
-last = {}  # key -> (ce_type, value bytes)
+last = {}  # key -> the row as OUT prints it, None when the key's last event is a delete
 counts = collections.Counter()
 running = True
 dump_requested = False
@@ -38,18 +39,19 @@ def request_dump(signum, frame):
     dump_requested = True
 
 
+def row_of(ce_type, value):
+    """The upsert message's fields joined by tabs; None for a delete."""
+    if ce_type == delete_type:
+        return None
+    if ce_type != upsert_type:
+        counts["unexpected type " + ce_type] += 1
+        return None
+    msg = message_class.FromString(value)
+    return "\t".join(str(getattr(msg, f.name)) for f in fields)
+
+
 def dump():
-    lines = []
-    for key, (ce_type, value) in last.items():
-        if ce_type == delete_type:
-            continue
-        if ce_type != upsert_type:
-            counts["unexpected type " + ce_type] += 1
-            continue
-        msg = message_class.FromString(value)
-        fields = sorted(msg.DESCRIPTOR.fields, key=lambda f: f.number)
-        lines.append((int(key), "\t".join(str(getattr(msg, f.name)) for f in fields)))
-    lines.sort()
+    lines = sorted((int(key), row) for key, row in last.items() if row is not None)
     with open(outfile + ".tmp", "w") as out:
         for _, line in lines:
             out.write(line + "\n")
@@ -67,8 +69,10 @@ consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "replay-" + uui
                      "auto.offset.reset": "earliest", "enable.auto.commit": False,
                      "topic.metadata.refresh.interval.ms": 1000})
 consumer.subscribe([topic])
-while running:
-    for msg in consumer.consume(num_messages=10000, timeout=0.2):
+def consume_batch():
+    """Apply what the broker has now; the number of records."""
+    batch = consumer.consume(num_messages=10000, timeout=0.2)
+    for msg in batch:
         if msg.error():
             print(f"replay-state: {msg.error()}", file=sys.stderr)
             continue
@@ -76,8 +80,16 @@ while running:
         ce_type = headers.get("ce_type", b"").decode()
         counts["type " + ce_type] += 1
         counts["snapshot " + headers.get("ce_tablecastsnapshot", b"-").decode()] += 1
-        last[msg.key().decode()] = (ce_type, msg.value())
+        last[msg.key().decode()] = row_of(ce_type, msg.value())
+    return len(batch)
+
+
+while running:
+    consume_batch()
     if dump_requested:
+        # Catch up first: while batches come back full, the broker holds more.
+        while consume_batch() == 10000:
+            pass
         dump_requested = False
         dump()
 consumer.close()
