@@ -16,8 +16,9 @@ wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tableca
 # A real broker fences the killed producer when the new one initialises its
 # transactions, so requests still in flight from the dead process cannot
 # land afterwards. The test broker does not fence: give those requests a
-# moment to land before the restart reads the offsets topic.
-bank_crash_loop "$KILLS" 120 0.5
+# moment to land before the restart reads the offsets topic (a whole second:
+# with ASan under a loaded CI runner, half a second was once too short).
+bank_crash_loop "$KILLS" 120 1
 grep -q "exactly-once: Kafka has every transaction ending at or before 0/[1-9A-F]" "$TC_TMP/tablecast.log" ||
 	tc_fail "restarts did not read the offsets topic"
 bank_verify --no-duplicates --committed-only
