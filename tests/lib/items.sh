@@ -36,7 +36,8 @@ CFG
 		acme.items.ItemStocked.v1=acme.items.v1.item_stocked_pb2:ItemStocked \
 		acme.items.ItemRemoved.v1 "$TC_TMP/state.tsv" 2>"$TC_TMP/replay.log" &
 	ITEMS_REPLAY=$!
-	tc_on_exit "kill $ITEMS_REPLAY"
+	# Wait for it: a dump still being written must not race the removal of TC_TMP.
+	tc_on_exit "kill $ITEMS_REPLAY; wait $ITEMS_REPLAY"
 }
 
 # items_verify KIND: wait until the consumer's state equals the table row by
