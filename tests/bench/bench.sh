@@ -31,8 +31,13 @@ build="$top_builddir/bench-build"
 		(cd "$build" && ./configure -q CFLAGS="-O2 -g" && make -s -j2 tablecast tests/kafka-broker)
 } >"$TC_TMP/build.log" 2>&1 || tc_fail "bench build failed (see build.log)"
 
-# Debian's PostgreSQL 15 loads only listed output plugins besides pgoutput.
-pg_start "max_wal_size = 4GB" "checkpoint_timeout = 30min" "output_plugin_libraries = 'pgoutput,wal2json'"
+# Debian's PostgreSQL 15.20 and later load only listed output plugins besides
+# pgoutput; earlier point releases do not know the setting and refuse it.
+plugins=()
+if "$PG_BIN/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'; then
+	plugins=("output_plugin_libraries = 'pgoutput,wal2json'")
+fi
+pg_start "max_wal_size = 4GB" "checkpoint_timeout = 30min" "${plugins[@]}"
 top_builddir="$build" broker_start --topic bench:3 --topic bench_py:3
 bench() { /usr/bin/python3 "$top_srcdir/tests/bench/$1" "$build/tablecast" "${@:2}" || tc_fail "$1 failed"; }
 bench drain.py "$CHANGES" "$RUNS" "$TC_TMP/drain.md"

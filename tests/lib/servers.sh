@@ -59,7 +59,9 @@ tc_fail() {
 
 if [ "$(id -u)" -eq 0 ]; then
 	TC_PG_USER=${TC_PG_USER:-postgres}
-	as_pg() { runuser -u "$TC_PG_USER" -- "$@"; }
+	# From /, so the server's user never inherits a directory it cannot enter
+	# (root's home), which PostgreSQL's tools would warn about on every call.
+	as_pg() { (cd / && runuser -u "$TC_PG_USER" -- "$@"); }
 else
 	as_pg() { "$@"; }
 fi

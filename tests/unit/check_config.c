@@ -10,12 +10,12 @@
 #include "config.h"
 #include "run_suite.h"
 
-static char path[64];
+static char path[256];
 
 /* Write text to a fresh temporary file; its name is in path. */
 static void write_config(const char *text)
 {
-	snprintf(path, sizeof(path), "/tmp/check_config.XXXXXX");
+	snprintf(path, sizeof(path), "%s/config.XXXXXX", suite_tmpdir());
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));

@@ -943,9 +943,8 @@ START_TEST(test_cloudevent_decodes_with_protoc)
 		fprintf(stderr, "check_encoder: protoc not installed, decode check skipped\n");
 		return;
 	}
-	char dir[] = "/tmp/check_encoder.XXXXXX";
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	char in[64], outp[64], cmd[512];
+	const char *dir = suite_tmpdir();
+	char in[256], outp[256], cmd[1024];
 	snprintf(in, sizeof(in), "%s/ce.bin", dir);
 	snprintf(outp, sizeof(outp), "%s/ce.txt", dir);
 	FILE *f = fopen(in, "wb");

@@ -171,13 +171,13 @@ static const char readme_text[] =
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static char dir[64];
+static char dir[112];
 static char err[512];
 
 static void setup(void)
 {
 	build_events();
-	snprintf(dir, sizeof(dir), "/tmp/check_schema.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/schema.XXXXXX", suite_tmpdir());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	err[0] = '\0';
 }
