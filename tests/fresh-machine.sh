@@ -43,9 +43,10 @@ mirror() {
 		[ -f "$f" ] || continue
 		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f"
 	done | head -n 1
-	[ -f /etc/apt/sources.list ] &&
+	if [ -f /etc/apt/sources.list ]; then
 		awk '$1 == "deb" && $2 !~ /^\[/ && $3 !~ /security/ { print $2; exit } $1 == "deb" && $2 ~ /^\[/ { print $3; exit }' \
 			/etc/apt/sources.list
+	fi
 }
 MIRROR=${FRESH_MIRROR:-$(mirror | head -n 1)}
 [ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
