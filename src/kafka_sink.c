@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/random.h>
 #include <time.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@ struct KafkaSink {
 	uint64_t txn_first_seq, txn_last_seq; /* PostgreSQL transactions in the batch */
 	uint64_t txn_end_lsn;
 	uint64_t txn_counter;
-	char txn_id[64]; /* tablecast_txn header: which Kafka transaction a record belongs to */
+	uint64_t txn_instance; /* random, per process: see txn_begin */
+	char txn_id[128]; /* tablecast_txn header: which Kafka transaction a record belongs to */
 };
 
 static int64_t mono_ms(void)
@@ -165,6 +167,14 @@ KafkaSink *ksink_new(const struct Config *cfg, Checkpoint *ckpt, char *err, size
 	sink->cfg = cfg;
 	sink->transactional = cfg->sink.exactly_once;
 	sink->event_pipe[0] = sink->event_pipe[1] = -1;
+	if (getrandom(&sink->txn_instance, sizeof(sink->txn_instance), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(sink->txn_instance)) {
+		/* No entropy yet (early boot): time and pid still differ between processes. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sink->txn_instance = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+				     ((uint64_t)getpid() << 20);
+	}
 
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, sizeof(errstr));
@@ -253,8 +263,16 @@ static int txn_begin(KafkaSink *sink)
 	sink->txn_open = true;
 	sink->txn_has_seq = false;
 	sink->txn_started_ms = mono_ms();
-	snprintf(sink->txn_id, sizeof(sink->txn_id), "%" PRId64 "-%" PRIu64,
-		 (int64_t)time(NULL), ++sink->txn_counter);
+	/*
+	 * Readers that emulate read_committed through this header accept a
+	 * record when an offsets record names its transaction, so an id must
+	 * never name two transactions: a killed producer's unfinished one must
+	 * not be confused with a committed one of its successor, even one
+	 * started in the same second. The slot, a random number drawn once per
+	 * process and a counter make it unique.
+	 */
+	snprintf(sink->txn_id, sizeof(sink->txn_id), "%s-%016" PRIx64 "-%" PRIu64,
+		 sink->cfg->source.slot, sink->txn_instance, ++sink->txn_counter);
 	return 0;
 }
 
@@ -371,7 +389,7 @@ bool ksink_txn_due(const KafkaSink *sink, int64_t now_ms)
 
 int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 {
-	char value[128], lsn[PGO_LSN_BUFSIZE];
+	char value[192], lsn[PGO_LSN_BUFSIZE];
 	const char *slot = sink->cfg->source.slot;
 
 	if (!sink->txn_open || !sink->txn_has_seq)
