@@ -45,7 +45,8 @@ tc_log "killed during the snapshot"
 tc_start "$TC_TMP/snap.cfg"
 wait_for 300 grep -q "rows from 1 tables" "$TC_TMP/tablecast.log" || tc_fail "the snapshot did not finish"
 grep -q "acknowledged by an earlier run" "$TC_TMP/tablecast.log" || tc_log "(the kill came before any chunk was acknowledged)"
-grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "no streaming after the snapshot"
+# The stream starts just after the snapshot's last line: wait for it too.
+wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "no streaming after the snapshot"
 [ ! -e "$TC_TMP/state/tablecast.snapshot" ] || tc_fail "snapshot marker left behind"
 wait "$writer_pid"
 
