@@ -39,6 +39,15 @@ struct KafkaSink {
 	uint64_t txn_counter;
 	uint64_t txn_instance; /* random, per process: see txn_begin */
 	char txn_id[128]; /* tablecast_txn header: which Kafka transaction a record belongs to */
+
+	/* Records for every partition (TRUNCATE events) */
+	struct TopicPartitions {
+		char *topic;
+		int32_t count;
+		int64_t fetched_ms;
+	} *partitions; /* per topic that such an event went to */
+	size_t npartitions;
+	int32_t next_partition; /* of the event being produced: where a retry goes on */
 };
 
 static int64_t mono_ms(void)
@@ -238,6 +247,9 @@ void ksink_free(KafkaSink *sink)
 	if (sink->event_pipe[1] >= 0)
 		close(sink->event_pipe[1]);
 	sb_free(&sink->scratch);
+	for (size_t i = 0; i < sink->npartitions; i++)
+		free(sink->partitions[i].topic);
+	free(sink->partitions);
 	free(sink);
 }
 
@@ -245,6 +257,52 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *valu
 {
 	if (value && value[0])
 		rd_kafka_header_add(h, name, -1, value, -1);
+}
+
+/*
+ * The partition count of topic, from metadata at most a minute old (so a
+ * topic that grew is noticed), or -1 while it cannot be had. Asks the broker
+ * only for TRUNCATE events, which are rare: blocking up to 5 s is fine.
+ */
+static int32_t partition_count(KafkaSink *sink, const char *topic)
+{
+	struct TopicPartitions *tp = NULL;
+	for (size_t i = 0; i < sink->npartitions && !tp; i++)
+		if (strcmp(sink->partitions[i].topic, topic) == 0)
+			tp = &sink->partitions[i];
+	int64_t now = mono_ms();
+	if (tp && now - tp->fetched_ms < 60000)
+		return tp->count;
+
+	int32_t count = -1;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(sink->rk, topic, NULL);
+	if (rkt && rd_kafka_metadata(sink->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (md->topic_cnt == 1 && !md->topics[0].err)
+			count = md->topics[0].partition_cnt;
+		rd_kafka_metadata_destroy(md);
+	}
+	if (rkt)
+		rd_kafka_topic_destroy(rkt);
+	if (count <= 0)
+		return tp ? tp->count : -1; /* the last known count beats none */
+	if (!tp) {
+		struct TopicPartitions *grown =
+			realloc(sink->partitions, (sink->npartitions + 1) * sizeof(*grown));
+		char *name = strdup(topic);
+		if (!grown || !name) {
+			free(name);
+			if (grown)
+				sink->partitions = grown;
+			return count; /* not cached: asked again next time */
+		}
+		sink->partitions = grown;
+		tp = &sink->partitions[sink->npartitions++];
+		tp->topic = name;
+	}
+	tp->count = count;
+	tp->fetched_ms = now;
+	return count;
 }
 
 /* Open a Kafka transaction for the next batch, if none is open. */
@@ -304,21 +362,52 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	if (sink->transactional)
 		add_header(h, "tablecast_txn", sink->txn_id);
 
-	rd_kafka_resp_err_t err = rd_kafka_producev(
-		sink->rk, RD_KAFKA_V_TOPIC(ev->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		RD_KAFKA_V_VALUE((void *)ev->payload, ev->payload_len),
-		RD_KAFKA_V_KEY((void *)ev->key, ev->key ? ev->key_len : 0),
-		RD_KAFKA_V_TIMESTAMP(ev->ce.time_us / 1000), RD_KAFKA_V_HEADERS(h),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(seq + 1)), RD_KAFKA_V_END);
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	/*
+	 * Usually one record, partitioned by key. An all-partitions event is one
+	 * record per partition, produced in partition order; when the queue
+	 * fills part-way, the retry of the same event goes on from
+	 * next_partition, so no partition gets it twice.
+	 */
+	int32_t partition = RD_KAFKA_PARTITION_UA, last = RD_KAFKA_PARTITION_UA;
+	if (ev->all_partitions) {
+		int32_t count = partition_count(sink, ev->topic);
+		if (count < 0) {
+			rd_kafka_headers_destroy(h);
+			return KSINK_FULL; /* no metadata yet: retried like a full queue */
+		}
+		partition = sink->next_partition < count ? sink->next_partition : 0;
+		last = count - 1;
+	}
+	rd_kafka_resp_err_t err;
+	for (;;) {
+		rd_kafka_headers_t *hp = partition < last ? rd_kafka_headers_copy(h) : h;
+		err = rd_kafka_producev(
+			sink->rk, RD_KAFKA_V_TOPIC(ev->topic), RD_KAFKA_V_PARTITION(partition),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			RD_KAFKA_V_VALUE((void *)ev->payload, ev->payload_len),
+			RD_KAFKA_V_KEY((void *)ev->key, ev->key ? ev->key_len : 0),
+			RD_KAFKA_V_TIMESTAMP(ev->ce.time_us / 1000), RD_KAFKA_V_HEADERS(hp),
+			RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(seq + 1)), RD_KAFKA_V_END);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (hp != h)
+				rd_kafka_headers_destroy(hp);
+			break;
+		}
 		/* The headers now belong to the message. */
 		sink->outstanding++;
 		ckpt_add_events(sink->ckpt, seq, 1);
-		return KSINK_OK;
+		if (partition >= last) {
+			sink->next_partition = 0;
+			return KSINK_OK;
+		}
+		partition++;
 	}
 	rd_kafka_headers_destroy(h);
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		sink->next_partition = ev->all_partitions ? partition : 0;
 		return KSINK_FULL;
+	}
+	sink->next_partition = 0;
 	sink->failed = true;
 	snprintf(sink->error, sizeof(sink->error), "kafka: producing to topic %s: %s", ev->topic,
 		 rd_kafka_err2str(err));

@@ -519,6 +519,7 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 		.payload_len = xl->payload.len,
 		.def = def,
 		.values = xl->values,
+		.all_partitions = row->op == 'T',
 	};
 	ev.key = text_of(&key, &ev.key_len);
 	set_ce(xl, &ev, es->type, id, sizeof(id));

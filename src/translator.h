@@ -26,6 +26,11 @@ struct Event {
 	const struct Value *values; /* def->nfields values, for printing */
 	const char *error; /* dead letters: why the row could not become its event */
 	const char *failed_event; /* dead letters: "name v<version>" */
+	/*
+	 * TRUNCATE: one record per partition of the topic, so that a consumer
+	 * of any partition sees it in order with the keyed events it reads.
+	 */
+	bool all_partitions;
 };
 
 /* Hand an event to the sink. Returns 0, or -1 with a reason in err (stops the run). */
