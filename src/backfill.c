@@ -748,7 +748,7 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 		bf->retry_at_ms = mono_ms() + RETRY_MS;
 		return 0;
 	}
-	if (rd_load(bf->conn, bf->cfg, r->table, true, &bf->table, why, sizeof(why)) < 0) {
+	if (rd_load(bf->conn, bf->cfg, r->table, RD_KEY_REQUIRED, &bf->table, why, sizeof(why)) < 0) {
 		log_error("backfill %lld of %s: %s; the request is dropped", r->id, r->table, why);
 		PQfinish(bf->conn);
 		bf->conn = NULL;

@@ -59,7 +59,55 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
-int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool with_key,
+/* A partitioned table's leaf partitions that hold rows (plain tables), into t->parts. */
+static int load_parts(PGconn *conn, struct ReadTable *t, char *err, size_t errlen)
+{
+	char relid[16], line[512];
+	snprintf(relid, sizeof(relid), "%u", t->rel.relid);
+	const char *params[1] = {relid};
+	PGresult *res = PQexecParams(
+		conn,
+		"SELECT c.oid, pg_catalog.pg_relation_filenode(c.oid), "
+		"  pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int, "
+		"  c.reltuples, n.nspname, c.relname "
+		"FROM pg_catalog.pg_partition_tree($1::pg_catalog.oid::pg_catalog.regclass) p "
+		"JOIN pg_catalog.pg_class c ON c.oid = p.relid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE p.isleaf AND c.relkind = 'r' ORDER BY c.oid",
+		1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "table %s: reading its partitions: %s", t->rel.qualname, line);
+		PQclear(res);
+		return -1;
+	}
+	int n = PQntuples(res);
+	t->parts = calloc(n ? (size_t)n : 1, sizeof(struct ReadPart));
+	if (!t->parts)
+		abort();
+	for (int i = 0; i < n; i++) {
+		struct ReadPart *part = &t->parts[t->nparts++];
+		part->relid = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		part->filenode = (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10);
+		part->blocks = strtoull(PQgetvalue(res, i, 2), NULL, 10);
+		part->reltuples = strtod(PQgetvalue(res, i, 3), NULL);
+		char *qn = PQescapeIdentifier(conn, PQgetvalue(res, i, 4), strlen(PQgetvalue(res, i, 4)));
+		char *qr = PQescapeIdentifier(conn, PQgetvalue(res, i, 5), strlen(PQgetvalue(res, i, 5)));
+		if (!qn || !qr)
+			abort();
+		struct StrBuf from = {0};
+		sb_printf(&from, "ONLY %s.%s", qn, qr);
+		PQfreemem(qn);
+		PQfreemem(qr);
+		if (!sb_ok(&from))
+			abort();
+		part->from = from.data;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_key keys,
 	    struct ReadTable *t, char *err, size_t errlen)
 {
 	char nsp[256], rel[256], line[512];
@@ -125,9 +173,9 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(res, i, 6);
 		bool key = PQgetvalue(res, i, 9)[0] == 't';
-		if (!column_used(cfg, qualname, name) && !(with_key && key))
+		if (!column_used(cfg, qualname, name) && !key)
 			continue;
-		if (key && with_key) {
+		if (key) {
 			if (t->nkeys == sizeof(t->keys) / sizeof(t->keys[0])) {
 				snprintf(err, errlen, "table %s: more than 32 key columns", qualname);
 				goto fail;
@@ -148,7 +196,7 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 	}
 	PQclear(res);
 	res = NULL;
-	if (with_key && t->nkeys == 0) {
+	if (keys == RD_KEY_REQUIRED && t->nkeys == 0) {
 		snprintf(err, errlen,
 			 "table %s has no primary key or replica identity index to read it in key order",
 			 qualname);
@@ -169,6 +217,10 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 	t->select_list = sel.len ? sel.data : xstrdup("");
 	if (!sel.len)
 		sb_free(&sel);
+	if (t->partitioned && load_parts(conn, t, err, errlen) < 0) {
+		rd_free(t);
+		return -1;
+	}
 	return 0;
 fail:
 	PQclear(res);
@@ -189,6 +241,9 @@ void rd_free(struct ReadTable *t)
 		free(t->key_types[i]);
 	free(t->from);
 	free(t->select_list);
+	for (size_t i = 0; i < t->nparts; i++)
+		free(t->parts[i].from);
+	free(t->parts);
 	memset(t, 0, sizeof(*t));
 }
 

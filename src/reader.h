@@ -17,9 +17,24 @@
  * the key when asked for), in select order, so the translator binds to it
  * like to a Relation message.
  */
+/*
+ * A leaf partition of a partitioned table. Page ranges (ctid) exist only in
+ * plain tables, so a partitioned table is read partition by partition, each
+ * split like a table of its own; its rows are the partitioned table's.
+ */
+struct ReadPart {
+	uint32_t relid;
+	uint32_t filenode;
+	uint64_t blocks;
+	double reltuples;
+	char *from; /* "ONLY \"nsp\".\"leaf\"" */
+};
+
 struct ReadTable {
 	struct Relation rel;
 	char *from; /* "ONLY \"nsp\".\"rel\"" (no ONLY for a partitioned table) */
+	struct ReadPart *parts; /* a partitioned table's leaf partitions, by OID */
+	size_t nparts;
 	char *select_list; /* quoted column names, comma-separated */
 	bool partitioned;
 	bool published; /* in source.publication */
@@ -31,12 +46,18 @@ struct ReadTable {
 	char *key_types[32]; /* their format_type, for literals */
 };
 
+/* Which key columns (primary key or replica identity index) rd_load reads too. */
+enum rd_key {
+	RD_KEY_IF_ANY, /* the key's columns, when the table has a key */
+	RD_KEY_REQUIRED, /* the key's columns; a table without one is an error */
+};
+
 /*
  * Look up qualname ("schema.table") on conn and pick the columns cfg's
- * snapshot events read; with_key adds the key columns (a table without one
- * is then an error). Returns 0, -1 with err (missing table, no columns).
+ * snapshot events read, and the key's columns as keys says. Returns 0, -1
+ * with err (missing table, no columns).
  */
-int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool with_key,
+int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_key keys,
 	    struct ReadTable *t, char *err, size_t errlen) __attribute__((warn_unused_result));
 void rd_free(struct ReadTable *t);
 

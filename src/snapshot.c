@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "copy_text.h"
 #include "file.h"
 #include "log.h"
 #include "pgconn.h"
@@ -28,6 +31,8 @@ enum chunk_state { CHUNK_TODO, CHUNK_READING, CHUNK_READ, CHUNK_DONE };
 
 struct Chunk {
 	size_t table;
+	const char *from; /* the table, or the leaf partition, these pages are of */
+	uint32_t relid, filenode; /* of that relation: the chunk's identity in the marker */
 	uint64_t first, end; /* pages [first, end); end 0: to the end of the table */
 	enum chunk_state state;
 	uint64_t seq; /* ring sequence number while READING or READ */
@@ -35,6 +40,18 @@ struct Chunk {
 };
 
 enum worker_state { WORKER_IDLE, WORKER_STARTING, WORKER_COPYING };
+
+/*
+ * What makes the ce_ids and ce_time of an owed snapshot's rows the same in
+ * every run that reads them, so that a chunk read again after a crash
+ * repeats the ids a consumer already has: drawn when the snapshot is
+ * first owed and kept in the marker until it is done.
+ */
+struct MarkerIds {
+	char id[17]; /* 64 random bits in hex: which snapshot */
+	uint8_t secret[crypto_shorthash_siphashx24_KEYBYTES]; /* keys the row digests; never published */
+	int64_t time_us; /* when it was first owed: ce_time of its events */
+};
 
 struct Worker {
 	PGconn *conn;
@@ -52,14 +69,16 @@ struct Snapshot {
 	struct Worker *workers;
 	int nworkers;
 	struct PgoValue *cols; /* for the widest table */
-	char name[128]; /* the snapshot's identifier, in ce_ids */
-	int64_t time_us; /* when it was taken: ce_time of its events */
+	char name[128]; /* the PostgreSQL snapshot read under (a resume takes a new one) */
+	struct MarkerIds ids; /* from the marker: the same for every run of this snapshot */
 	int progress_fd; /* the marker file, appended to */
 	struct SnapshotStats stats;
 	uint64_t rows_before; /* in chunks finished by earlier runs: unknown, so 0 */
 	int64_t started_ms, shown_ms;
 	bool tty;
-	char idbuf[256];
+	char idbuf[160];
+	uint8_t *keybuf; /* a row's key, serialised for its digest */
+	size_t keycap;
 	uint64_t current_seq; /* the chunk whose row is being translated */
 };
 
@@ -82,9 +101,37 @@ bool snap_pending(const struct Config *cfg)
 	return access(path, F_OK) == 0;
 }
 
+/* New random ids, the time now. Returns 0, or -1 with err. */
+static int draw_ids(struct MarkerIds *ids, char *err, size_t errlen)
+{
+	uint8_t raw[8 + sizeof(ids->secret)];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		snprintf(err, errlen, "snapshot: no random numbers: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 8; i++)
+		snprintf(ids->id + 2 * i, 3, "%02x", raw[i]);
+	memcpy(ids->secret, raw + 8, sizeof(ids->secret));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ids->time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	return 0;
+}
+
+/* The marker lines that record ids. */
+static int format_ids(const struct MarkerIds *ids, char *out, size_t outlen)
+{
+	char secret[2 * sizeof(ids->secret) + 1];
+	for (size_t i = 0; i < sizeof(ids->secret); i++)
+		snprintf(secret + 2 * i, 3, "%02x", ids->secret[i]);
+	return snprintf(out, outlen, "id %s\nsecret %s\ntime %" PRId64 "\n", ids->id, secret,
+			ids->time_us);
+}
+
 int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 {
-	char path[4096], text[256];
+	char path[4096], text[512];
+	struct MarkerIds ids;
 
 	if (snap_pending(cfg))
 		return 0;
@@ -92,11 +139,14 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
 		return -1;
 	}
+	if (draw_ids(&ids, err, errlen) < 0)
+		return -1;
 	marker_path(cfg, path, sizeof(path));
 	int n = snprintf(text, sizeof(text),
-			 "# a snapshot of slot \"%s\" is owed; one line per acknowledged chunk:\n"
+			 "# a snapshot of slot \"%s\" is owed; its ids, then one line per acknowledged chunk:\n"
 			 "# done <relid> <filenode> <first page> <end page, 0 = to the end>\n",
 			 cfg->source.slot);
+	n += format_ids(&ids, text + n, sizeof(text) - (size_t)n);
 	return file_replace(path, text, (size_t)n, "snapshot marker", err, errlen);
 }
 
@@ -146,18 +196,54 @@ struct DoneChunk {
 	uint64_t first, end;
 };
 
-static size_t read_done(const struct Config *cfg, struct DoneChunk **out)
+/* One "secret <hex digits>" line into ids; false when it is not one. */
+static bool parse_secret(const char *line, struct MarkerIds *ids)
+{
+	if (strncmp(line, "secret ", 7) != 0 ||
+	    strspn(line + 7, "0123456789abcdef") != 2 * sizeof(ids->secret))
+		return false;
+	for (size_t i = 0; i < sizeof(ids->secret); i++) {
+		unsigned v;
+		if (sscanf(line + 7 + 2 * i, "%2x", &v) != 1)
+			return false;
+		ids->secret[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/*
+ * The marker: the chunks earlier runs finished, and the snapshot's ids
+ * (*have_ids false when a marker written before ids existed has none).
+ */
+static size_t read_marker(const struct Config *cfg, struct DoneChunk **out, struct MarkerIds *ids,
+			  bool *have_ids)
 {
 	char path[4096], line[256];
 	size_t n = 0, cap = 0;
 	struct DoneChunk *done = NULL, d;
+	bool have_id = false, have_secret = false, have_time = false;
 
 	marker_path(cfg, path, sizeof(path));
 	FILE *f = fopen(path, "r");
 	*out = NULL;
+	*have_ids = false;
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "id ", 3) == 0 && strspn(line + 3, "0123456789abcdef") == 16) {
+			memcpy(ids->id, line + 3, 16);
+			ids->id[16] = '\0';
+			have_id = true;
+			continue;
+		}
+		if (parse_secret(line, ids)) {
+			have_secret = true;
+			continue;
+		}
+		if (sscanf(line, "time %" SCNd64, &ids->time_us) == 1) {
+			have_time = true;
+			continue;
+		}
 		if (sscanf(line, "done %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64, &d.relid,
 			   &d.filenode, &d.first, &d.end) != 4)
 			continue;
@@ -172,13 +258,13 @@ static size_t read_done(const struct Config *cfg, struct DoneChunk **out)
 	}
 	fclose(f);
 	*out = done;
+	*have_ids = have_id && have_secret && have_time;
 	return n;
 }
 
-static void add_chunk(Snapshot *snap, size_t *cap, size_t table, uint64_t first, uint64_t end,
+static void add_chunk(Snapshot *snap, size_t *cap, const struct Chunk *chunk,
 		      const struct DoneChunk *done, size_t ndone)
 {
-	const struct ReadTable *t = &snap->tables[table];
 	if (snap->stats.chunks == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		struct Chunk *grown = realloc(snap->chunks, *cap * sizeof(struct Chunk));
@@ -187,10 +273,10 @@ static void add_chunk(Snapshot *snap, size_t *cap, size_t table, uint64_t first,
 		snap->chunks = grown;
 	}
 	struct Chunk *c = &snap->chunks[snap->stats.chunks++];
-	*c = (struct Chunk){.table = table, .first = first, .end = end};
+	*c = *chunk;
 	for (size_t i = 0; i < ndone; i++) {
-		if (done[i].relid == t->rel.relid && done[i].filenode == t->filenode &&
-		    done[i].first == first && done[i].end == end) {
+		if (done[i].relid == c->relid && done[i].filenode == c->filenode &&
+		    done[i].first == c->first && done[i].end == c->end) {
 			c->state = CHUNK_DONE;
 			snap->stats.chunks_done++;
 			break;
@@ -198,26 +284,46 @@ static void add_chunk(Snapshot *snap, size_t *cap, size_t table, uint64_t first,
 	}
 }
 
-/* Split every table into page ranges; a partitioned table is one chunk (no ctid). */
-static void plan(Snapshot *snap)
+/* Split one plain table (or leaf partition) of table i into page ranges. */
+static void plan_relation(Snapshot *snap, size_t *cap, size_t i, const char *from, uint32_t relid,
+			  uint32_t filenode, uint64_t blocks, const struct DoneChunk *done,
+			  size_t ndone)
 {
-	struct DoneChunk *done;
-	size_t ndone = read_done(snap->opts.cfg, &done), cap = 0;
+	struct Chunk c = {.table = i, .from = from, .relid = relid, .filenode = filenode};
+	if (blocks <= CHUNK_PAGES) {
+		add_chunk(snap, cap, &c, done, ndone);
+		return;
+	}
+	/* The last chunk is open-ended: the table may have grown since its size was read. */
+	for (uint64_t p = 0; p < blocks; p += CHUNK_PAGES) {
+		c.first = p;
+		c.end = p + CHUNK_PAGES < blocks ? p + CHUNK_PAGES : 0;
+		add_chunk(snap, cap, &c, done, ndone);
+	}
+}
+
+/* Split every table into page ranges; a partitioned table, each of its partitions. */
+static void plan(Snapshot *snap, const struct DoneChunk *done, size_t ndone)
+{
+	size_t cap = 0;
 
 	for (size_t i = 0; i < snap->ntables; i++) {
 		const struct ReadTable *t = &snap->tables[i];
-		if (t->reltuples > 0)
-			snap->stats.rows_estimate += t->reltuples;
-		if (t->partitioned || t->blocks <= CHUNK_PAGES) {
-			add_chunk(snap, &cap, i, 0, 0, done, ndone);
+		if (!t->partitioned) {
+			if (t->reltuples > 0)
+				snap->stats.rows_estimate += t->reltuples;
+			plan_relation(snap, &cap, i, t->from, t->rel.relid, t->filenode, t->blocks,
+				      done, ndone);
 			continue;
 		}
-		/* The last chunk is open-ended: the table may have grown since its size was read. */
-		for (uint64_t p = 0; p < t->blocks; p += CHUNK_PAGES)
-			add_chunk(snap, &cap, i, p, p + CHUNK_PAGES < t->blocks ? p + CHUNK_PAGES : 0,
-				  done, ndone);
+		for (size_t j = 0; j < t->nparts; j++) {
+			const struct ReadPart *part = &t->parts[j];
+			if (part->reltuples > 0)
+				snap->stats.rows_estimate += part->reltuples;
+			plan_relation(snap, &cap, i, part->from, part->relid, part->filenode,
+				      part->blocks, done, ndone);
+		}
 	}
-	free(done);
 }
 
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen)
@@ -233,14 +339,13 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	snap->progress_fd = -1;
 	snap->tty = isatty(STDERR_FILENO);
 	snap->started_ms = snap->shown_ms = mono_ms();
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	snap->time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	if (opts->exported)
 		snprintf(snap->name, sizeof(snap->name), "%s", opts->exported);
 	snap->xl = xl_new(cfg, emit, snap);
 	snap->workers = calloc((size_t)cfg->source.snapshot_workers, sizeof(struct Worker));
-	if (!snap->xl || !snap->workers) {
+	snap->keycap = 256; /* grown by row_id for longer keys */
+	snap->keybuf = malloc(snap->keycap);
+	if (!snap->xl || !snap->workers || !snap->keybuf) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -261,7 +366,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	uint16_t widest = 1;
 	for (size_t i = 0; i < nnames; i++) {
 		struct ReadTable *t = &snap->tables[snap->ntables];
-		if (rd_load(snap->workers[0].conn, cfg, names[i], false, t, err, errlen) < 0) {
+		if (rd_load(snap->workers[0].conn, cfg, names[i], RD_KEY_IF_ANY, t, err, errlen) < 0) {
 			free(names);
 			goto fail;
 		}
@@ -290,7 +395,11 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	plan(snap);
+	struct DoneChunk *done;
+	bool have_ids;
+	size_t ndone = read_marker(cfg, &done, &snap->ids, &have_ids);
+	plan(snap, done, ndone);
+	free(done);
 
 	size_t todo = snap->stats.chunks - snap->stats.chunks_done;
 	int want = cfg->source.snapshot_workers;
@@ -314,6 +423,18 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (!have_ids) {
+		/* A marker from before ids were kept: from now on they are. */
+		char text[256];
+		if (draw_ids(&snap->ids, err, errlen) < 0)
+			goto fail;
+		int n = format_ids(&snap->ids, text, sizeof(text));
+		if (write(snap->progress_fd, text, (size_t)n) != n || fdatasync(snap->progress_fd) != 0) {
+			snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+
 	log_info("snapshot %s: %zu tables, %zu chunks%s, %d connections", snap->name,
 		 snap->ntables, snap->stats.chunks,
 		 snap->stats.chunks_done ? " (resuming: some were done)" : "", snap->nworkers);
@@ -340,6 +461,7 @@ void snap_close(Snapshot *snap)
 	free(snap->chunks);
 	free(snap->workers);
 	free(snap->cols);
+	free(snap->keybuf);
 	xl_free(snap->xl);
 	free(snap);
 }
@@ -362,7 +484,7 @@ static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *
 {
 	const struct ReadTable *t = &snap->tables[c->table];
 	char range[128] = "";
-	size_t len = strlen(t->select_list) + strlen(t->from) + 256;
+	size_t len = strlen(t->select_list) + strlen(c->from) + 256;
 	char *sql = malloc(len);
 	if (!sql) {
 		snprintf(err, errlen, "out of memory");
@@ -375,7 +497,7 @@ static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *
 			 c->first, c->end);
 	else if (c->first)
 		snprintf(range, sizeof(range), " WHERE ctid >= '(%" PRIu64 ",0)'::tid", c->first);
-	snprintf(sql, len, "COPY (SELECT %s FROM %s%s) TO STDOUT", t->select_list, t->from, range);
+	snprintf(sql, len, "COPY (SELECT %s FROM %s%s) TO STDOUT", t->select_list, c->from, range);
 	int ok = PQsendQuery(w->conn, sql);
 	free(sql);
 	if (!ok) {
@@ -402,6 +524,59 @@ static int worker_failed(Snapshot *snap, struct Worker *w, PGresult *res, char *
 		 line);
 	PQclear(res);
 	return -1;
+}
+
+/*
+ * The ce_id base of a row: "snapshot:<snapshot id>:<digest>", the digest
+ * a 128-bit SipHash (keyed with the marker's secret, so that it reveals
+ * nothing of a key column no event publishes) of the table and the row's
+ * key. A chunk read again after a crash gives each row the id it had, even
+ * when rows changed in between. A table without a key has no such identity:
+ * its rows are numbered within their chunk, which repeats only when the
+ * chunk is unchanged.
+ */
+static void row_id(Snapshot *snap, const struct ReadTable *t, const struct Chunk *c,
+		   const struct PgoTuple *tuple)
+{
+	if (t->nkeys == 0) {
+		snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
+			 snap->ids.id, c->relid, c->first, c->rows);
+		return;
+	}
+	/* relid, then each key value length-prefixed: ("ab","c") and ("a","bc") differ. */
+	uint8_t *p = snap->keybuf;
+	for (int i = 0; i < 4; i++)
+		*p++ = (uint8_t)(t->rel.relid >> (24 - 8 * i));
+	for (uint16_t k = 0; k < t->nkeys; k++) {
+		const struct PgoValue *v = &tuple->cols[t->keys[k]];
+		uint32_t n = v->kind == 'n' ? UINT32_MAX : v->len;
+		size_t need = (size_t)(p - snap->keybuf) + 4 + (v->kind == 'n' ? 0 : v->len);
+		if (need > snap->keycap) {
+			size_t at = (size_t)(p - snap->keybuf);
+			uint8_t *grown = realloc(snap->keybuf, need * 2);
+			if (!grown)
+				abort();
+			snap->keybuf = grown;
+			snap->keycap = need * 2;
+			p = grown + at;
+		}
+		for (int i = 0; i < 4; i++)
+			*p++ = (uint8_t)(n >> (24 - 8 * i));
+		if (v->kind != 'n') {
+			memcpy(p, v->data, v->len);
+			p += v->len;
+		}
+	}
+	uint8_t md[crypto_shorthash_siphashx24_BYTES];
+	crypto_shorthash_siphashx24(md, snap->keybuf, (unsigned long long)(p - snap->keybuf),
+				    snap->ids.secret);
+	static const char hex[] = "0123456789abcdef";
+	int n = snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:", snap->ids.id);
+	for (size_t i = 0; i < sizeof(md) && (size_t)n + 2 < sizeof(snap->idbuf); i++) {
+		snap->idbuf[n++] = hex[md[i] >> 4];
+		snap->idbuf[n++] = hex[md[i] & 15];
+	}
+	snap->idbuf[n] = '\0';
 }
 
 /* Read and translate what one worker has buffered. */
@@ -441,12 +616,14 @@ static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errl
 			return worker_failed(snap, w, NULL, err, errlen);
 		if (n == -1)
 			break;
-		/* Deterministic ids: the same snapshot read again gives the same ones. */
-		snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
-			 snap->name, t->rel.relid, c->first, c->rows);
-		xl_begin_read(snap->xl, snap->idbuf, snap->time_us, "initial");
-		snap->current_seq = c->seq;
-		int rc = rd_row(snap->xl, t, (uint8_t *)row, (size_t)n, snap->cols, err, errlen);
+		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = snap->cols};
+		int rc = copy_parse_row((uint8_t *)row, (size_t)n, snap->cols, t->rel.natts, err, errlen);
+		if (rc == 0) {
+			row_id(snap, t, c, &tuple);
+			xl_begin_read(snap->xl, snap->idbuf, snap->ids.time_us, "initial");
+			snap->current_seq = c->seq;
+			rc = xl_snapshot_row(snap->xl, &t->rel, &tuple, err, errlen);
+		}
 		PQfreemem(row);
 		if (rc < 0)
 			return -1;
@@ -480,10 +657,9 @@ static int record_acknowledged(Snapshot *snap, char *err, size_t errlen)
 		struct Chunk *c = &snap->chunks[i];
 		if (c->state != CHUNK_READ || c->seq >= oldest)
 			continue;
-		const struct ReadTable *t = &snap->tables[c->table];
 		char line[128];
 		int n = snprintf(line, sizeof(line), "done %u %u %" PRIu64 " %" PRIu64 "\n",
-				 t->rel.relid, t->filenode, c->first, c->end);
+				 c->relid, c->filenode, c->first, c->end);
 		if (write(snap->progress_fd, line, (size_t)n) != n) {
 			snprintf(err, errlen, "snapshot marker: %s", strerror(errno));
 			return -1;

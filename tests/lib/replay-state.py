@@ -5,7 +5,11 @@ Reads TOPIC from the beginning, keeping per key the last record. On SIGUSR1
 it writes OUT: one line per live key, the upsert message's fields joined
 by tabs (in field-number order), sorted by key as a number; a key whose
 last event is DELETE_TYPE is gone. OUT.stats gets record counts per
-ce_type and per ce_tablecastsnapshot value. Runs until SIGTERM.
+ce_type and per ce_tablecastsnapshot value, and how many snapshot or
+backfill records repeated a ce_id already seen ("ids repeated": a chunk read
+again) and how many repeated one seen with another key ("id conflicts": a
+consumer deduplicating by ce_id would drop a different row). Runs until
+SIGTERM.
 """
 import collections
 import importlib
@@ -25,6 +29,7 @@ fields = sorted(message_class.DESCRIPTOR.fields, key=lambda f: f.number)
 
 last = {}  # key -> the row as OUT prints it, None when the key's last event is a delete
 counts = collections.Counter()
+read_ids = {}  # hash of a snapshot or backfill record's ce_id -> its key
 running = True
 dump_requested = False
 
@@ -79,8 +84,16 @@ def consume_batch():
         headers = dict(msg.headers() or [])
         ce_type = headers.get("ce_type", b"").decode()
         counts["type " + ce_type] += 1
-        counts["snapshot " + headers.get("ce_tablecastsnapshot", b"-").decode()] += 1
-        last[msg.key().decode()] = row_of(ce_type, msg.value())
+        kind = headers.get("ce_tablecastsnapshot", b"-").decode()
+        counts["snapshot " + kind] += 1
+        key = msg.key().decode()
+        if kind != "-":
+            id_hash = hash(headers.get("ce_id", b""))
+            if id_hash in read_ids:
+                counts["ids repeated" if read_ids[id_hash] == key else "id conflicts"] += 1
+            else:
+                read_ids[id_hash] = key
+        last[key] = row_of(ce_type, msg.value())
     return len(batch)
 
 
