@@ -40,10 +40,11 @@ CFG
 	tc_on_exit "kill $ITEMS_REPLAY; wait $ITEMS_REPLAY"
 }
 
-# items_verify KIND: wait until the consumer's state equals the table row by
-# row; its events must include ce_tablecastsnapshot=KIND and nothing unexpected.
+# items_verify KIND [QUERY]: wait until the consumer's state equals the table
+# (or QUERY's id, qty, label rows) row by row; its events must include
+# ce_tablecastsnapshot=KIND and nothing unexpected.
 items_verify() {
-	psql -At -F $'\t' -c "SELECT id, qty, label FROM items ORDER BY id" >"$TC_TMP/expected.tsv"
+	psql -At -F $'\t' -c "${2:-SELECT id, qty, label FROM items ORDER BY id}" >"$TC_TMP/expected.tsv"
 	items_match() {
 		kill -USR1 "$ITEMS_REPLAY"
 		sleep 1
