@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backfill.h"
+#include "condition.h"
 #include "copy_text.h"
 #include "file.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct Request {
 	long long id; /* the signal row */
 	char *table;
 	char *condition; /* NULL: every row */
+	Condition *cond; /* condition, parsed: only what it compiled to is ever sent */
 	char *after; /* key of the last row confirmed, COPY text joined by tabs; NULL: none yet */
 };
 
@@ -38,8 +40,9 @@ struct Progress {
 enum bf_state {
 	BF_IDLE, /* nothing asked of the server */
 	BF_LOW, /* low watermark sent */
+	BF_BEGIN, /* read-only transaction opened */
 	BF_READ, /* chunk query sent */
-	BF_HIGH, /* high watermark sent */
+	BF_HIGH, /* transaction closed, high watermark sent */
 	BF_WAIT, /* waiting for the high watermark in the stream */
 	BF_CLEAN, /* deleting a finished request's signal rows */
 };
@@ -60,12 +63,11 @@ struct Backfill {
 	struct ReadTable table;
 	bool loaded; /* table is reqs[0]'s */
 	enum bf_state state;
-	bool in_copy;
 	int64_t retry_at_ms;
 	char nonce[24]; /* this run's watermarks carry it: replayed ones never match */
 	uint64_t chunk; /* number of the chunk in flight, for its watermarks */
 	char *cursor; /* key the next chunk starts after */
-	struct StrBuf rows; /* the chunk's COPY rows */
+	struct StrBuf rows; /* the chunk's rows, as COPY text lines */
 	size_t nrows;
 	char *last_key;
 	bool window; /* between our low and high watermark in the stream */
@@ -100,6 +102,14 @@ static char *xstrndup(const char *s, size_t n)
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+static void request_free(struct Request *r)
+{
+	free(r->table);
+	free(r->condition);
+	cond_free(r->cond);
+	free(r->after);
 }
 
 /* ---- the state file: one COPY text line per request: id, table, condition, after ---- */
@@ -158,6 +168,15 @@ static int load(Backfill *bf, char *err, size_t errlen)
 		r->table = xstrndup((const char *)v[1].data, v[1].len);
 		r->condition = v[2].kind == 't' ? xstrndup((const char *)v[2].data, v[2].len) : NULL;
 		r->after = v[3].kind == 't' ? xstrndup((const char *)v[3].data, v[3].len) : NULL;
+		char why[512];
+		if (r->condition && !(r->cond = cond_parse(r->condition, why, sizeof(why)))) {
+			/* Kept by an older version that sent conditions as they came. */
+			log_error("backfill %lld of %s: condition refused: %s; the request is dropped",
+				  r->id, r->table, why);
+			bf->stats.failed++;
+			request_free(r);
+			bf->nreqs--;
+		}
 	}
 	free(line);
 	fclose(f);
@@ -197,13 +216,6 @@ Backfill *bf_new(const struct Config *cfg, bf_produce_fn produce, void *ctx, cha
 	return bf;
 }
 
-static void request_free(struct Request *r)
-{
-	free(r->table);
-	free(r->condition);
-	free(r->after);
-}
-
 static void forget_chunk(Backfill *bf)
 {
 	sb_reset(&bf->rows);
@@ -226,7 +238,6 @@ static void disconnect(Backfill *bf)
 		rd_free(&bf->table);
 	bf->loaded = false;
 	bf->state = BF_IDLE;
-	bf->in_copy = false;
 	forget_chunk(bf);
 	free(bf->cursor);
 	bf->cursor = NULL;
@@ -372,6 +383,16 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	if (!has_snapshot_event(bf->cfg, table)) {
 		log_warning("backfill %lld of %s: no event of that table is declared on = [\"snapshot\"]; ignored",
 			    id, table);
+		bf->stats.failed++;
+		return 0;
+	}
+	/* Refused once, for good: the stream goes on and nothing asks again. */
+	char why[512];
+	Condition *cond = NULL;
+	if (condition && !(cond = cond_parse(condition, why, sizeof(why)))) {
+		log_error("backfill %lld of %s: condition refused: %s; the request is dropped", id,
+			  table, why);
+		bf->stats.failed++;
 		return 0;
 	}
 	struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
@@ -380,7 +401,8 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	bf->reqs = grown;
 	bf->reqs[bf->nreqs++] = (struct Request){.id = id,
 						 .table = xstrdup_or_null(table),
-						 .condition = xstrdup_or_null(condition)};
+						 .condition = xstrdup_or_null(condition),
+						 .cond = cond};
 	bf->stats.pending = bf->nreqs;
 	log_info("backfill %lld of %s%s%s requested", id, table, condition ? " where " : "",
 		 condition ? condition : "");
@@ -485,7 +507,8 @@ static bool ours(const Backfill *bf, const char *target, const char *mark)
 int bf_signal(Backfill *bf, const struct Relation *rel, const struct PgoMessage *msg, char *err,
 	      size_t errlen)
 {
-	char kind[32], target[512], condition[4096], id[32];
+	/* One byte more than a condition may have: a longer one is refused, never cut. */
+	char kind[32], target[512], condition[COND_MAX_LEN + 2], id[32];
 	bool null, cond_null;
 
 	if (msg->kind != 'I')
@@ -585,24 +608,46 @@ static int send(Backfill *bf, const char *sql, enum bf_state next, char *err, si
 	return 0;
 }
 
+/* A watermark row; the high one also ends the chunk's read-only transaction. */
 static int send_watermark(Backfill *bf, const char *kind, enum bf_state next, char *err,
 			  size_t errlen)
 {
 	char sql[1024];
 	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
-		 name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
+		 "%sINSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
+		 next == BF_HIGH ? "COMMIT; " : "", name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
 	free(name);
 	return send(bf, sql, next, err, errlen);
 }
 
-/* COPY the next chunk in key order, read-only: the condition is the requester's SQL. */
+/*
+ * The chunk is read in a transaction of its own, READ ONLY, with a
+ * statement_timeout, and with pg_catalog first on the search path so that
+ * no function or operator of another schema can stand in for ours.
+ */
+static int send_begin(Backfill *bf, char *err, size_t errlen)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY; "
+		 "SET LOCAL statement_timeout = %d; SET LOCAL search_path = pg_catalog, pg_temp",
+		 bf->cfg->source.backfill_timeout_ms);
+	return send(bf, sql, BF_BEGIN, err, errlen);
+}
+
+/*
+ * The next chunk in key order: a SELECT generated by us, sent with the
+ * extended query protocol (one statement, no more), in which the cursor's
+ * key and the condition's constants are parameters and the condition is
+ * SQL printed from its parse tree. (COPY takes no parameters.)
+ */
 static int send_read(Backfill *bf, char *err, size_t errlen)
 {
 	const struct ReadTable *t = &bf->table;
 	const struct Request *r = &bf->reqs[0];
-	struct StrBuf sql = {0}, keys = {0}, after = {0};
+	struct StrBuf sql = {0}, keys = {0};
+	struct CondParams params = {0};
 	int rc = -1;
 
 	for (uint16_t k = 0; k < t->nkeys; k++) {
@@ -611,6 +656,7 @@ static int send_read(Backfill *bf, char *err, size_t errlen)
 		sb_printf(&keys, "%s%s", k ? ", " : "", q ? q : "");
 		PQfreemem(q);
 	}
+	sb_printf(&sql, "SELECT %s FROM %s WHERE true", t->select_list, t->from);
 	if (bf->cursor) {
 		size_t n = strlen(bf->cursor);
 		char *copy = xstrndup(bf->cursor, n + 1);
@@ -620,72 +666,85 @@ static int send_read(Backfill *bf, char *err, size_t errlen)
 			free(copy);
 			goto out;
 		}
+		sb_printf(&sql, " AND (%s) > (", keys.data);
 		for (uint16_t k = 0; k < t->nkeys; k++) {
-			char *lit = v[k].kind == 't' ? PQescapeLiteral(bf->conn, (const char *)v[k].data,
-								       v[k].len)
-						     : NULL;
-			sb_printf(&after, "%sCAST(%s AS %s)", k ? ", " : "", lit ? lit : "NULL",
-				  t->key_types[k]);
-			PQfreemem(lit);
+			/* Key columns are NOT NULL (primary key or replica identity index). */
+			int p = cond_param(&params, v[k].kind == 't' ? (const char *)v[k].data : "",
+					   v[k].kind == 't' ? v[k].len : 0);
+			sb_printf(&sql, "%s$%d::%s", k ? ", " : "", p, t->key_types[k]);
 		}
+		sb_putc(&sql, ')');
 		free(copy);
 	}
-	sb_printf(&sql, "BEGIN TRANSACTION READ ONLY; COPY (SELECT %s FROM %s WHERE true",
-		  t->select_list, t->from);
-	if (bf->cursor)
-		sb_printf(&sql, " AND (%s) > (%s)", keys.data, after.data);
-	if (r->condition)
-		sb_printf(&sql, " AND (%s)", r->condition);
-	sb_printf(&sql, " ORDER BY %s LIMIT %d) TO STDOUT; COMMIT", keys.data,
-		  bf->cfg->source.backfill_chunk);
-	if (!sb_ok(&sql) || !sb_ok(&keys) || !sb_ok(&after)) {
+	if (r->cond) {
+		sb_puts(&sql, " AND ");
+		if (cond_sql(r->cond, &sql, &params, err, errlen) < 0)
+			goto out;
+	}
+	sb_printf(&sql, " ORDER BY %s LIMIT %d", keys.data, bf->cfg->source.backfill_chunk);
+	if (!sb_ok(&sql) || !sb_ok(&keys)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = send(bf, sql.data, BF_READ, err, errlen);
+	if (!PQsendQueryParams(bf->conn, sql.data, params.n, NULL,
+			       (const char *const *)params.values, NULL, NULL, 0)) {
+		char line[512];
+		pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
+		snprintf(err, errlen, "%s", line);
+		goto out;
+	}
+	bf->state = BF_READ;
+	rc = 0;
 out:
 	sb_free(&sql);
 	sb_free(&keys);
-	sb_free(&after);
+	cond_params_free(&params);
 	return rc;
+}
+
+/* The chunk's rows as COPY text lines, as the emitter reads them; the last key for the cursor. */
+static void take_rows(Backfill *bf, const PGresult *res)
+{
+	const struct ReadTable *t = &bf->table;
+	int nrows = PQntuples(res), ncols = PQnfields(res);
+	struct PgoValue key[32];
+	const struct PgoValue *keyv[32];
+
+	for (int i = 0; i < nrows; i++) {
+		for (int c = 0; c < ncols; c++) {
+			if (c)
+				sb_putc(&bf->rows, '\t');
+			copy_escape(&bf->rows, PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c),
+				    (size_t)PQgetlength(res, i, c));
+		}
+		sb_putc(&bf->rows, '\n');
+		bf->nrows++;
+	}
+	if (!nrows)
+		return;
+	for (uint16_t k = 0; k < t->nkeys; k++) {
+		int c = t->keys[k];
+		key[k] = (struct PgoValue){.kind = 't',
+					   .data = (const uint8_t *)PQgetvalue(res, nrows - 1, c),
+					   .len = (uint32_t)PQgetlength(res, nrows - 1, c)};
+		keyv[k] = &key[k];
+	}
+	free(bf->last_key);
+	bf->last_key = key_string(keyv, t->nkeys);
 }
 
 /* Results of the query in flight: 1 when all arrived, 0 when waiting, -1 on error. */
 static int collect(Backfill *bf, char *err, size_t errlen)
 {
 	for (;;) {
-		if (bf->in_copy) {
-			char *row;
-			int n;
-			while ((n = PQgetCopyData(bf->conn, &row, 1)) > 0) {
-				const struct PgoValue *keyv[32];
-				sb_append(&bf->rows, row, (size_t)n);
-				/* The last row's key: where the next chunk starts. */
-				char perr[128];
-				if (copy_parse_row((uint8_t *)row, (size_t)n, bf->cols,
-						   bf->table.rel.natts, perr, sizeof(perr)) == 0) {
-					for (uint16_t k = 0; k < bf->table.nkeys; k++)
-						keyv[k] = &bf->cols[bf->table.keys[k]];
-					free(bf->last_key);
-					bf->last_key = key_string(keyv, bf->table.nkeys);
-				}
-				PQfreemem(row);
-				bf->nrows++;
-			}
-			if (n == 0)
-				return 0;
-			if (n == -2)
-				break;
-			bf->in_copy = false;
-		}
 		if (PQisBusy(bf->conn))
 			return 0;
 		PGresult *res = PQgetResult(bf->conn);
 		if (!res)
 			return 1;
 		ExecStatusType st = PQresultStatus(res);
-		if (st == PGRES_COPY_OUT) {
-			bf->in_copy = true;
+		if (st == PGRES_TUPLES_OK && bf->state == BF_READ) {
+			take_rows(bf, res);
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 			char line[512];
 			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
@@ -695,10 +754,6 @@ static int collect(Backfill *bf, char *err, size_t errlen)
 		}
 		PQclear(res);
 	}
-	char line[512];
-	pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
-	snprintf(err, errlen, "%s", line);
-	return -1;
 }
 
 /* Keep progress confirmed to PostgreSQL; finish requests whose last chunk is confirmed. */
@@ -819,8 +874,14 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		case BF_LOW:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
-			if (send_read(bf, why, sizeof(why)) < 0)
+			if (send_begin(bf, why, sizeof(why)) < 0)
 				goto lost;
+			break;
+		case BF_BEGIN:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			if (send_read(bf, why, sizeof(why)) < 0)
+				goto refused;
 			break;
 		case BF_READ:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
@@ -855,9 +916,15 @@ result:
 	if (rc == 0)
 		return 0;
 	if (PQstatus(bf->conn) != CONNECTION_BAD && bf->state == BF_READ) {
-		/* The server refused the read itself (a bad condition): nothing can fix it. */
-		log_error("backfill %lld of %s: %s; the request is dropped", bf->reqs[0].id,
+refused:
+		/*
+		 * The server refused the read itself (a condition that does not fit
+		 * the table, a timeout): nothing can fix it, so it is said once and
+		 * the request dropped for good; the stream goes on.
+		 */
+		log_error("backfill %lld of %s: failed: %s; the request is dropped", bf->reqs[0].id,
 			  bf->reqs[0].table, why);
+		bf->stats.failed++;
 		disconnect(bf);
 		request_free(&bf->reqs[0]);
 		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
@@ -876,17 +943,24 @@ lost:
 long long bf_request(const struct Config *cfg, const char *table, const char *condition,
 		     char *err, size_t errlen)
 {
-	char sql[1024];
+	char sql[1024], why[512];
 	if (!cfg->source.signal_table[0]) {
 		snprintf(err, errlen, "%s: source.signal_table is not set", cfg->path);
-		return -1;
+		return -2;
 	}
 	if (!has_snapshot_event(cfg, table)) {
 		snprintf(err, errlen,
 			 "%s: no event of table %s is declared on = [\"snapshot\"]: nothing to backfill",
 			 cfg->path, table);
-		return -1;
+		return -2;
 	}
+	/* The running tablecast checks it again: this is for a clear answer now. */
+	Condition *cond = condition ? cond_parse(condition, why, sizeof(why)) : NULL;
+	if (condition && !cond) {
+		snprintf(err, errlen, "--where: %s", why);
+		return -2;
+	}
+	cond_free(cond);
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;

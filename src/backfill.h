@@ -37,6 +37,7 @@ struct BackfillStats {
 	uint64_t skipped; /* dropped: the stream had a newer change inside the window */
 	uint64_t chunks;
 	uint64_t completed; /* requests */
+	uint64_t failed; /* requests refused or failed: logged once, never retried */
 	size_t pending; /* requests waiting or running */
 };
 
@@ -84,8 +85,9 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 const struct BackfillStats *bf_stats(const Backfill *bf);
 
 /*
- * tablecast backfill: insert the request row. Returns the signal id (> 0),
- * or -1 with err.
+ * tablecast backfill: check the request (table, condition) and insert its
+ * row. Returns the signal id (> 0), -2 with err for a request that cannot
+ * be made (exit 2), or -1 with err when the database said no.
  */
 long long bf_request(const struct Config *cfg, const char *table, const char *condition,
 		     char *err, size_t errlen);

@@ -229,8 +229,7 @@ static int cmd_backfill(int argc, char **argv)
 	cfg_free(cfg);
 	if (id < 0) {
 		fprintf(stderr, "tablecast: %s\n", err);
-		return strstr(err, "signal table") || strstr(err, "connecting") ? EXIT_FAILURE_RUNTIME
-										  : EXIT_USAGE;
+		return id == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
 	}
 	printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id, table);
 	return EXIT_OK;

@@ -678,6 +678,9 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 		       (double)bs->pending);
 		metric(sb, "backfill_requests_completed_total", "counter", "Backfill requests finished.",
 		       (double)bs->completed);
+		metric(sb, "backfill_requests_failed_total", "counter",
+		       "Backfill requests refused or failed (logged with the reason; not retried).",
+		       (double)bs->failed);
 	}
 	metric(sb, "seconds_since_last_commit", "gauge",
 	       "Seconds since the latest transaction arrived (-1 before the first).",
