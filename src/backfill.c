@@ -390,8 +390,8 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	char why[512];
 	Condition *cond = NULL;
 	if (condition && !(cond = cond_parse(condition, why, sizeof(why)))) {
-		log_error("backfill %lld of %s: condition refused: %s; the request is dropped", id,
-			  table, why);
+		log_error("backfill %lld of %s: condition refused: %s; the request is dropped (condition: %.256s)",
+			  id, table, why, condition);
 		bf->stats.failed++;
 		return 0;
 	}
@@ -621,19 +621,11 @@ static int send_watermark(Backfill *bf, const char *kind, enum bf_state next, ch
 	return send(bf, sql, next, err, errlen);
 }
 
-/*
- * The chunk is read in a transaction of its own, READ ONLY, with a
- * statement_timeout, and with pg_catalog first on the search path so that
- * no function or operator of another schema can stand in for ours.
- */
+/* The chunk is read in a transaction of its own, READ ONLY (the connection's settings bound it). */
 static int send_begin(Backfill *bf, char *err, size_t errlen)
 {
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-		 "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY; "
-		 "SET LOCAL statement_timeout = %d; SET LOCAL search_path = pg_catalog, pg_temp",
-		 bf->cfg->source.backfill_timeout_ms);
-	return send(bf, sql, BF_BEGIN, err, errlen);
+	return send(bf, "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY", BF_BEGIN, err,
+		    errlen);
 }
 
 /*
@@ -796,15 +788,29 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	struct Request *r = &bf->reqs[0];
 	char why[1024];
 
+	char setup[256];
+
+	/*
+	 * Every statement of this connection is bounded (a locked table must not
+	 * hold the backfill, or the catalog read, for ever), and sees only
+	 * pg_catalog's functions and operators whatever the role's search_path.
+	 */
+	snprintf(setup, sizeof(setup),
+		 "SET statement_timeout = %d; SET search_path = pg_catalog, pg_temp",
+		 bf->cfg->source.backfill_timeout_ms);
 	bf->conn = pgc_connect(bf->cfg->source.conninfo, false, "tablecast backfill", why,
 			       sizeof(why));
-	if (!bf->conn) {
+	if (!bf->conn || pgc_exec(bf->conn, setup, "backfill: SET", why, sizeof(why)) < 0) {
 		log_warning("backfill %lld: %s; trying again", r->id, why);
+		PQfinish(bf->conn);
+		bf->conn = NULL;
 		bf->retry_at_ms = mono_ms() + RETRY_MS;
 		return 0;
 	}
 	if (rd_load(bf->conn, bf->cfg, r->table, true, &bf->table, why, sizeof(why)) < 0) {
-		log_error("backfill %lld of %s: %s; the request is dropped", r->id, r->table, why);
+		log_error("backfill %lld of %s: failed: %s; the request is dropped", r->id, r->table,
+			  why);
+		bf->stats.failed++;
 		PQfinish(bf->conn);
 		bf->conn = NULL;
 		request_free(r);
