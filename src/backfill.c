@@ -162,6 +162,7 @@ static int load(Backfill *bf, char *err, size_t errlen)
 			abort();
 		bf->reqs = grown;
 		struct Request *r = &bf->reqs[bf->nreqs++];
+		*r = (struct Request){0};
 		char *idtext = xstrndup((const char *)v[0].data, v[0].len);
 		r->id = strtoll(idtext, NULL, 10);
 		free(idtext);
@@ -279,45 +280,123 @@ static char *signal_sql_name(PGconn *conn, const char *qualname)
 	return sb.data;
 }
 
-int bf_prepare(Backfill *bf, char *err, size_t errlen)
+/*
+ * What the signal table needs, read from the catalog by name (no regclass
+ * casts: those fail on schemas the role may not use), with the role's
+ * privileges. Only catalogs every role can read are touched.
+ */
+struct SignalState {
+	bool exists, published;
+	bool can_select, can_insert, can_delete, can_use_sequence;
+	bool can_create; /* CREATE on the schema */
+	bool owns_publication; /* or: the publication does not exist yet (we create it) */
+	bool owns_table;
+};
+
+static int signal_state(PGconn *conn, const struct Config *cfg, struct SignalState *st, char *err,
+			size_t errlen)
+{
+	const char *what = cfg->source.signal_table;
+	const char *dot = strchr(what, '.');
+	char nsp[256], rel[256];
+	snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - what), what);
+	snprintf(rel, sizeof(rel), "%s", dot + 1);
+	const char *params[3] = {nsp, rel, cfg->source.publication};
+	PGresult *res = PQexecParams(
+		conn,
+		"SELECT c.oid IS NOT NULL, "
+		"  EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt "
+		"    WHERE pt.pubname = $3 AND pt.schemaname = $1 AND pt.tablename = $2), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'INSERT'), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'DELETE'), "
+		"  COALESCE((SELECT a.attidentity <> '' OR pg_catalog.has_sequence_privilege("
+		"      pg_catalog.pg_get_serial_sequence(pg_catalog.format('%I.%I', $1, $2), 'id'), 'USAGE') "
+		"    FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'id'), false), "
+		"  COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'CREATE') "
+		"    FROM pg_catalog.pg_namespace n WHERE n.nspname = $1), false), "
+		"  COALESCE((SELECT pg_catalog.pg_has_role(p.pubowner, 'USAGE') "
+		"    FROM pg_catalog.pg_publication p WHERE p.pubname = $3), true), "
+		"  c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+		"FROM (SELECT 1) one LEFT JOIN (pg_catalog.pg_class c "
+		"  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace AND cn.nspname = $1) "
+		"  ON c.relname = $2 AND c.relkind IN ('r', 'p')",
+		3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "signal table %s: reading the catalog: %s", what, line);
+		PQclear(res);
+		return -1;
+	}
+	bool *fields[] = {&st->exists,	    &st->published,	   &st->can_select,
+			  &st->can_insert,  &st->can_delete,	   &st->can_use_sequence,
+			  &st->can_create,  &st->owns_publication, &st->owns_table};
+	for (int i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++)
+		*fields[i] = PQgetvalue(res, 0, i)[0] == 't';
+	PQclear(res);
+	return 0;
+}
+
+int bf_check(PGconn *conn, const struct Config *cfg, bool *create, bool *publish, char *err,
+	     size_t errlen)
+{
+	const char *what = cfg->source.signal_table;
+	struct SignalState st;
+
+	if (signal_state(conn, cfg, &st, err, errlen) < 0)
+		return -1;
+	*create = !st.exists;
+	*publish = !st.published;
+	if ((!st.exists || !st.published) && !cfg->source.create_publication) {
+		snprintf(err, errlen,
+			 "signal table %s %s: create it and add it to publication \"%s\" (see tablecast.cfg(5)), or set source.create_publication = true",
+			 what, st.exists ? "is not in the publication" : "does not exist",
+			 cfg->source.publication);
+		return -1;
+	}
+	if (!st.exists && !st.can_create) {
+		snprintf(err, errlen,
+			 "signal table %s does not exist and this role may not create it: create it (see docs/SECURITY.md) or GRANT CREATE ON SCHEMA %.*s",
+			 what, (int)(strchr(what, '.') - what), what);
+		return -1;
+	}
+	if (st.exists && !st.published && (!st.owns_table || !st.owns_publication)) {
+		snprintf(err, errlen,
+			 "signal table %s is not in publication \"%s\", and only the owner of both may add it: ALTER PUBLICATION ... ADD TABLE %s",
+			 what, cfg->source.publication, what);
+		return -1;
+	}
+	if (st.exists && (!st.can_select || !st.can_insert || !st.can_delete || !st.can_use_sequence)) {
+		snprintf(err, errlen,
+			 "signal table %s: this role lacks%s%s%s%s (GRANT SELECT, INSERT, DELETE ON %s, and USAGE on the sequence of its id)",
+			 what, st.can_select ? "" : " SELECT", st.can_insert ? "" : " INSERT",
+			 st.can_delete ? "" : " DELETE", st.can_use_sequence ? "" : " USAGE on the id sequence",
+			 what);
+		return -1;
+	}
+	return 0;
+}
+
+int bf_prepare(Backfill *bf, bool create_only, char *err, size_t errlen)
 {
 	const struct Config *cfg = bf->cfg;
 	const char *what = cfg->source.signal_table;
 	char sql[2048];
+	bool create, publish;
+	int rc = -1;
 
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;
 	char *name = signal_sql_name(conn, what);
-	char *lit = PQescapeLiteral(conn, what, strlen(what));
-	char *pub = PQescapeLiteral(conn, cfg->source.publication, strlen(cfg->source.publication));
-	int rc = -1;
-	if (!lit || !pub)
-		abort();
-	snprintf(sql, sizeof(sql), "SELECT pg_catalog.to_regclass(%s) IS NOT NULL, "
-		 "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables "
-		 "WHERE pubname = %s AND format('%%I.%%I', schemaname, tablename)::regclass "
-		 "= pg_catalog.to_regclass(%s))",
-		 lit, pub, lit);
-	PGresult *res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char line[512];
-		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-		snprintf(err, errlen, "signal table %s: %s", what, line);
-		PQclear(res);
+	if (bf_check(conn, cfg, &create, &publish, err, errlen) < 0)
+		goto out;
+	if (!create_only) {
+		rc = 0;
 		goto out;
 	}
-	bool exists = PQgetvalue(res, 0, 0)[0] == 't';
-	bool published = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
-	if ((!exists || !published) && !cfg->source.create_publication) {
-		snprintf(err, errlen,
-			 "signal table %s %s: create it and add it to publication \"%s\" (see tablecast.cfg(5)), or set source.create_publication = true",
-			 what, exists ? "is not in the publication" : "does not exist",
-			 cfg->source.publication);
-		goto out;
-	}
-	if (!exists) {
+	if (create) {
 		/* kind: 'backfill' (a request) or 'backfill-low'/'backfill-high' (watermarks). */
 		snprintf(sql, sizeof(sql),
 			 "CREATE TABLE %s (id bigserial PRIMARY KEY, kind text NOT NULL, "
@@ -328,7 +407,12 @@ int bf_prepare(Backfill *bf, char *err, size_t errlen)
 			goto out;
 		log_info("created signal table %s", what);
 	}
-	if (!published) {
+	if (publish) {
+		/* A FOR ALL TABLES publication already has the table it just created. */
+		if (create && bf_check(conn, cfg, &create, &publish, err, errlen) < 0)
+			goto out;
+	}
+	if (publish) {
 		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
 			 cfg->source.publication, name);
 		if (pgc_exec(conn, sql, what, err, errlen) < 0)
@@ -337,8 +421,6 @@ int bf_prepare(Backfill *bf, char *err, size_t errlen)
 	}
 	rc = 0;
 out:
-	PQfreemem(lit);
-	PQfreemem(pub);
 	free(name);
 	PQfinish(conn);
 	return rc;

@@ -47,10 +47,24 @@ Backfill *bf_new(const struct Config *cfg, bf_produce_fn produce, void *ctx, cha
 void bf_free(Backfill *bf);
 
 /*
- * Make sure the signal table exists (created when source.create_publication
- * allows) and is in the publication. Returns 0, or -1 with err.
+ * Check the signal table on conn: it exists and is in the publication, or
+ * source.create_publication allows making it so and the role may; the role
+ * may SELECT, INSERT and DELETE its rows and use its id sequence. create
+ * and publish say what bf_prepare would do. Returns 0, or -1 with err
+ * saying what to grant or create.
  */
-int bf_prepare(Backfill *bf, char *err, size_t errlen) __attribute__((warn_unused_result));
+struct pg_conn; /* libpq's PGconn, which main.c does not include */
+int bf_check(struct pg_conn *conn, const struct Config *cfg, bool *create, bool *publish, char *err,
+	     size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * Check the signal table (bf_check) and, with create, create it and add it
+ * to the publication as needed. Run without create before anything is
+ * created on the server, with it once the publication exists. Returns 0,
+ * or -1 with err.
+ */
+int bf_prepare(Backfill *bf, bool create, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* Is rel the signal table? Its rows are never translated. */
 bool bf_is_signal(const Backfill *bf, const struct Relation *rel);

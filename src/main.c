@@ -357,7 +357,7 @@ static int cmd_check(int argc, char **argv)
 	int errors = chk_run(cfg, stdout, err, sizeof(err));
 	cfg_free(cfg);
 	if (errors < 0) {
-		fprintf(stderr, "tablecast: %s\n", err);
+		log_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	return errors == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;

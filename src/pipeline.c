@@ -133,6 +133,9 @@ static enum src_status connect_source(struct Pipeline *p)
 						      p->opts->snapshot_only};
 	char lsn[PGO_LSN_BUFSIZE];
 
+	/* Whatever can refuse the start is checked before the slot or publication is made. */
+	if (p->backfill && !p->backfill_ready && bf_prepare(p->backfill, false, p->err, sizeof(p->err)) < 0)
+		return SRC_FATAL;
 	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
 	if (st != SRC_OK)
 		return st;
@@ -154,7 +157,7 @@ static enum src_status connect_source(struct Pipeline *p)
 		}
 	}
 	if (p->backfill && !p->backfill_ready) {
-		if (bf_prepare(p->backfill, p->err, sizeof(p->err)) < 0)
+		if (bf_prepare(p->backfill, true, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
 		p->backfill_ready = true;
 	}
