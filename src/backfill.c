@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -386,6 +387,11 @@ int bf_prepare(Backfill *bf, bool create_only, char *err, size_t errlen)
 	bool create, publish;
 	int rc = -1;
 
+	/* Progress is saved there; the slot may exist already, so nothing else made it. */
+	if ((mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) || access(cfg->state_dir, W_OK) < 0) {
+		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;

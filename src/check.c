@@ -290,7 +290,8 @@ static int check_role(struct Checker *ck, char *err, size_t errlen)
 		PQclear(res);
 		return -1;
 	}
-	const char *role = PQgetvalue(res, 0, 0);
+	char role[256];
+	snprintf(role, sizeof(role), "%s", PQgetvalue(res, 0, 0));
 	bool super = PQgetvalue(res, 0, 1)[0] == 't';
 	if (super)
 		finding(ck, false, 1,

@@ -13,10 +13,9 @@ psql -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE ROLE app LOGIN;
 CREATE SCHEMA hidden;
 CREATE TABLE hidden.other (id int);
-SET ROLE app;
 CREATE TABLE items (id int PRIMARY KEY, qty int NOT NULL, label text);
 INSERT INTO items SELECT g, g % 10, 'item ' || g FROM generate_series(1, 100) g;
-RESET ROLE;
+ALTER TABLE items OWNER TO app;
 SQL
 
 # write_cfg FILE USER SLOT PUBLICATION CREATE SIGNAL_TABLE [SOURCE_EXTRA]
