@@ -134,8 +134,12 @@ static enum src_status connect_source(struct Pipeline *p)
 	char lsn[PGO_LSN_BUFSIZE];
 
 	/* Whatever can refuse the start is checked before the slot or publication is made. */
-	if (p->backfill && !p->backfill_ready && bf_prepare(p->backfill, false, p->err, sizeof(p->err)) < 0)
-		return SRC_FATAL;
+	if (!p->streamed) {
+		if (p->backfill && bf_prepare(p->backfill, false, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
+		if ((so.export_snapshot || snap_pending(cfg)) && snap_check(cfg, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
+	}
 	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
 	if (st != SRC_OK)
 		return st;

@@ -109,6 +109,18 @@ rc=0
 	tc_fail "check did not see the missing GRANT: $(cat "$TC_TMP/check.out")"
 psql -q -c "GRANT DELETE ON public.tablecast_signal TO tablecast"
 tc_log "a missing GRANT: $(head -n 1 "$TC_TMP/lacking.err")"
+psql -q -c "REVOKE SELECT ON public.items FROM tablecast"
+write_cfg "$TC_TMP/nosel.cfg" tablecast nosel tablecast true ""
+sed -i 's/create_publication = true; /create_publication = false; /' "$TC_TMP/nosel.cfg"
+rc=0
+timeout 30 "$TC" snapshot --config "$TC_TMP/nosel.cfg" >/dev/null 2>"$TC_TMP/nosel.err" || rc=$?
+[ "$rc" -eq 1 ] || tc_fail "snapshot without SELECT: exit $rc"
+grep -q "snapshot: this role may not read table public.items: GRANT SELECT ON public.items TO tablecast" "$TC_TMP/nosel.err" ||
+	tc_fail "unclear refusal: $(cat "$TC_TMP/nosel.err")"
+[ "$(psql -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'nosel'")" -eq 0 ] ||
+	tc_fail "a slot was created before the snapshot was refused"
+psql -q -c "GRANT SELECT ON public.items TO tablecast"
+tc_log "a missing GRANT: $(head -n 1 "$TC_TMP/nosel.err")"
 
 # ---- 3. create_slot and create_publication ---------------------------------
 # "With create_slot/create_publication": CREATE on the database, the tables'
