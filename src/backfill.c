@@ -298,10 +298,8 @@ static int signal_state(PGconn *conn, const struct Config *cfg, struct SignalSta
 			size_t errlen)
 {
 	const char *what = cfg->source.signal_table;
-	const char *dot = strchr(what, '.');
 	char nsp[256], rel[256];
-	snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - what), what);
-	snprintf(rel, sizeof(rel), "%s", dot + 1);
+	rd_split_name(what, nsp, rel);
 	const char *params[3] = {nsp, rel, cfg->source.publication};
 	PGresult *res = PQexecParams(
 		conn,

@@ -12,6 +12,7 @@
 #include "encoder.h"
 #include "expr.h"
 #include "pgconn.h"
+#include "reader.h"
 #include "value.h"
 
 struct CatColumn {
@@ -318,44 +319,30 @@ static int check_role(struct Checker *ck, char *err, size_t errlen)
 			first = strcmp(cfg->events[j].table, ev->table) != 0;
 		if (!first)
 			continue;
-		const char *dot = strchr(ev->table, '.');
-		char nsp[256];
-		snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - ev->table), ev->table);
 		bool snapshot = false;
 		for (size_t j = 0; j < cfg->nevents; j++)
 			snapshot |= (cfg->events[j].ops & OP_SNAPSHOT) &&
 				    strcmp(cfg->events[j].table, ev->table) == 0;
-		const char *params[2] = {nsp, dot + 1};
-		res = PQexecParams(
-			ck->conn,
-			"SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
-			"  pg_catalog.has_table_privilege(c.oid, 'INSERT'), "
-			"  pg_catalog.has_table_privilege(c.oid, 'UPDATE'), "
-			"  pg_catalog.has_table_privilege(c.oid, 'DELETE'), "
-			"  pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
-			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-			"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
-			2, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-			snprintf(err, errlen, "reading privileges of %s: %s", ev->table, line);
-			PQclear(res);
+		struct TablePrivileges priv;
+		if (rd_privileges(ck->conn, ev->table, &priv, err, errlen) < 0)
 			return -1;
-		}
-		if (PQntuples(res) == 1 && !super) {
-			if (snapshot && PQgetvalue(res, 0, 0)[0] != 't')
-				finding(ck, true, ev->line,
-					"event %s v%d: snapshots and backfills read %s, and role \"%s\" lacks SELECT on it (GRANT SELECT ON %s TO \"%s\")",
-					ev->name, ev->version, ev->table, role, ev->table, role);
-			/* Creating a publication FOR TABLE needs the tables' owner, who may write. */
-			static const char *const writes[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
-			for (int w = 0; w < 4 && !cfg->source.create_publication; w++)
-				if (PQgetvalue(res, 0, 1 + w)[0] == 't')
-					finding(ck, false, ev->line,
-						"role \"%s\" may %s %s, which tablecast does not need",
-						role, writes[w], ev->table);
-		}
-		PQclear(res);
+		if (!priv.exists || super)
+			continue;
+		if (snapshot && !priv.select)
+			finding(ck, true, ev->line,
+				"event %s v%d: snapshots and backfills read %s, and role \"%s\" lacks SELECT on it (GRANT SELECT ON %s TO \"%s\")",
+				ev->name, ev->version, ev->table, role, ev->table, role);
+		/* Creating a publication FOR TABLE needs the tables' owner, who may write. */
+		const struct {
+			bool has;
+			const char *what;
+		} writes[] = {{priv.insert, "INSERT"}, {priv.update, "UPDATE"},
+			      {priv.del, "DELETE"}, {priv.truncate, "TRUNCATE"}};
+		for (int w = 0; w < 4 && !cfg->source.create_publication; w++)
+			if (writes[w].has)
+				finding(ck, false, ev->line,
+					"role \"%s\" may %s %s, which tablecast does not need", role,
+					writes[w].what, ev->table);
 	}
 
 	if (cfg->source.signal_table[0]) {

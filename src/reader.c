@@ -59,19 +59,59 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+void rd_split_name(const char *qualname, char nsp[256], char rel[256])
+{
+	const char *dot = strchr(qualname, '.');
+	size_t n = dot ? (size_t)(dot - qualname) : 0;
+	snprintf(nsp, 256, "%.*s", (int)n, qualname);
+	snprintf(rel, 256, "%s", dot ? dot + 1 : qualname);
+}
+
+int rd_privileges(PGconn *conn, const char *qualname, struct TablePrivileges *out, char *err,
+		  size_t errlen)
+{
+	char nsp[256], rel[256];
+	rd_split_name(qualname, nsp, rel);
+	const char *params[2] = {nsp, rel};
+	/* By name: a regclass cast fails on schemas the role may not use (pg_toast). */
+	PGresult *res = PQexecParams(
+		conn,
+		"SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'INSERT'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'UPDATE'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'DELETE'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
+		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "table %s: reading the catalog: %s", qualname, line);
+		PQclear(res);
+		return -1;
+	}
+	*out = (struct TablePrivileges){.exists = PQntuples(res) == 1};
+	if (out->exists) {
+		bool *fields[] = {&out->select, &out->insert, &out->update, &out->del, &out->truncate};
+		for (int i = 0; i < 5; i++)
+			*fields[i] = PQgetvalue(res, 0, i)[0] == 't';
+	}
+	PQclear(res);
+	return 0;
+}
+
 int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool with_key,
 	    struct ReadTable *t, char *err, size_t errlen)
 {
 	char nsp[256], rel[256], line[512];
-	const char *dot = strchr(qualname, '.');
 
 	memset(t, 0, sizeof(*t));
-	if (!dot) {
+	if (!strchr(qualname, '.')) {
 		snprintf(err, errlen, "table %s: write it schema.table", qualname);
 		return -1;
 	}
-	snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - qualname), qualname);
-	snprintf(rel, sizeof(rel), "%s", dot + 1);
+	rd_split_name(qualname, nsp, rel);
 	const char *params[3] = {nsp, rel, cfg->source.publication};
 
 	/* Key: the replica identity index, or the primary key under REPLICA IDENTITY DEFAULT. */

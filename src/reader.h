@@ -40,6 +40,19 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 	    struct ReadTable *t, char *err, size_t errlen) __attribute__((warn_unused_result));
 void rd_free(struct ReadTable *t);
 
+/* Split "schema.table" (which configuration loading made sure of) into its two names. */
+void rd_split_name(const char *qualname, char nsp[256], char rel[256]);
+
+/* The role's privileges on a table, read from the catalog by name. */
+struct TablePrivileges {
+	bool exists;
+	bool select, insert, update, del, truncate;
+};
+
+/* Returns 0 (exists false when there is no such table), or -1 with err. */
+int rd_privileges(PGconn *conn, const char *qualname, struct TablePrivileges *out, char *err,
+		  size_t errlen) __attribute__((warn_unused_result));
+
 /* Tables with an event declared on = ["snapshot"], each once, in configuration order. */
 size_t rd_snapshot_tables(const struct Config *cfg, const char ***out);
 

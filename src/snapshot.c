@@ -232,32 +232,18 @@ int snap_check(const struct Config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const char *dot = strchr(names[i], '.');
-		char nsp[256];
-		snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - names[i]), names[i]);
-		const char *params[2] = {nsp, dot + 1};
-		/* By name, like every catalog read: no regclass cast to trip over other schemas. */
-		PGresult *res = PQexecParams(
-			conn,
-			"SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT') "
-			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-			"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
-			2, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			char line[512];
-			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-			snprintf(err, errlen, "snapshot: table %s: reading the catalog: %s", names[i], line);
-			rc = -1;
-		} else if (PQntuples(res) == 0) {
+		struct TablePrivileges priv;
+		if ((rc = rd_privileges(conn, names[i], &priv, err, errlen)) < 0)
+			break;
+		if (!priv.exists) {
 			snprintf(err, errlen, "snapshot: table %s does not exist", names[i]);
 			rc = -1;
-		} else if (PQgetvalue(res, 0, 0)[0] != 't') {
+		} else if (!priv.select) {
 			snprintf(err, errlen,
 				 "snapshot: this role may not read table %s: GRANT SELECT ON %s TO %s",
 				 names[i], names[i], PQuser(conn));
 			rc = -1;
 		}
-		PQclear(res);
 	}
 	free(names);
 	PQfinish(conn);

@@ -93,34 +93,28 @@ tc_stop
 tc_log "run and backfill as the least-privilege role: $(count_topic items-tablecast) events"
 
 # ---- 2. A role that lacks a GRANT: refused, and nothing created ------------
+# refused COMMAND SLOT MESSAGE: a config for SLOT (create_slot, no publication
+# made) is refused with exit 1 and MESSAGE, and the slot does not exist.
+refused() {
+	local cmd=$1 slot=$2 message=$3 signal=${4:-} rc=0
+	write_cfg "$TC_TMP/$slot.cfg" tablecast "$slot" tablecast true "$signal"
+	sed -i 's/create_publication = true; /create_publication = false; /' "$TC_TMP/$slot.cfg"
+	timeout 30 "$TC" "$cmd" --config "$TC_TMP/$slot.cfg" >/dev/null 2>"$TC_TMP/$slot.err" || rc=$?
+	[ "$rc" -eq 1 ] || tc_fail "$cmd as $slot: exit $rc"
+	grep -q "$message" "$TC_TMP/$slot.err" || tc_fail "unclear refusal: $(cat "$TC_TMP/$slot.err")"
+	[ "$(psql -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$slot'")" -eq 0 ] ||
+		tc_fail "$cmd as $slot: a slot was created before the refusal"
+	tc_log "a missing GRANT: $(head -n 1 "$TC_TMP/$slot.err")"
+}
 psql -q -c "REVOKE DELETE ON public.tablecast_signal FROM tablecast"
-write_cfg "$TC_TMP/lacking.cfg" tablecast lacking tablecast true public.tablecast_signal
-sed -i 's/create_publication = true; /create_publication = false; /' "$TC_TMP/lacking.cfg"
-rc=0
-timeout 30 "$TC" run --config "$TC_TMP/lacking.cfg" >/dev/null 2>"$TC_TMP/lacking.err" || rc=$?
-[ "$rc" -eq 1 ] || tc_fail "run without DELETE on the signal table: exit $rc"
-grep -q "signal table public.tablecast_signal: this role lacks DELETE" "$TC_TMP/lacking.err" ||
-	tc_fail "unclear refusal: $(cat "$TC_TMP/lacking.err")"
-[ "$(psql -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'lacking'")" -eq 0 ] ||
-	tc_fail "a slot was created before the refusal"
+refused run lacking "signal table public.tablecast_signal: this role lacks DELETE" public.tablecast_signal
 rc=0
 "$TC" check --config "$TC_TMP/lacking.cfg" >"$TC_TMP/check.out" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] && grep -q "error: signal table public.tablecast_signal: this role lacks DELETE" "$TC_TMP/check.out" ||
 	tc_fail "check did not see the missing GRANT: $(cat "$TC_TMP/check.out")"
-psql -q -c "GRANT DELETE ON public.tablecast_signal TO tablecast"
-tc_log "a missing GRANT: $(head -n 1 "$TC_TMP/lacking.err")"
-psql -q -c "REVOKE SELECT ON public.items FROM tablecast"
-write_cfg "$TC_TMP/nosel.cfg" tablecast nosel tablecast true ""
-sed -i 's/create_publication = true; /create_publication = false; /' "$TC_TMP/nosel.cfg"
-rc=0
-timeout 30 "$TC" snapshot --config "$TC_TMP/nosel.cfg" >/dev/null 2>"$TC_TMP/nosel.err" || rc=$?
-[ "$rc" -eq 1 ] || tc_fail "snapshot without SELECT: exit $rc"
-grep -q "snapshot: this role may not read table public.items: GRANT SELECT ON public.items TO tablecast" "$TC_TMP/nosel.err" ||
-	tc_fail "unclear refusal: $(cat "$TC_TMP/nosel.err")"
-[ "$(psql -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'nosel'")" -eq 0 ] ||
-	tc_fail "a slot was created before the snapshot was refused"
+psql -q -c "GRANT DELETE ON public.tablecast_signal TO tablecast" -c "REVOKE SELECT ON public.items FROM tablecast"
+refused snapshot nosel "snapshot: this role may not read table public.items: GRANT SELECT ON public.items TO tablecast"
 psql -q -c "GRANT SELECT ON public.items TO tablecast"
-tc_log "a missing GRANT: $(head -n 1 "$TC_TMP/nosel.err")"
 
 # ---- 3. create_slot and create_publication ---------------------------------
 # "With create_slot/create_publication": CREATE on the database, the tables'
