@@ -112,13 +112,18 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 		return -1;
 	}
 	rd_split_name(qualname, nsp, rel);
-	const char *params[3] = {nsp, rel, cfg->source.publication};
+	/*
+	 * pg_relation_size locks the table: a backfill (with_key), which needs
+	 * no size, must not wait here, in the main loop, behind an exclusive lock.
+	 */
+	const char *params[4] = {nsp, rel, cfg->source.publication, with_key ? "true" : "false"};
 
 	/* Key: the replica identity index, or the primary key under REPLICA IDENTITY DEFAULT. */
 	PGresult *res = PQexecParams(
 		conn,
 		"SELECT c.oid, c.relkind, pg_catalog.pg_relation_filenode(c.oid), "
-		"  pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int, "
+		"  CASE WHEN $4 THEN 0 "
+		"    ELSE pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int END, "
 		"  c.reltuples, "
 		"  EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p "
 		"    WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname), "
@@ -133,7 +138,7 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, bool w
 		"  AND NOT a.attisdropped AND a.attgenerated = '' "
 		"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
 		"ORDER BY a.attnum",
-		3, NULL, params, NULL, NULL, 0);
+		4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
 		snprintf(err, errlen, "table %s: reading the catalog: %s", qualname, line);

@@ -24,7 +24,7 @@ struct ReadTable {
 	bool partitioned;
 	bool published; /* in source.publication */
 	uint32_t filenode; /* pg_relation_filenode: changes when the table is rewritten */
-	uint64_t blocks; /* pages at load time */
+	uint64_t blocks; /* pages at load time; 0 when loaded with_key (a backfill needs no size) */
 	double reltuples; /* the planner's estimate; < 0 when never analysed */
 	uint16_t nkeys; /* key columns (primary key or replica identity index) */
 	uint16_t keys[32]; /* their positions in rel.atts */

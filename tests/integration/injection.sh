@@ -26,7 +26,7 @@ log_level = "info";
 state_dir = "$TC_TMP/state";
 source = { conninfo = "$TC_CONNINFO"; create_slot = true; create_publication = true;
            tables = ["public.items"]; status_interval = 1;
-           signal_table = "public.tablecast_signal"; backfill_chunk = 16; backfill_timeout = 2; };
+           signal_table = "public.tablecast_signal"; backfill_chunk = 16; backfill_timeout = 4; };
 sink = { type = "stdout"; };
 events = (
   { name = "acme.items.ItemStocked"; version = 1; table = "public.items";
@@ -115,14 +115,23 @@ after=$(psql -qAt -c "SELECT count(*) FROM tablecast_signal")
 grep -qF 'id = 1\x0atablecast: error: FORGED line' "$TC_TMP/tablecast.log" || tc_fail "the forged text was not logged, escaped"
 ! grep -q $'\033' "$TC_TMP/tablecast.log" || tc_fail "a control character reached the log"
 
-# A backfill that cannot finish (the table locked) ends at backfill_timeout, once.
-psql -q -c "BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT" &
+# A backfill that cannot finish (the table locked) ends at backfill_timeout,
+# once, and the stream is read all the while (a request for a table without
+# snapshot events is answered meanwhile).
+psql -q -c "BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(10); COMMIT" &
 locker=$!
 tc_on_exit "kill $locker"
-wait_for 10 test "$(psql -qAt -c "SELECT count(*) FROM pg_locks WHERE relation = 'items'::regclass AND mode = 'AccessExclusiveLock'")" -eq 1
+locked() { [ "$(psql -qAt -c "SELECT count(*) FROM pg_locks WHERE relation = 'items'::regclass AND mode = 'AccessExclusiveLock' AND granted")" -eq 1 ]; }
+wait_for 10 locked || tc_fail "the table was not locked"
 slow=$(psql -qAt -c "INSERT INTO tablecast_signal (kind, target) VALUES ('backfill', 'public.items') RETURNING id")
-wait_for 20 grep -q "backfill $slow of public.items: failed: .*canceling statement due to statement timeout; the request is dropped" "$TC_TMP/tablecast.log" ||
-	tc_fail "a blocked read did not time out"
+wait_for 10 grep -q "backfill $slow of public.items: reading" "$TC_TMP/tablecast.log" || tc_fail "the blocked backfill did not start"
+other=$(psql -qAt -c "INSERT INTO tablecast_signal (kind, target) VALUES ('backfill', 'public.nope') RETURNING id")
+timed_out="backfill $slow of public.items: failed: .*canceling statement due to statement timeout; the request is dropped"
+wait_for 20 grep -q "$timed_out" "$TC_TMP/tablecast.log" || tc_fail "a blocked read did not time out"
+wait_for 10 grep -q "backfill $other of public.nope: no event" "$TC_TMP/tablecast.log" || tc_fail "the other request was not seen"
+[ "$(grep -n "backfill $other of public.nope" "$TC_TMP/tablecast.log" | cut -d: -f1)" -lt "$(grep -n "$timed_out" "$TC_TMP/tablecast.log" | cut -d: -f1)" ] ||
+	tc_fail "the stream waited for the blocked backfill"
+tc_log "a blocked backfill: $(grep -o "backfill $slow of public.items: failed: .*" "$TC_TMP/tablecast.log")"
 wait "$locker"
 
 # The stream goes on: a change after the attempts arrives.
