@@ -81,6 +81,9 @@ struct Backfill {
 	struct PgoValue *cols;
 	struct BackfillStats stats;
 	char idbuf[256];
+	/* Requests refused lately: a stream read again after a reconnect does not log them twice. */
+	long long refused[64];
+	unsigned nrefused;
 };
 
 static int64_t mono_ms(void)
@@ -460,16 +463,26 @@ static bool has_snapshot_event(const struct Config *cfg, const char *table)
 	return false;
 }
 
+/* Say once why a request is not run, and remember that it was not. */
+static void refuse(Backfill *bf, long long id)
+{
+	bf->refused[bf->nrefused++ % (sizeof(bf->refused) / sizeof(bf->refused[0]))] = id;
+	bf->stats.failed++;
+}
+
 static int add_request(Backfill *bf, long long id, const char *table, const char *condition,
 		       char *err, size_t errlen)
 {
 	for (size_t i = 0; i < bf->nreqs; i++)
 		if (bf->reqs[i].id == id)
 			return 0; /* the request's transaction came again */
+	for (size_t i = 0; i < sizeof(bf->refused) / sizeof(bf->refused[0]); i++)
+		if (bf->refused[i] == id)
+			return 0;
 	if (!has_snapshot_event(bf->cfg, table)) {
 		log_warning("backfill %lld of %s: no event of that table is declared on = [\"snapshot\"]; ignored",
 			    id, table);
-		bf->stats.failed++;
+		refuse(bf, id);
 		return 0;
 	}
 	/* Refused once, for good: the stream goes on and nothing asks again. */
@@ -478,7 +491,7 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	if (condition && !(cond = cond_parse(condition, why, sizeof(why)))) {
 		log_error("backfill %lld of %s: condition refused: %s; the request is dropped (condition: %.256s)",
 			  id, table, why, condition);
-		bf->stats.failed++;
+		refuse(bf, id);
 		return 0;
 	}
 	struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
@@ -896,7 +909,7 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	if (rd_load(bf->conn, bf->cfg, r->table, true, &bf->table, why, sizeof(why)) < 0) {
 		log_error("backfill %lld of %s: failed: %s; the request is dropped", r->id, r->table,
 			  why);
-		bf->stats.failed++;
+		refuse(bf, r->id);
 		PQfinish(bf->conn);
 		bf->conn = NULL;
 		request_free(r);
@@ -972,8 +985,11 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		case BF_BEGIN:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
-			if (send_read(bf, why, sizeof(why)) < 0)
+			if (send_read(bf, why, sizeof(why)) < 0) {
+				if (PQstatus(bf->conn) == CONNECTION_BAD)
+					goto lost;
 				goto refused;
+			}
 			break;
 		case BF_READ:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
@@ -1016,7 +1032,7 @@ refused:
 		 */
 		log_error("backfill %lld of %s: failed: %s; the request is dropped", bf->reqs[0].id,
 			  bf->reqs[0].table, why);
-		bf->stats.failed++;
+		refuse(bf, bf->reqs[0].id);
 		disconnect(bf);
 		request_free(&bf->reqs[0]);
 		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
