@@ -380,7 +380,7 @@ int bf_check(PGconn *conn, const struct Config *cfg, bool *create, bool *publish
 	return 0;
 }
 
-int bf_prepare(Backfill *bf, bool create_only, char *err, size_t errlen)
+int bf_prepare(Backfill *bf, bool create_objects, char *err, size_t errlen)
 {
 	const struct Config *cfg = bf->cfg;
 	const char *what = cfg->source.signal_table;
@@ -399,7 +399,7 @@ int bf_prepare(Backfill *bf, bool create_only, char *err, size_t errlen)
 	char *name = signal_sql_name(conn, what);
 	if (bf_check(conn, cfg, &create, &publish, err, errlen) < 0)
 		goto out;
-	if (!create_only) {
+	if (!create_objects) {
 		rc = 0;
 		goto out;
 	}
