@@ -58,8 +58,8 @@ int bf_check(struct pg_conn *conn, const struct Config *cfg, bool *create, bool 
 	     size_t errlen) __attribute__((warn_unused_result));
 
 /*
- * Check the signal table (bf_check) and, with create_objects, create it and add it
- * to the publication as needed. Run without create before anything is
+ * Check the signal table (bf_check) and, with create_objects, create it
+ * and add it to the publication as needed. Run without before anything is
  * created on the server, with it once the publication exists. Returns 0,
  * or -1 with err.
  */
