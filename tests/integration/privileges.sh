@@ -149,6 +149,10 @@ psql -q -c "GRANT INSERT, UPDATE ON public.items TO tablecast" -c "ALTER ROLE ta
 for w in 'role "tablecast" has CREATEDB' 'role "tablecast" may INSERT public.items' 'role "tablecast" may UPDATE public.items'; do
 	grep -q "warning: $w, which tablecast does not need" "$TC_TMP/check.out" || tc_fail "no warning: $w: $(cat "$TC_TMP/check.out")"
 done
+rc=0
+"$TC" check --config "$TC_TMP/requester.cfg" >"$TC_TMP/check.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'error: role "requester" lacks REPLICATION: ALTER ROLE "requester" REPLICATION' "$TC_TMP/check.out" ||
+	tc_fail "check as a role without REPLICATION: $(cat "$TC_TMP/check.out")"
 sed 's/user=tablecast/user=postgres/' "$TC_TMP/dba.cfg" >"$TC_TMP/super.cfg"
 "$TC" check --config "$TC_TMP/super.cfg" >"$TC_TMP/check.out" 2>&1 || tc_fail "check: $(cat "$TC_TMP/check.out")"
 grep -q 'warning: role "postgres" is a superuser' "$TC_TMP/check.out" || tc_fail "no superuser warning: $(cat "$TC_TMP/check.out")"
