@@ -621,7 +621,7 @@ static struct Node *compile_cast(struct Compiler *c, const PgQuery__TypeCast *tc
 	}
 	if (c->condition)
 		/* PostgreSQL's cast errors quote the input: a column's value would reach the log. */
-		return cfail(c, loc, "casts of columns are not allowed in a backfill condition");
+		return cfail(c, loc, "only constants may be cast in a backfill condition");
 	struct Node *n = new_node(c, N_CAST, loc, 1);
 	if (!n)
 		return NULL;
@@ -3581,7 +3581,8 @@ static int sql_const(struct Sql *q, const struct Node *n)
 		               : v->kind == VAL_BOOL    ? OID_BOOL
 		               : v->kind == VAL_FLOAT   ? OID_FLOAT8
 		                                        : OID_TEXT;
-		type = value_type_name(oid);
+		/* Written "character", bpchar means character(1): the value would be cut. */
+		type = oid == OID_BPCHAR ? "bpchar" : value_type_name(oid);
 	}
 	if (!n->unknown && (!type || v->kind == VAL_ARRAY)) {
 		set_err(q->err, q->errlen, "a constant of this type cannot be sent as a parameter");

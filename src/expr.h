@@ -36,7 +36,7 @@ void expr_free(Expr *expr);
 /*
  * Parse a backfill condition: the same grammar, over the plain column names
  * of one table ("status = 'open' AND id > 100"; expr_columns() gives them
- * with old = false), and without casts of columns (PostgreSQL's cast
+ * with old = false), and with casts of constants only (PostgreSQL's cast
  * errors print the value). Returns NULL on error.
  */
 Expr *expr_parse_condition(const char *text, struct ExprError *err)

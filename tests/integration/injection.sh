@@ -76,12 +76,23 @@ SQL
 	ids+=("$id")
 done
 
-# A good request after them: it runs, so the queue was not stalled.
-good=$(psql -qAt -c "INSERT INTO tablecast_signal (kind, target, condition) VALUES ('backfill', 'public.items', 'qty = 3 AND label <> ''x'' AND id BETWEEN 1 AND 40') RETURNING id")
-wait_for 60 grep -q "backfill $good of public.items: every row read" "$TC_TMP/tablecast.log" ||
-	tc_fail "the good backfill did not finish"
-backfilled=$(grep '"tablecastsnapshot":"backfill"' "$TC_TMP/changes.jsonl" | grep -o '"key":"[0-9]*"' | sort -u | tr -d '"key:' | sort -n | tr '\n' ' ')
-[ "$backfilled" = "3 13 23 33 " ] || tc_fail "the good backfill emitted keys $backfilled, expected 3 13 23 33"
+# Good requests after them: they run, so the queue was not stalled, and
+# the SQL generated from their trees selects what they say.
+good() { # CONDITION EXPECTED_KEYS
+	local id keys
+	id=$(psql -qAt -v cond="$1" <<'SQL'
+INSERT INTO tablecast_signal (kind, target, condition) VALUES ('backfill', 'public.items', :'cond') RETURNING id;
+SQL
+	)
+	wait_for 60 grep -q "backfill $id of public.items: every row read" "$TC_TMP/tablecast.log" ||
+		tc_fail "the good backfill $1 did not finish"
+	keys=$(grep "\"id\":\"backfill:$id:" "$TC_TMP/changes.jsonl" | grep -o '"key":"[0-9]*"' | tr -dc '0-9\n' | sort -n | tr '\n' ' ')
+	[ "$keys" = "$2" ] || tc_fail "backfill where $1: keys $keys, expected $2"
+	tc_log "backfill where $1: keys $keys"
+}
+good "qty = 3 AND label <> 'x' AND id BETWEEN 1 AND 40" "3 13 23 33 "
+good "length(label) = 7 AND qty IN (1, 2) AND NOT (id > 45)" "11 12 21 22 31 32 41 42 "
+good "COALESCE(label, '') = 'item ' || '6' OR upper(label) = 'ITEM 9' OR id IS NULL OR qty + 1 = '9'::int / 3 * 2" "5 6 9 15 25 35 45 "
 
 # Every attempt: refused (or failed at the server) with a reason, exactly once.
 i=0
