@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backfill.h"
+#include "condition.h"
 #include "copy_text.h"
 #include "file.h"
 #include "log.h"
@@ -24,6 +26,7 @@ struct Request {
 	long long id; /* the signal row */
 	char *table;
 	char *condition; /* NULL: every row */
+	Condition *cond; /* condition, parsed: only what it compiled to is ever sent */
 	char *after; /* key of the last row confirmed, COPY text joined by tabs; NULL: none yet */
 };
 
@@ -38,8 +41,9 @@ struct Progress {
 enum bf_state {
 	BF_IDLE, /* nothing asked of the server */
 	BF_LOW, /* low watermark sent */
+	BF_BEGIN, /* read-only transaction opened */
 	BF_READ, /* chunk query sent */
-	BF_HIGH, /* high watermark sent */
+	BF_HIGH, /* transaction closed, high watermark sent */
 	BF_WAIT, /* waiting for the high watermark in the stream */
 	BF_CLEAN, /* deleting a finished request's signal rows */
 };
@@ -60,12 +64,11 @@ struct Backfill {
 	struct ReadTable table;
 	bool loaded; /* table is reqs[0]'s */
 	enum bf_state state;
-	bool in_copy;
 	int64_t retry_at_ms;
 	char nonce[24]; /* this run's watermarks carry it: replayed ones never match */
 	uint64_t chunk; /* number of the chunk in flight, for its watermarks */
 	char *cursor; /* key the next chunk starts after */
-	struct StrBuf rows; /* the chunk's COPY rows */
+	struct StrBuf rows; /* the chunk's rows, as COPY text lines */
 	size_t nrows;
 	char *last_key;
 	bool window; /* between our low and high watermark in the stream */
@@ -78,6 +81,9 @@ struct Backfill {
 	struct PgoValue *cols;
 	struct BackfillStats stats;
 	char idbuf[256];
+	/* Requests refused lately: a stream read again after a reconnect does not log them twice. */
+	long long refused[64];
+	unsigned nrefused;
 };
 
 static int64_t mono_ms(void)
@@ -100,6 +106,14 @@ static char *xstrndup(const char *s, size_t n)
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+static void request_free(struct Request *r)
+{
+	free(r->table);
+	free(r->condition);
+	cond_free(r->cond);
+	free(r->after);
 }
 
 /* ---- the state file: one COPY text line per request: id, table, condition, after ---- */
@@ -152,12 +166,22 @@ static int load(Backfill *bf, char *err, size_t errlen)
 			abort();
 		bf->reqs = grown;
 		struct Request *r = &bf->reqs[bf->nreqs++];
+		*r = (struct Request){0};
 		char *idtext = xstrndup((const char *)v[0].data, v[0].len);
 		r->id = strtoll(idtext, NULL, 10);
 		free(idtext);
 		r->table = xstrndup((const char *)v[1].data, v[1].len);
 		r->condition = v[2].kind == 't' ? xstrndup((const char *)v[2].data, v[2].len) : NULL;
 		r->after = v[3].kind == 't' ? xstrndup((const char *)v[3].data, v[3].len) : NULL;
+		char why[512];
+		if (r->condition && !(r->cond = cond_parse(r->condition, why, sizeof(why)))) {
+			/* Kept by an older version that sent conditions as they came. */
+			log_error("backfill %lld of %s: condition refused: %s; the request is dropped",
+				  r->id, r->table, why);
+			bf->stats.failed++;
+			request_free(r);
+			bf->nreqs--;
+		}
 	}
 	free(line);
 	fclose(f);
@@ -197,13 +221,6 @@ Backfill *bf_new(const struct Config *cfg, bf_produce_fn produce, void *ctx, cha
 	return bf;
 }
 
-static void request_free(struct Request *r)
-{
-	free(r->table);
-	free(r->condition);
-	free(r->after);
-}
-
 static void forget_chunk(Backfill *bf)
 {
 	sb_reset(&bf->rows);
@@ -226,7 +243,6 @@ static void disconnect(Backfill *bf)
 		rd_free(&bf->table);
 	bf->loaded = false;
 	bf->state = BF_IDLE;
-	bf->in_copy = false;
 	forget_chunk(bf);
 	free(bf->cursor);
 	bf->cursor = NULL;
@@ -268,45 +284,126 @@ static char *signal_sql_name(PGconn *conn, const char *qualname)
 	return sb.data;
 }
 
-int bf_prepare(Backfill *bf, char *err, size_t errlen)
+/*
+ * What the signal table needs, read from the catalog by name (no regclass
+ * casts: those fail on schemas the role may not use), with the role's
+ * privileges. Only catalogs every role can read are touched.
+ */
+struct SignalState {
+	bool exists, published;
+	bool can_select, can_insert, can_delete, can_use_sequence;
+	bool can_create; /* CREATE on the schema */
+	bool owns_publication; /* or: the publication does not exist yet (we create it) */
+	bool owns_table;
+};
+
+static int signal_state(PGconn *conn, const struct Config *cfg, struct SignalState *st, char *err,
+			size_t errlen)
+{
+	const char *what = cfg->source.signal_table;
+	char nsp[256], rel[256];
+	rd_split_name(what, nsp, rel);
+	const char *params[3] = {nsp, rel, cfg->source.publication};
+	PGresult *res = PQexecParams(
+		conn,
+		"SELECT c.oid IS NOT NULL, "
+		"  EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt "
+		"    WHERE pt.pubname = $3 AND pt.schemaname = $1 AND pt.tablename = $2), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'INSERT'), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'DELETE'), "
+		"  COALESCE((SELECT a.attidentity <> '' OR pg_catalog.has_sequence_privilege("
+		"      pg_catalog.pg_get_serial_sequence(pg_catalog.format('%I.%I', $1, $2), 'id'), 'USAGE') "
+		"    FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'id'), false), "
+		"  COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'CREATE') "
+		"    FROM pg_catalog.pg_namespace n WHERE n.nspname = $1), false), "
+		"  COALESCE((SELECT pg_catalog.pg_has_role(p.pubowner, 'USAGE') "
+		"    FROM pg_catalog.pg_publication p WHERE p.pubname = $3), true), "
+		"  c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+		"FROM (SELECT 1) one LEFT JOIN (pg_catalog.pg_class c "
+		"  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace AND cn.nspname = $1) "
+		"  ON c.relname = $2 AND c.relkind IN ('r', 'p')",
+		3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "signal table %s: reading the catalog: %s", what, line);
+		PQclear(res);
+		return -1;
+	}
+	bool *fields[] = {&st->exists,	    &st->published,	   &st->can_select,
+			  &st->can_insert,  &st->can_delete,	   &st->can_use_sequence,
+			  &st->can_create,  &st->owns_publication, &st->owns_table};
+	for (int i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++)
+		*fields[i] = PQgetvalue(res, 0, i)[0] == 't';
+	PQclear(res);
+	return 0;
+}
+
+int bf_check(PGconn *conn, const struct Config *cfg, bool *create, bool *publish, char *err,
+	     size_t errlen)
+{
+	const char *what = cfg->source.signal_table;
+	struct SignalState st;
+
+	if (signal_state(conn, cfg, &st, err, errlen) < 0)
+		return -1;
+	*create = !st.exists;
+	*publish = !st.published;
+	if ((!st.exists || !st.published) && !cfg->source.create_publication) {
+		snprintf(err, errlen,
+			 "signal table %s %s: create it and add it to publication \"%s\" (see tablecast.cfg(5)), or set source.create_publication = true",
+			 what, st.exists ? "is not in the publication" : "does not exist",
+			 cfg->source.publication);
+		return -1;
+	}
+	if (!st.exists && !st.can_create) {
+		snprintf(err, errlen,
+			 "signal table %s does not exist and this role may not create it: create it (see docs/SECURITY.md) or GRANT CREATE ON SCHEMA %.*s",
+			 what, (int)(strchr(what, '.') - what), what);
+		return -1;
+	}
+	if (st.exists && !st.published && (!st.owns_table || !st.owns_publication)) {
+		snprintf(err, errlen,
+			 "signal table %s is not in publication \"%s\", and only the owner of both may add it: ALTER PUBLICATION ... ADD TABLE %s",
+			 what, cfg->source.publication, what);
+		return -1;
+	}
+	if (st.exists && (!st.can_select || !st.can_insert || !st.can_delete || !st.can_use_sequence)) {
+		snprintf(err, errlen,
+			 "signal table %s: this role lacks%s%s%s%s (GRANT SELECT, INSERT, DELETE ON %s, and USAGE on the sequence of its id)",
+			 what, st.can_select ? "" : " SELECT", st.can_insert ? "" : " INSERT",
+			 st.can_delete ? "" : " DELETE", st.can_use_sequence ? "" : " USAGE on the id sequence",
+			 what);
+		return -1;
+	}
+	return 0;
+}
+
+int bf_prepare(Backfill *bf, bool create_objects, char *err, size_t errlen)
 {
 	const struct Config *cfg = bf->cfg;
 	const char *what = cfg->source.signal_table;
 	char sql[2048];
+	bool create, publish;
+	int rc = -1;
 
+	/* Progress is saved there; the slot may exist already, so nothing else made it. */
+	if ((mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) || access(cfg->state_dir, W_OK) < 0) {
+		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;
 	char *name = signal_sql_name(conn, what);
-	char *lit = PQescapeLiteral(conn, what, strlen(what));
-	char *pub = PQescapeLiteral(conn, cfg->source.publication, strlen(cfg->source.publication));
-	int rc = -1;
-	if (!lit || !pub)
-		abort();
-	snprintf(sql, sizeof(sql), "SELECT pg_catalog.to_regclass(%s) IS NOT NULL, "
-		 "EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables "
-		 "WHERE pubname = %s AND format('%%I.%%I', schemaname, tablename)::regclass "
-		 "= pg_catalog.to_regclass(%s))",
-		 lit, pub, lit);
-	PGresult *res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char line[512];
-		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
-		snprintf(err, errlen, "signal table %s: %s", what, line);
-		PQclear(res);
+	if (bf_check(conn, cfg, &create, &publish, err, errlen) < 0)
+		goto out;
+	if (!create_objects) {
+		rc = 0;
 		goto out;
 	}
-	bool exists = PQgetvalue(res, 0, 0)[0] == 't';
-	bool published = PQgetvalue(res, 0, 1)[0] == 't';
-	PQclear(res);
-	if ((!exists || !published) && !cfg->source.create_publication) {
-		snprintf(err, errlen,
-			 "signal table %s %s: create it and add it to publication \"%s\" (see tablecast.cfg(5)), or set source.create_publication = true",
-			 what, exists ? "is not in the publication" : "does not exist",
-			 cfg->source.publication);
-		goto out;
-	}
-	if (!exists) {
+	if (create) {
 		/* kind: 'backfill' (a request) or 'backfill-low'/'backfill-high' (watermarks). */
 		snprintf(sql, sizeof(sql),
 			 "CREATE TABLE %s (id bigserial PRIMARY KEY, kind text NOT NULL, "
@@ -317,7 +414,12 @@ int bf_prepare(Backfill *bf, char *err, size_t errlen)
 			goto out;
 		log_info("created signal table %s", what);
 	}
-	if (!published) {
+	if (publish) {
+		/* A FOR ALL TABLES publication already has the table it just created. */
+		if (create && bf_check(conn, cfg, &create, &publish, err, errlen) < 0)
+			goto out;
+	}
+	if (publish) {
 		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
 			 cfg->source.publication, name);
 		if (pgc_exec(conn, sql, what, err, errlen) < 0)
@@ -326,8 +428,6 @@ int bf_prepare(Backfill *bf, char *err, size_t errlen)
 	}
 	rc = 0;
 out:
-	PQfreemem(lit);
-	PQfreemem(pub);
 	free(name);
 	PQfinish(conn);
 	return rc;
@@ -363,15 +463,35 @@ static bool has_snapshot_event(const struct Config *cfg, const char *table)
 	return false;
 }
 
+/* Say once why a request is not run, and remember that it was not. */
+static void refuse(Backfill *bf, long long id)
+{
+	bf->refused[bf->nrefused++ % (sizeof(bf->refused) / sizeof(bf->refused[0]))] = id;
+	bf->stats.failed++;
+}
+
 static int add_request(Backfill *bf, long long id, const char *table, const char *condition,
 		       char *err, size_t errlen)
 {
 	for (size_t i = 0; i < bf->nreqs; i++)
 		if (bf->reqs[i].id == id)
 			return 0; /* the request's transaction came again */
+	for (size_t i = 0; i < sizeof(bf->refused) / sizeof(bf->refused[0]); i++)
+		if (bf->refused[i] == id)
+			return 0;
 	if (!has_snapshot_event(bf->cfg, table)) {
 		log_warning("backfill %lld of %s: no event of that table is declared on = [\"snapshot\"]; ignored",
 			    id, table);
+		refuse(bf, id);
+		return 0;
+	}
+	/* Refused once, for good: the stream goes on and nothing asks again. */
+	char why[512];
+	Condition *cond = NULL;
+	if (condition && !(cond = cond_parse(condition, why, sizeof(why)))) {
+		log_error("backfill %lld of %s: condition refused: %s; the request is dropped (condition: %.256s)",
+			  id, table, why, condition);
+		refuse(bf, id);
 		return 0;
 	}
 	struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
@@ -380,7 +500,8 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	bf->reqs = grown;
 	bf->reqs[bf->nreqs++] = (struct Request){.id = id,
 						 .table = xstrdup_or_null(table),
-						 .condition = xstrdup_or_null(condition)};
+						 .condition = xstrdup_or_null(condition),
+						 .cond = cond};
 	bf->stats.pending = bf->nreqs;
 	log_info("backfill %lld of %s%s%s requested", id, table, condition ? " where " : "",
 		 condition ? condition : "");
@@ -485,7 +606,8 @@ static bool ours(const Backfill *bf, const char *target, const char *mark)
 int bf_signal(Backfill *bf, const struct Relation *rel, const struct PgoMessage *msg, char *err,
 	      size_t errlen)
 {
-	char kind[32], target[512], condition[4096], id[32];
+	/* One byte more than a condition may have: a longer one is refused, never cut. */
+	char kind[32], target[512], condition[COND_MAX_LEN + 2], id[32];
 	bool null, cond_null;
 
 	if (msg->kind != 'I')
@@ -585,24 +707,38 @@ static int send(Backfill *bf, const char *sql, enum bf_state next, char *err, si
 	return 0;
 }
 
+/* A watermark row; the high one also ends the chunk's read-only transaction. */
 static int send_watermark(Backfill *bf, const char *kind, enum bf_state next, char *err,
 			  size_t errlen)
 {
 	char sql[1024];
 	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
-		 name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
+		 "%sINSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
+		 next == BF_HIGH ? "COMMIT; " : "", name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
 	free(name);
 	return send(bf, sql, next, err, errlen);
 }
 
-/* COPY the next chunk in key order, read-only: the condition is the requester's SQL. */
+/* The chunk is read in a transaction of its own, READ ONLY (the connection's settings bound it). */
+static int send_begin(Backfill *bf, char *err, size_t errlen)
+{
+	return send(bf, "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY", BF_BEGIN, err,
+		    errlen);
+}
+
+/*
+ * The next chunk in key order: a SELECT generated by us, sent with the
+ * extended query protocol (one statement, no more), in which the cursor's
+ * key and the condition's constants are parameters and the condition is
+ * SQL printed from its parse tree. (COPY takes no parameters.)
+ */
 static int send_read(Backfill *bf, char *err, size_t errlen)
 {
 	const struct ReadTable *t = &bf->table;
 	const struct Request *r = &bf->reqs[0];
-	struct StrBuf sql = {0}, keys = {0}, after = {0};
+	struct StrBuf sql = {0}, keys = {0};
+	struct CondParams params = {0};
 	int rc = -1;
 
 	for (uint16_t k = 0; k < t->nkeys; k++) {
@@ -611,6 +747,7 @@ static int send_read(Backfill *bf, char *err, size_t errlen)
 		sb_printf(&keys, "%s%s", k ? ", " : "", q ? q : "");
 		PQfreemem(q);
 	}
+	sb_printf(&sql, "SELECT %s FROM %s WHERE true", t->select_list, t->from);
 	if (bf->cursor) {
 		size_t n = strlen(bf->cursor);
 		char *copy = xstrndup(bf->cursor, n + 1);
@@ -620,72 +757,85 @@ static int send_read(Backfill *bf, char *err, size_t errlen)
 			free(copy);
 			goto out;
 		}
+		sb_printf(&sql, " AND (%s) > (", keys.data);
 		for (uint16_t k = 0; k < t->nkeys; k++) {
-			char *lit = v[k].kind == 't' ? PQescapeLiteral(bf->conn, (const char *)v[k].data,
-								       v[k].len)
-						     : NULL;
-			sb_printf(&after, "%sCAST(%s AS %s)", k ? ", " : "", lit ? lit : "NULL",
-				  t->key_types[k]);
-			PQfreemem(lit);
+			/* Key columns are NOT NULL (primary key or replica identity index). */
+			int p = cond_param(&params, v[k].kind == 't' ? (const char *)v[k].data : "",
+					   v[k].kind == 't' ? v[k].len : 0);
+			sb_printf(&sql, "%s$%d::%s", k ? ", " : "", p, t->key_types[k]);
 		}
+		sb_putc(&sql, ')');
 		free(copy);
 	}
-	sb_printf(&sql, "BEGIN TRANSACTION READ ONLY; COPY (SELECT %s FROM %s WHERE true",
-		  t->select_list, t->from);
-	if (bf->cursor)
-		sb_printf(&sql, " AND (%s) > (%s)", keys.data, after.data);
-	if (r->condition)
-		sb_printf(&sql, " AND (%s)", r->condition);
-	sb_printf(&sql, " ORDER BY %s LIMIT %d) TO STDOUT; COMMIT", keys.data,
-		  bf->cfg->source.backfill_chunk);
-	if (!sb_ok(&sql) || !sb_ok(&keys) || !sb_ok(&after)) {
+	if (r->cond) {
+		sb_puts(&sql, " AND ");
+		if (cond_sql(r->cond, &sql, &params, err, errlen) < 0)
+			goto out;
+	}
+	sb_printf(&sql, " ORDER BY %s LIMIT %d", keys.data, bf->cfg->source.backfill_chunk);
+	if (!sb_ok(&sql) || !sb_ok(&keys)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = send(bf, sql.data, BF_READ, err, errlen);
+	if (!PQsendQueryParams(bf->conn, sql.data, params.n, NULL,
+			       (const char *const *)params.values, NULL, NULL, 0)) {
+		char line[512];
+		pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
+		snprintf(err, errlen, "%s", line);
+		goto out;
+	}
+	bf->state = BF_READ;
+	rc = 0;
 out:
 	sb_free(&sql);
 	sb_free(&keys);
-	sb_free(&after);
+	cond_params_free(&params);
 	return rc;
+}
+
+/* The chunk's rows as COPY text lines, as the emitter reads them; the last key for the cursor. */
+static void take_rows(Backfill *bf, const PGresult *res)
+{
+	const struct ReadTable *t = &bf->table;
+	int nrows = PQntuples(res), ncols = PQnfields(res);
+	struct PgoValue key[32];
+	const struct PgoValue *keyv[32];
+
+	for (int i = 0; i < nrows; i++) {
+		for (int c = 0; c < ncols; c++) {
+			if (c)
+				sb_putc(&bf->rows, '\t');
+			copy_escape(&bf->rows, PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c),
+				    (size_t)PQgetlength(res, i, c));
+		}
+		sb_putc(&bf->rows, '\n');
+		bf->nrows++;
+	}
+	if (!nrows)
+		return;
+	for (uint16_t k = 0; k < t->nkeys; k++) {
+		int c = t->keys[k];
+		key[k] = (struct PgoValue){.kind = 't',
+					   .data = (const uint8_t *)PQgetvalue(res, nrows - 1, c),
+					   .len = (uint32_t)PQgetlength(res, nrows - 1, c)};
+		keyv[k] = &key[k];
+	}
+	free(bf->last_key);
+	bf->last_key = key_string(keyv, t->nkeys);
 }
 
 /* Results of the query in flight: 1 when all arrived, 0 when waiting, -1 on error. */
 static int collect(Backfill *bf, char *err, size_t errlen)
 {
 	for (;;) {
-		if (bf->in_copy) {
-			char *row;
-			int n;
-			while ((n = PQgetCopyData(bf->conn, &row, 1)) > 0) {
-				const struct PgoValue *keyv[32];
-				sb_append(&bf->rows, row, (size_t)n);
-				/* The last row's key: where the next chunk starts. */
-				char perr[128];
-				if (copy_parse_row((uint8_t *)row, (size_t)n, bf->cols,
-						   bf->table.rel.natts, perr, sizeof(perr)) == 0) {
-					for (uint16_t k = 0; k < bf->table.nkeys; k++)
-						keyv[k] = &bf->cols[bf->table.keys[k]];
-					free(bf->last_key);
-					bf->last_key = key_string(keyv, bf->table.nkeys);
-				}
-				PQfreemem(row);
-				bf->nrows++;
-			}
-			if (n == 0)
-				return 0;
-			if (n == -2)
-				break;
-			bf->in_copy = false;
-		}
 		if (PQisBusy(bf->conn))
 			return 0;
 		PGresult *res = PQgetResult(bf->conn);
 		if (!res)
 			return 1;
 		ExecStatusType st = PQresultStatus(res);
-		if (st == PGRES_COPY_OUT) {
-			bf->in_copy = true;
+		if (st == PGRES_TUPLES_OK && bf->state == BF_READ) {
+			take_rows(bf, res);
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 			char line[512];
 			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
@@ -695,10 +845,6 @@ static int collect(Backfill *bf, char *err, size_t errlen)
 		}
 		PQclear(res);
 	}
-	char line[512];
-	pgc_first_line(PQerrorMessage(bf->conn), line, sizeof(line));
-	snprintf(err, errlen, "%s", line);
-	return -1;
 }
 
 /* Keep progress confirmed to PostgreSQL; finish requests whose last chunk is confirmed. */
@@ -741,15 +887,29 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	struct Request *r = &bf->reqs[0];
 	char why[1024];
 
+	char setup[256];
+
+	/*
+	 * Every statement of this connection is bounded (a locked table must not
+	 * hold the backfill, or the catalog read, for ever), and sees only
+	 * pg_catalog's functions and operators whatever the role's search_path.
+	 */
+	snprintf(setup, sizeof(setup),
+		 "SET statement_timeout = %d; SET search_path = pg_catalog, pg_temp",
+		 bf->cfg->source.backfill_timeout_ms);
 	bf->conn = pgc_connect(bf->cfg->source.conninfo, false, "tablecast backfill", why,
 			       sizeof(why));
-	if (!bf->conn) {
+	if (!bf->conn || pgc_exec(bf->conn, setup, "backfill: SET", why, sizeof(why)) < 0) {
 		log_warning("backfill %lld: %s; trying again", r->id, why);
+		PQfinish(bf->conn);
+		bf->conn = NULL;
 		bf->retry_at_ms = mono_ms() + RETRY_MS;
 		return 0;
 	}
-	if (rd_load(bf->conn, bf->cfg, r->table, RD_KEY_REQUIRED, &bf->table, why, sizeof(why)) < 0) {
-		log_error("backfill %lld of %s: %s; the request is dropped", r->id, r->table, why);
+	if (rd_load(bf->conn, bf->cfg, r->table, RD_BACKFILL, &bf->table, why, sizeof(why)) < 0) {
+		log_error("backfill %lld of %s: failed: %s; the request is dropped", r->id, r->table,
+			  why);
+		refuse(bf, r->id);
 		PQfinish(bf->conn);
 		bf->conn = NULL;
 		request_free(r);
@@ -819,8 +979,17 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		case BF_LOW:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
-			if (send_read(bf, why, sizeof(why)) < 0)
+			if (send_begin(bf, why, sizeof(why)) < 0)
 				goto lost;
+			break;
+		case BF_BEGIN:
+			if ((rc = collect(bf, why, sizeof(why))) <= 0)
+				goto result;
+			if (send_read(bf, why, sizeof(why)) < 0) {
+				if (PQstatus(bf->conn) == CONNECTION_BAD)
+					goto lost;
+				goto refused;
+			}
 			break;
 		case BF_READ:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
@@ -855,9 +1024,15 @@ result:
 	if (rc == 0)
 		return 0;
 	if (PQstatus(bf->conn) != CONNECTION_BAD && bf->state == BF_READ) {
-		/* The server refused the read itself (a bad condition): nothing can fix it. */
-		log_error("backfill %lld of %s: %s; the request is dropped", bf->reqs[0].id,
+refused:
+		/*
+		 * The server refused the read itself (a condition that does not fit
+		 * the table, a timeout): nothing can fix it, so it is said once and
+		 * the request dropped for good; the stream goes on.
+		 */
+		log_error("backfill %lld of %s: failed: %s; the request is dropped", bf->reqs[0].id,
 			  bf->reqs[0].table, why);
+		refuse(bf, bf->reqs[0].id);
 		disconnect(bf);
 		request_free(&bf->reqs[0]);
 		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
@@ -876,17 +1051,24 @@ lost:
 long long bf_request(const struct Config *cfg, const char *table, const char *condition,
 		     char *err, size_t errlen)
 {
-	char sql[1024];
+	char sql[1024], why[512];
 	if (!cfg->source.signal_table[0]) {
 		snprintf(err, errlen, "%s: source.signal_table is not set", cfg->path);
-		return -1;
+		return -2;
 	}
 	if (!has_snapshot_event(cfg, table)) {
 		snprintf(err, errlen,
 			 "%s: no event of table %s is declared on = [\"snapshot\"]: nothing to backfill",
 			 cfg->path, table);
-		return -1;
+		return -2;
 	}
+	/* The running tablecast checks it again: this is for a clear answer now. */
+	Condition *cond = condition ? cond_parse(condition, why, sizeof(why)) : NULL;
+	if (condition && !cond) {
+		snprintf(err, errlen, "--where: %s", why);
+		return -2;
+	}
+	cond_free(cond);
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;

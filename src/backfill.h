@@ -37,6 +37,7 @@ struct BackfillStats {
 	uint64_t skipped; /* dropped: the stream had a newer change inside the window */
 	uint64_t chunks;
 	uint64_t completed; /* requests */
+	uint64_t failed; /* requests refused or failed: logged once, never retried */
 	size_t pending; /* requests waiting or running */
 };
 
@@ -46,10 +47,24 @@ Backfill *bf_new(const struct Config *cfg, bf_produce_fn produce, void *ctx, cha
 void bf_free(Backfill *bf);
 
 /*
- * Make sure the signal table exists (created when source.create_publication
- * allows) and is in the publication. Returns 0, or -1 with err.
+ * Check the signal table on conn: it exists and is in the publication, or
+ * source.create_publication allows making it so and the role may; the role
+ * may SELECT, INSERT and DELETE its rows and use its id sequence. create
+ * and publish say what bf_prepare would do. Returns 0, or -1 with err
+ * saying what to grant or create.
  */
-int bf_prepare(Backfill *bf, char *err, size_t errlen) __attribute__((warn_unused_result));
+struct pg_conn; /* libpq's PGconn, which main.c does not include */
+int bf_check(struct pg_conn *conn, const struct Config *cfg, bool *create, bool *publish, char *err,
+	     size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * Check the signal table (bf_check) and, with create_objects, create it
+ * and add it to the publication as needed. Run without before anything is
+ * created on the server, with it once the publication exists. Returns 0,
+ * or -1 with err.
+ */
+int bf_prepare(Backfill *bf, bool create_objects, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* Is rel the signal table? Its rows are never translated. */
 bool bf_is_signal(const Backfill *bf, const struct Relation *rel);
@@ -84,8 +99,9 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 const struct BackfillStats *bf_stats(const Backfill *bf);
 
 /*
- * tablecast backfill: insert the request row. Returns the signal id (> 0),
- * or -1 with err.
+ * tablecast backfill: check the request (table, condition) and insert its
+ * row. Returns the signal id (> 0), -2 with err for a request that cannot
+ * be made (exit 2), or -1 with err when the database said no.
  */
 long long bf_request(const struct Config *cfg, const char *table, const char *condition,
 		     char *err, size_t errlen);

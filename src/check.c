@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backfill.h"
 #include "check.h"
 #include "encoder.h"
 #include "expr.h"
+#include "pgconn.h"
+#include "reader.h"
 #include "value.h"
 
 struct CatColumn {
@@ -93,8 +96,9 @@ static int load_table(struct Checker *ck, const char *qualname, struct CatTable 
 		"ORDER BY a.attnum",
 		2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "reading the catalog: %s", PQresultErrorMessage(res));
-		err[strcspn(err, "\n")] = '\0';
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "reading the catalog: %s", line);
 		PQclear(res);
 		return -1;
 	}
@@ -261,6 +265,95 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 	}
 }
 
+/* ---- the role: what it needs (docs/SECURITY.md), and what it has beyond that ---- */
+
+/*
+ * Errors for what a command will be refused, warnings for what the role
+ * could do beyond tablecast's needs: on a shared database the difference
+ * is what an attacker who takes over tablecast gets.
+ */
+static int check_role(struct Checker *ck, char *err, size_t errlen)
+{
+	const struct Config *cfg = ck->cfg;
+	char line[512];
+	PGresult *res = PQexec(
+		ck->conn,
+		"SELECT current_user, rolsuper, rolreplication, rolcreaterole, rolcreatedb, "
+		"  rolbypassrls, "
+		"  ARRAY(SELECT b.rolname FROM pg_catalog.pg_roles b WHERE b.rolname IN "
+		"    ('pg_read_all_data', 'pg_write_all_data', 'pg_read_server_files', "
+		"     'pg_write_server_files', 'pg_execute_server_program') "
+		"    AND pg_catalog.pg_has_role(b.oid, 'USAGE') ORDER BY 1) "
+		"FROM pg_catalog.pg_roles WHERE rolname = current_user");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "reading the role: %s", line);
+		PQclear(res);
+		return -1;
+	}
+	char role[256];
+	snprintf(role, sizeof(role), "%s", PQgetvalue(res, 0, 0));
+	bool super = PQgetvalue(res, 0, 1)[0] == 't';
+	if (super)
+		finding(ck, false, 1,
+			"role \"%s\" is a superuser: tablecast needs REPLICATION and SELECT on the tables it reads (docs/SECURITY.md)",
+			role);
+	else if (PQgetvalue(res, 0, 2)[0] != 't')
+		finding(ck, true, 1, "role \"%s\" lacks REPLICATION: ALTER ROLE \"%s\" REPLICATION",
+			role, role);
+	static const char *const attrs[] = {"CREATEROLE", "CREATEDB", "BYPASSRLS"};
+	for (int i = 0; i < 3 && !super; i++)
+		if (PQgetvalue(res, 0, 3 + i)[0] == 't')
+			finding(ck, false, 1, "role \"%s\" has %s, which tablecast does not need", role,
+				attrs[i]);
+	if (!super && strcmp(PQgetvalue(res, 0, 6), "{}") != 0)
+		finding(ck, false, 1, "role \"%s\" is a member of %s, which tablecast does not need",
+			role, PQgetvalue(res, 0, 6));
+	PQclear(res);
+
+	/* Tables of events: SELECT for snapshots and backfills, nothing that writes. */
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		const struct EventDef *ev = &cfg->events[i];
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(cfg->events[j].table, ev->table) != 0;
+		if (!first)
+			continue;
+		bool snapshot = false;
+		for (size_t j = 0; j < cfg->nevents; j++)
+			snapshot |= (cfg->events[j].ops & OP_SNAPSHOT) &&
+				    strcmp(cfg->events[j].table, ev->table) == 0;
+		struct TablePrivileges priv;
+		if (rd_privileges(ck->conn, ev->table, &priv, err, errlen) < 0)
+			return -1;
+		if (!priv.exists || super)
+			continue;
+		if (snapshot && !priv.select)
+			finding(ck, true, ev->line,
+				"event %s v%d: snapshots and backfills read %s, and role \"%s\" lacks SELECT on it (GRANT SELECT ON %s TO \"%s\")",
+				ev->name, ev->version, ev->table, role, ev->table, role);
+		/* Creating a publication FOR TABLE needs the tables' owner, who may write. */
+		const struct {
+			bool has;
+			const char *what;
+		} writes[] = {{priv.insert, "INSERT"}, {priv.update, "UPDATE"},
+			      {priv.del, "DELETE"}, {priv.truncate, "TRUNCATE"}};
+		for (int w = 0; w < 4 && !cfg->source.create_publication; w++)
+			if (writes[w].has)
+				finding(ck, false, ev->line,
+					"role \"%s\" may %s %s, which tablecast does not need", role,
+					writes[w].what, ev->table);
+	}
+
+	if (cfg->source.signal_table[0]) {
+		bool create, publish;
+		char why[512];
+		if (bf_check(ck->conn, cfg, &create, &publish, why, sizeof(why)) < 0)
+			finding(ck, true, 1, "%s", why);
+	}
+	return 0;
+}
+
 int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 {
 	struct Checker ck = {.cfg = cfg, .out = out};
@@ -269,8 +362,9 @@ int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 
 	ck.conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(ck.conn) != CONNECTION_OK) {
-		snprintf(err, errlen, "connecting to PostgreSQL: %s", PQerrorMessage(ck.conn));
-		err[strcspn(err, "\n")] = '\0';
+		char line[512];
+		pgc_first_line(PQerrorMessage(ck.conn), line, sizeof(line));
+		snprintf(err, errlen, "connecting to PostgreSQL: %s", line);
 		PQfinish(ck.conn);
 		return -1;
 	}
@@ -280,6 +374,10 @@ int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 			"publication \"%s\" does not exist and source.create_publication is false",
 			cfg->source.publication);
 
+	if (check_role(&ck, err, errlen) < 0) {
+		PQfinish(ck.conn);
+		return -1;
+	}
 	for (size_t i = 0; i < cfg->nevents; i++) {
 		struct CatTable t;
 		if (load_table(&ck, cfg->events[i].table, &t, err, errlen) < 0) {

@@ -21,7 +21,7 @@ static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
-					  "signal_table", "backfill_chunk", NULL};
+					  "signal_table", "backfill_chunk", "backfill_timeout", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -160,6 +160,7 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.snapshot_workers = get_int(ld, src, "snapshot_workers", 2, 1, 16);
 	cfg->source.signal_table = get_string(ld, src, "signal_table", "");
 	cfg->source.backfill_chunk = get_int(ld, src, "backfill_chunk", 4096, 1, 1 << 20);
+	cfg->source.backfill_timeout_ms = get_int(ld, src, "backfill_timeout", 60, 1, 86400) * 1000;
 
 	const config_setting_t *tables = config_setting_get_member(src, "tables");
 	if (tables && !ld->failed) {
@@ -783,8 +784,9 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 	    a->source.snapshot_workers != b->source.snapshot_workers)
 		note(out, outlen, "source.snapshot/snapshot_workers");
 	if (differ(a->source.signal_table, b->source.signal_table) ||
-	    a->source.backfill_chunk != b->source.backfill_chunk)
-		note(out, outlen, "source.signal_table/backfill_chunk");
+	    a->source.backfill_chunk != b->source.backfill_chunk ||
+	    a->source.backfill_timeout_ms != b->source.backfill_timeout_ms)
+		note(out, outlen, "source.signal_table/backfill_chunk/backfill_timeout");
 	if (a->sink.type != b->sink.type || a->sink.raw_changes != b->sink.raw_changes ||
 	    differ(a->sink.path, b->sink.path))
 		note(out, outlen, "sink.type/format/path");

@@ -91,6 +91,7 @@ struct Config {
 		int snapshot_workers; /* connections reading tables in parallel */
 		char *signal_table; /* "schema.table" whose inserts request backfills; "" = none */
 		int backfill_chunk; /* rows per backfill chunk */
+		int backfill_timeout_ms; /* statement_timeout of each chunk's read */
 	} source;
 
 	struct {

@@ -34,6 +34,39 @@ Expr *expr_parse(const char *text, struct ExprError *err) __attribute__((warn_un
 void expr_free(Expr *expr);
 
 /*
+ * Parse a backfill condition: the same grammar, over the plain column names
+ * of one table ("status = 'open' AND id > 100"; expr_columns() gives them
+ * with old = false), and with casts of constants only (PostgreSQL's cast
+ * errors print the value). Returns NULL on error.
+ */
+Expr *expr_parse_condition(const char *text, struct ExprError *err)
+	__attribute__((warn_unused_result));
+
+struct StrBuf;
+
+/* How expr_sql writes what comes from the user. */
+struct ExprSqlHooks {
+	/* Append a column reference (a quoted identifier). */
+	void (*column)(void *ctx, struct StrBuf *out, const char *name);
+	/*
+	 * Append a constant: text is its PostgreSQL text form, type its SQL
+	 * type name ("bigint", "date"), or NULL for an untyped string literal.
+	 */
+	void (*constant)(void *ctx, struct StrBuf *out, const char *text, size_t len,
+			 const char *type);
+	void *ctx;
+};
+
+/*
+ * Append the compiled expression to out as one parenthesised SQL
+ * expression generated from the tree: operators and pg_catalog functions
+ * by name, columns and constants only through hooks. Returns 0, or -1 with
+ * err.
+ */
+int expr_sql(const Expr *expr, const struct ExprSqlHooks *hooks, struct StrBuf *out, char *err,
+	     size_t errlen) __attribute__((warn_unused_result));
+
+/*
  * The distinct columns the expression reads, in first-use order; index i is
  * what the evaluator asks the row for. Valid as long as expr.
  */

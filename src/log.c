@@ -32,6 +32,34 @@ bool log_parse_level(const char *name, enum log_level *out)
 	return false;
 }
 
+/*
+ * One message, one line: a control character from anywhere (a signal row,
+ * a server message quoting one) is written as \xNN, so nothing a user
+ * writes can start a line of its own in the log. Cut to size when needed.
+ */
+static void escape_controls(char *line, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[2048];
+	size_t n = 0;
+
+	if (!strpbrk(line, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+			   "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
+		return;
+	for (const unsigned char *p = (const unsigned char *)line; *p && n + 5 < sizeof(out); p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 15];
+		} else {
+			out[n++] = (char)*p;
+		}
+	}
+	out[n] = '\0';
+	snprintf(line, size, "%s", out);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static int journal = -1;
@@ -46,6 +74,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	escape_controls(line, sizeof(line));
 
 	if (journal)
 		fprintf(stderr, "<%d>%s\n", level_priority[level], line);

@@ -123,9 +123,12 @@ static void usage_backfill(FILE *out)
 	      "(tablecastsnapshot=backfill), without stopping the stream: a row goes into\n"
 	      "source.signal_table and the running tablecast (now or at its next start)\n"
 	      "reads the table in key order, source.backfill_chunk rows at a time, between\n"
-	      "watermarks, so no row overwrites a newer change. CONDITION is an SQL\n"
-	      "condition on the table's columns, run read-only. Any SQL client can do the\n"
-	      "same: INSERT INTO <signal_table> (kind, target, condition)\n"
+	      "watermarks, so no row overwrites a newer change. CONDITION is a condition\n"
+	      "on the table's plain column names in the language of event expressions\n"
+	      "(comparisons, AND/OR/NOT, IN, BETWEEN, IS NULL, arithmetic, a few\n"
+	      "functions; at most 4096 bytes), sent as parameterised SQL in a read-only\n"
+	      "transaction; anything else is refused with exit status 2. Any SQL client\n"
+	      "can do the same: INSERT INTO <signal_table> (kind, target, condition)\n"
 	      "VALUES ('backfill', 'schema.table', NULL).\n"
 	      "\n"
 	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
@@ -229,8 +232,7 @@ static int cmd_backfill(int argc, char **argv)
 	cfg_free(cfg);
 	if (id < 0) {
 		fprintf(stderr, "tablecast: %s\n", err);
-		return strstr(err, "signal table") || strstr(err, "connecting") ? EXIT_FAILURE_RUNTIME
-										  : EXIT_USAGE;
+		return id == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
 	}
 	printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id, table);
 	return EXIT_OK;
@@ -358,7 +360,7 @@ static int cmd_check(int argc, char **argv)
 	int errors = chk_run(cfg, stdout, err, sizeof(err));
 	cfg_free(cfg);
 	if (errors < 0) {
-		fprintf(stderr, "tablecast: %s\n", err);
+		log_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
 	return errors == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;

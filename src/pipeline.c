@@ -133,6 +133,13 @@ static enum src_status connect_source(struct Pipeline *p)
 						      p->opts->snapshot_only};
 	char lsn[PGO_LSN_BUFSIZE];
 
+	/* Whatever can refuse the start is checked before the slot or publication is made. */
+	if (!p->streamed) {
+		if (p->backfill && bf_prepare(p->backfill, false, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
+		if ((so.export_snapshot || snap_pending(cfg)) && snap_check(cfg, p->err, sizeof(p->err)) < 0)
+			return SRC_FATAL;
+	}
 	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
 	if (st != SRC_OK)
 		return st;
@@ -154,7 +161,7 @@ static enum src_status connect_source(struct Pipeline *p)
 		}
 	}
 	if (p->backfill && !p->backfill_ready) {
-		if (bf_prepare(p->backfill, p->err, sizeof(p->err)) < 0)
+		if (bf_prepare(p->backfill, true, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
 		p->backfill_ready = true;
 	}
@@ -678,6 +685,9 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 		       (double)bs->pending);
 		metric(sb, "backfill_requests_completed_total", "counter", "Backfill requests finished.",
 		       (double)bs->completed);
+		metric(sb, "backfill_requests_failed_total", "counter",
+		       "Backfill requests refused or failed (logged with the reason; not retried).",
+		       (double)bs->failed);
 	}
 	metric(sb, "seconds_since_last_commit", "gauge",
 	       "Seconds since the latest transaction arrived (-1 before the first).",

@@ -107,26 +107,72 @@ static int load_parts(PGconn *conn, struct ReadTable *t, char *err, size_t errle
 	return 0;
 }
 
-int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_key keys,
+void rd_split_name(const char *qualname, char nsp[256], char rel[256])
+{
+	const char *dot = strchr(qualname, '.');
+	size_t n = dot ? (size_t)(dot - qualname) : 0;
+	snprintf(nsp, 256, "%.*s", (int)n, qualname);
+	snprintf(rel, 256, "%s", dot ? dot + 1 : qualname);
+}
+
+int rd_privileges(PGconn *conn, const char *qualname, struct TablePrivileges *out, char *err,
+		  size_t errlen)
+{
+	char nsp[256], rel[256];
+	rd_split_name(qualname, nsp, rel);
+	const char *params[2] = {nsp, rel};
+	/* By name: a regclass cast fails on schemas the role may not use (pg_toast). */
+	PGresult *res = PQexecParams(
+		conn,
+		"SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'INSERT'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'UPDATE'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'DELETE'), "
+		"  pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
+		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char line[512];
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "table %s: reading the catalog: %s", qualname, line);
+		PQclear(res);
+		return -1;
+	}
+	*out = (struct TablePrivileges){.exists = PQntuples(res) == 1};
+	if (out->exists) {
+		bool *fields[] = {&out->select, &out->insert, &out->update, &out->del, &out->truncate};
+		for (int i = 0; i < 5; i++)
+			*fields[i] = PQgetvalue(res, 0, i)[0] == 't';
+	}
+	PQclear(res);
+	return 0;
+}
+
+int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_purpose purpose,
 	    struct ReadTable *t, char *err, size_t errlen)
 {
 	char nsp[256], rel[256], line[512];
-	const char *dot = strchr(qualname, '.');
 
 	memset(t, 0, sizeof(*t));
-	if (!dot) {
+	if (!strchr(qualname, '.')) {
 		snprintf(err, errlen, "table %s: write it schema.table", qualname);
 		return -1;
 	}
-	snprintf(nsp, sizeof(nsp), "%.*s", (int)(dot - qualname), qualname);
-	snprintf(rel, sizeof(rel), "%s", dot + 1);
-	const char *params[3] = {nsp, rel, cfg->source.publication};
+	rd_split_name(qualname, nsp, rel);
+	/*
+	 * pg_relation_size locks the table: a backfill, which needs no size,
+	 * must not wait here, in the main loop, behind an exclusive lock.
+	 */
+	const char *params[4] = {nsp, rel, cfg->source.publication,
+				 purpose == RD_BACKFILL ? "true" : "false"};
 
 	/* Key: the replica identity index, or the primary key under REPLICA IDENTITY DEFAULT. */
 	PGresult *res = PQexecParams(
 		conn,
 		"SELECT c.oid, c.relkind, pg_catalog.pg_relation_filenode(c.oid), "
-		"  pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int, "
+		"  CASE WHEN $4 THEN 0 "
+		"    ELSE pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int END, "
 		"  c.reltuples, "
 		"  EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p "
 		"    WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname), "
@@ -141,7 +187,7 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum r
 		"  AND NOT a.attisdropped AND a.attgenerated = '' "
 		"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
 		"ORDER BY a.attnum",
-		3, NULL, params, NULL, NULL, 0);
+		4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
 		snprintf(err, errlen, "table %s: reading the catalog: %s", qualname, line);
@@ -196,7 +242,7 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum r
 	}
 	PQclear(res);
 	res = NULL;
-	if (keys == RD_KEY_REQUIRED && t->nkeys == 0) {
+	if (purpose == RD_BACKFILL && t->nkeys == 0) {
 		snprintf(err, errlen,
 			 "table %s has no primary key or replica identity index to read it in key order",
 			 qualname);
@@ -217,7 +263,7 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum r
 	t->select_list = sel.len ? sel.data : xstrdup("");
 	if (!sel.len)
 		sb_free(&sel);
-	if (t->partitioned && load_parts(conn, t, err, errlen) < 0) {
+	if (purpose == RD_SNAPSHOT && t->partitioned && load_parts(conn, t, err, errlen) < 0) {
 		rd_free(t);
 		return -1;
 	}

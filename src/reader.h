@@ -39,27 +39,48 @@ struct ReadTable {
 	bool partitioned;
 	bool published; /* in source.publication */
 	uint32_t filenode; /* pg_relation_filenode: changes when the table is rewritten */
-	uint64_t blocks; /* pages at load time */
+	uint64_t blocks; /* pages at load time; 0 for a backfill, which needs no size */
 	double reltuples; /* the planner's estimate; < 0 when never analysed */
 	uint16_t nkeys; /* key columns (primary key or replica identity index) */
 	uint16_t keys[32]; /* their positions in rel.atts */
 	char *key_types[32]; /* their format_type, for literals */
 };
 
-/* Which key columns (primary key or replica identity index) rd_load reads too. */
-enum rd_key {
-	RD_KEY_IF_ANY, /* the key's columns, when the table has a key */
-	RD_KEY_REQUIRED, /* the key's columns; a table without one is an error */
+/* What a table is read for: what rd_load looks up. */
+enum rd_purpose {
+	/*
+	 * A snapshot: page ranges, so the size and a partitioned table's
+	 * partitions, and the key's columns when there is a key (row ids).
+	 */
+	RD_SNAPSHOT,
+	/*
+	 * A backfill: in key order, so a key is required; no size, since
+	 * pg_relation_size would wait, in the main loop, behind a table lock.
+	 */
+	RD_BACKFILL,
 };
 
 /*
  * Look up qualname ("schema.table") on conn and pick the columns cfg's
- * snapshot events read, and the key's columns as keys says. Returns 0, -1
- * with err (missing table, no columns).
+ * snapshot events read, and the key's columns (primary key or replica
+ * identity index). Returns 0, -1 with err (missing table, no columns).
  */
-int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_key keys,
+int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum rd_purpose purpose,
 	    struct ReadTable *t, char *err, size_t errlen) __attribute__((warn_unused_result));
 void rd_free(struct ReadTable *t);
+
+/* Split "schema.table" (which configuration loading made sure of) into its two names. */
+void rd_split_name(const char *qualname, char nsp[256], char rel[256]);
+
+/* The role's privileges on a table, read from the catalog by name. */
+struct TablePrivileges {
+	bool exists;
+	bool select, insert, update, del, truncate;
+};
+
+/* Returns 0 (exists false when there is no such table), or -1 with err. */
+int rd_privileges(PGconn *conn, const char *qualname, struct TablePrivileges *out, char *err,
+		  size_t errlen) __attribute__((warn_unused_result));
 
 /* Tables with an event declared on = ["snapshot"], each once, in configuration order. */
 size_t rd_snapshot_tables(const struct Config *cfg, const char ***out);

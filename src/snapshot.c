@@ -326,6 +326,36 @@ static void plan(Snapshot *snap, const struct DoneChunk *done, size_t ndone)
 	}
 }
 
+int snap_check(const struct Config *cfg, char *err, size_t errlen)
+{
+	const char **names;
+	size_t n = rd_snapshot_tables(cfg, &names);
+	int rc = 0;
+
+	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast snapshot", err, errlen);
+	if (!conn) {
+		free(names);
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct TablePrivileges priv;
+		if ((rc = rd_privileges(conn, names[i], &priv, err, errlen)) < 0)
+			break;
+		if (!priv.exists) {
+			snprintf(err, errlen, "snapshot: table %s does not exist", names[i]);
+			rc = -1;
+		} else if (!priv.select) {
+			snprintf(err, errlen,
+				 "snapshot: this role may not read table %s: GRANT SELECT ON %s TO %s",
+				 names[i], names[i], PQuser(conn));
+			rc = -1;
+		}
+	}
+	free(names);
+	PQfinish(conn);
+	return rc;
+}
+
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen)
 {
 	const struct Config *cfg = opts->cfg;
@@ -366,7 +396,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	uint16_t widest = 1;
 	for (size_t i = 0; i < nnames; i++) {
 		struct ReadTable *t = &snap->tables[snap->ntables];
-		if (rd_load(snap->workers[0].conn, cfg, names[i], RD_KEY_IF_ANY, t, err, errlen) < 0) {
+		if (rd_load(snap->workers[0].conn, cfg, names[i], RD_SNAPSHOT, t, err, errlen) < 0) {
 			free(names);
 			goto fail;
 		}

@@ -59,6 +59,14 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 /*
+ * May the role read every table a snapshot reads? Checked before the slot
+ * is created, so a refused snapshot leaves nothing behind. Returns 0, or -1
+ * with err naming the table and the GRANT.
+ */
+int snap_check(const struct Config *cfg, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/*
  * Connect the workers, import or take the snapshot, plan the chunks and
  * skip those an earlier run finished. NULL with err on failure (retry
  * later: nothing was emitted).

@@ -1,0 +1,1 @@
+qty > 10 AND label IN ('a', 'b''c') OR "Odd""Name" IS NULL

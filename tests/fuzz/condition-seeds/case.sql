@@ -1,0 +1,1 @@
+CASE WHEN qty % 2 = 0 THEN 'even' ELSE 'odd' END = 'even' AND COALESCE(label, '') <> ''

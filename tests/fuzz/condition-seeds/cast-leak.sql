@@ -1,0 +1,1 @@
+CAST((SELECT payload FROM victim) AS int) = 1

@@ -1,0 +1,1 @@
+true) TO STDOUT; DROP TABLE victim; COPY (SELECT 1

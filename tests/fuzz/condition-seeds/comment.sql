@@ -1,0 +1,1 @@
+id = 1 -- ) TO PROGRAM 'touch x'

@@ -1,0 +1,1 @@
+label = E'a\'' OR id = 1

@@ -1,0 +1,1 @@
+NOT NOT NOT NOT - - - 1 = 1

@@ -1,0 +1,1 @@
+'victim'::regclass IS NOT NULL

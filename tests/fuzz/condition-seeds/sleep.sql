@@ -1,0 +1,1 @@
+pg_sleep(30) IS NULL

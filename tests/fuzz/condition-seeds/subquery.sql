@@ -1,0 +1,1 @@
+id IN (SELECT id FROM victim)

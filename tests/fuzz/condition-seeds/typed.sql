@@ -1,0 +1,1 @@
+created BETWEEN date '2026-01-01' AND '2026-02-01'::date AND lower(label) <> 'x'
