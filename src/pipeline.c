@@ -173,6 +173,12 @@ static void load_resume(struct Pipeline *p)
 		p->resume_lsn = lsn;
 }
 
+/* For messages: who has the events. */
+static const char *sink_name(const struct Pipeline *p)
+{
+	return p->kafka ? "Kafka" : "the sink";
+}
+
 /* Log the transactions skipped since the connect, once the skipping is over. */
 static void skipped_done(struct Pipeline *p)
 {
@@ -180,9 +186,9 @@ static void skipped_done(struct Pipeline *p)
 
 	if (!p->skipped)
 		return;
-	log_info("skipped %" PRIu64 " transactions committed from %s to %s: Kafka already has their events",
+	log_info("skipped %" PRIu64 " transactions committed from %s to %s: %s already has their events",
 		 p->skipped, pgo_lsn_format(p->skipped_first, first),
-		 pgo_lsn_format(p->skipped_last, last));
+		 pgo_lsn_format(p->skipped_last, last), sink_name(p));
 	p->skipped = 0;
 }
 
@@ -287,9 +293,10 @@ static enum src_status connect_source(struct Pipeline *p)
 	p->next_status_ms = now_ms() + p->opts->cfg->source.status_interval_ms;
 	if (p->skip_until > src_start_lsn(p->src)) {
 		char skip[PGO_LSN_BUFSIZE];
-		log_info("streaming slot \"%s\" publication \"%s\" from %s; Kafka has everything up to %s, which is skipped if the server sends it",
+		log_info("streaming slot \"%s\" publication \"%s\" from %s; %s has everything up to %s, which is skipped if the server sends it",
 			 p->opts->cfg->source.slot, p->opts->cfg->source.publication,
-			 pgo_lsn_format(src_start_lsn(p->src), lsn), pgo_lsn_format(p->skip_until, skip));
+			 pgo_lsn_format(src_start_lsn(p->src), lsn), sink_name(p),
+			 pgo_lsn_format(p->skip_until, skip));
 	} else {
 		log_info("streaming slot \"%s\" publication \"%s\" from %s", p->opts->cfg->source.slot,
 			 p->opts->cfg->source.publication, pgo_lsn_format(src_start_lsn(p->src), lsn));
@@ -575,8 +582,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			char at[PGO_LSN_BUFSIZE];
 			p->first_txn = false;
 			if (p->skipping)
-				log_info("the server streams from the transaction committed at %s; Kafka already has it",
-					 pgo_lsn_format(m->begin.final_lsn, at));
+				log_info("the server streams from the transaction committed at %s; %s already has it",
+					 pgo_lsn_format(m->begin.final_lsn, at), sink_name(p));
 		}
 		if (p->skipping) {
 			if (p->skipped++ == 0)
