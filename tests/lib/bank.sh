@@ -49,6 +49,35 @@ bank_writer() {
 	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
+# bank_writer_retrying TRANSACTIONS [PAUSE_SECONDS]: like bank_writer, but
+# one connection per transaction, retried while the server restarts
+# (background-safe). A retry after a commit whose reply was lost is one more
+# real update: the stream must still show every version.
+bank_writer_retrying() {
+	local n=$1 pause=${2:-} i
+	for i in $(seq 1 "$n"); do
+		until psql -q -c "UPDATE accounts SET version = version + 1 WHERE id = $((RANDOM % 50 + 1))" >/dev/null 2>&1; do
+			sleep 0.2
+		done
+		[ -z "$pause" ] || sleep "$pause"
+	done
+}
+
+# bank_log_time PATTERN: the epoch seconds of the first tablecast.log line
+# matching PATTERN (lines start with a UTC timestamp outside the journal).
+bank_log_time() {
+	/usr/bin/python3 - "$TC_TMP/tablecast.log" "$1" <<'PY'
+import datetime, re, sys
+for line in open(sys.argv[1], errors="replace"):
+    if re.search(sys.argv[2], line):
+        stamp = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+        print(f"{stamp.replace(tzinfo=datetime.timezone.utc).timestamp():.3f}")
+        break
+else:
+    sys.exit(1)
+PY
+}
+
 # bank_crash_loop KILLS TRANSACTIONS_PER_KILL [RESTART_DELAY]: a paced
 # writer in the background, tablecast killed with -9 at random moments and
 # restarted (at once, or after RESTART_DELAY seconds), KILLS times; returns
@@ -85,7 +114,7 @@ print(len({r["headers"].get("ce_id") for r in records
 		"$TC_TMP/collected.jsonl" "$@"
 }
 
-# bank_verify [--no-duplicates] [--committed-only]: wait until the consumer
+# bank_verify [--no-duplicates] [--max-duplicates N] [--committed-only]: wait until the consumer
 # has every account's final version, then check the whole stream.
 bank_verify() {
 	bank_expected
