@@ -21,6 +21,7 @@ tc_start "$TC_TMP/bank.cfg"
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
 
 streams() { grep -c "streaming slot" "$TC_TMP/tablecast.log"; }
+streamed_since() { [ "$(streams)" -gt "$1" ]; }
 bank_writer_retrying 100000 0.01 &
 writer=$!
 tc_on_exit "kill $writer"
@@ -29,18 +30,17 @@ for r in $(seq 1 "$ROUNDS"); do
 	n=$(streams)
 	pg_restart || tc_fail "pg_ctl restart failed"
 	tc_log "PostgreSQL restarted ($r)"
-	wait_for 60 test "$(streams)" -gt "$n" || tc_fail "tablecast did not stream again after restart $r"
+	wait_for 60 streamed_since "$n" || tc_fail "tablecast did not stream again after restart $r"
 	sleep 3
 	kill -9 "$TC_PID"
 	wait "$TC_PID" 2>/dev/null || true
 	tc_log "tablecast killed ($r)"
 	n=$(streams)
 	tc_start "$TC_TMP/bank.cfg"
-	wait_for 60 test "$(streams)" -gt "$n" || tc_fail "tablecast did not stream again after kill $r"
+	wait_for 60 streamed_since "$n" || tc_fail "tablecast did not stream again after kill $r"
 done
 sleep 2
-kill "$writer"
-wait "$writer" 2>/dev/null || true
+bank_writer_stop "$writer"
 bound=$((2 * ROUNDS * WINDOW))
 bank_verify --max-duplicates "$bound"
 events=$(bank_events_seen)

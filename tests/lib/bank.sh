@@ -49,18 +49,24 @@ bank_writer() {
 	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
-# bank_writer_retrying TRANSACTIONS [PAUSE_SECONDS]: like bank_writer, but
-# one connection per transaction, retried while the server restarts
-# (background-safe). A retry after a commit whose reply was lost is one more
-# real update: the stream must still show every version.
+# bank_writer_retrying TRANSACTIONS [PAUSE_SECONDS]: bank_writer in
+# sessions of 20 transactions, carrying on while the server restarts
+# (background-safe). Whatever committed is in the table, and the stream
+# must show it; what did not commit never happened. bank_writer_stop ends
+# it after its current session.
 bank_writer_retrying() {
-	local n=$1 pause=${2:-} i
-	for i in $(seq 1 "$n"); do
-		until psql -q -c "UPDATE accounts SET version = version + 1 WHERE id = $((RANDOM % 50 + 1))" >/dev/null 2>&1; do
-			sleep 0.2
-		done
-		[ -z "$pause" ] || sleep "$pause"
+	local n=$1 pause=${2:-} done=0
+	rm -f "$TC_TMP/writer.stop"
+	while [ "$done" -lt "$n" ] && [ ! -e "$TC_TMP/writer.stop" ]; do
+		bank_writer 20 "$pause" 2>/dev/null || sleep 0.2
+		done=$((done + 20))
 	done
+}
+
+# bank_writer_stop PID: stop a background bank_writer_retrying and wait for it.
+bank_writer_stop() {
+	touch "$TC_TMP/writer.stop"
+	wait "$1" 2>/dev/null || true
 }
 
 # bank_log_time PATTERN: the epoch seconds of the first tablecast.log line
