@@ -40,7 +40,8 @@ sleep 3 # deliveries in flight when it went down may still be reported
 held=$(confirmed)
 peak=0
 released_seen=0
-for i in $(seq 1 $((OUTAGE - 3))); do
+deadline=$((SECONDS + OUTAGE - 3))
+while ((SECONDS < deadline)); do
 	sleep 1
 	r=$(rss_kb)
 	[ "$r" -gt "$peak" ] && peak=$r
@@ -55,7 +56,7 @@ python3 -c "import sys; sys.exit(0 if $release - $down >= $RELEASE - 1 else 1)" 
 lag=$(psql -Atc "SELECT pg_current_wal_lsn() - '$held'::pg_lsn")
 up=$(date +%s.%N)
 kill -USR2 "$TC_BROKER_PID"
-tc_log "broker up; WAL written meanwhile: $lag bytes; peak RSS ${peak} kB"
+tc_log "broker up after $(python3 -c "print(round($up - $down, 1))") s; WAL written meanwhile: $lag bytes; peak RSS ${peak} kB"
 wait_for 30 grep -q "kafka: brokers reachable again" "$TC_TMP/tablecast.log" || tc_fail "the broker's return was not logged"
 acked=$(bank_log_time "kafka: brokers reachable again")
 recovery=$(python3 -c "print(f'{$acked - $up:.2f}')")
@@ -69,4 +70,4 @@ bank_verify --max-duplicates "$inflight"
 grep -q "replication connection lost\|replication stream ended" "$TC_TMP/tablecast.log" &&
 	tc_fail "the replication connection was lost during backpressure"
 [ "$(grep -c "kafka: all brokers are down" "$TC_TMP/tablecast.log")" -eq 1 ] || tc_fail "the outage was logged more than once"
-echo "outage: ${OUTAGE}s outage, nothing lost, slot held at $held, walsender released after $(python3 -c "print(round($release - $down, 1))") s, first acknowledgement ${recovery} s after the broker returned, ${inflight} events in flight at its start, peak RSS ${peak} kB, same process"
+echo "outage: $(python3 -c "print(round($up - $down))") s outage, nothing lost, slot held at $held, walsender released after $(python3 -c "print(round($release - $down, 1))") s, first acknowledgement ${recovery} s after the broker returned, ${inflight} events in flight at its start, peak RSS ${peak} kB, same process"
