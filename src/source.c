@@ -202,7 +202,7 @@ static enum src_status identify(Source *src, char *err, size_t errlen)
 		return st;
 	if (strcmp(PQgetvalue(res, 0, 0), "-1") == 0)
 		log_warning_once("max_slot_wal_keep_size is unlimited: while tablecast is stopped or behind, slot \"%s\" keeps WAL until the disk is full; consider a limit",
-			    src->cfg->source.slot);
+				 src->cfg->source.slot);
 	PQclear(res);
 	return SRC_OK;
 }
