@@ -644,7 +644,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'I':
 	case 'U':
 	case 'D':
-		p->changes++;
+		if (!p->skipping)
+			p->changes++; /* once each: not again when the server repeats it */
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
 			return -1;
 		if (p->backfill && bf_is_signal(p->backfill, rel))
@@ -659,9 +660,9 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			return sink_failed(p);
 		return 0;
 	case 'T':
-		p->changes += m->truncate.nrels; /* one per table, as the translators count them */
 		if (p->skipping)
 			return 0;
+		p->changes += m->truncate.nrels; /* one per table, as the translators count them */
 		for (uint32_t i = 0; i < m->truncate.nrels; i++) {
 			if (!(rel = relation_for(p, m->truncate.relids[i], 'T')))
 				return -1;
@@ -810,7 +811,8 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	struct Pipeline *p = ctx;
 	const struct Config *cfg = p->opts->cfg;
 
-	metric(sb, "changes_total", "counter", "Row changes read from the replication stream.",
+	metric(sb, "changes_total", "counter",
+	       "Row changes read from the replication stream (a TRUNCATE once per table; not again when the server repeats what the sink has).",
 	       (double)p->changes);
 	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
 	metric(sb, "source_released", "gauge",

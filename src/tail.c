@@ -373,10 +373,12 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
-	/* A group of its own: tail never moves anyone's offsets. */
+	/*
+	 * A group of its own: tail never moves anyone's offsets. librdkafka
+	 * wants one for assign() too, which never joins it.
+	 */
 	snprintf(group, sizeof(group), "tablecast-tail-%ld", (long)getpid());
-	if (!opts->no_group)
-		rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "auto.offset.reset", opts->from_beginning ? "earliest" : "latest",
 			  errstr, sizeof(errstr));

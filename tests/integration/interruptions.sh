@@ -22,16 +22,25 @@ wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tableca
 
 streams() { grep -c "streaming slot" "$TC_TMP/tablecast.log"; }
 streamed_since() { [ "$(streams)" -gt "$1" ]; }
+# Between interruptions the writer commits PHASE transactions, however
+# loaded the machine: the history must stay well above the bound.
+PHASE=150
+written() { psql -Atc "SELECT sum(version) FROM accounts" 2>/dev/null || echo 0; }
+grown() { [ "$(written)" -ge "$1" ]; }
+phase() {
+	local target=$(($(written) + PHASE))
+	wait_for 180 grown "$target" || tc_fail "the writer stalled at $(written) of $target"
+}
 bank_writer_retrying 100000 0.01 &
 writer=$!
 tc_on_exit "kill $writer"
 for r in $(seq 1 "$ROUNDS"); do
-	sleep 3
+	phase
 	n=$(streams)
 	pg_restart || tc_fail "pg_ctl restart failed"
 	tc_log "PostgreSQL restarted ($r)"
 	wait_for 60 streamed_since "$n" || tc_fail "tablecast did not stream again after restart $r"
-	sleep 3
+	phase
 	kill -9 "$TC_PID"
 	wait "$TC_PID" 2>/dev/null || true
 	tc_log "tablecast killed ($r)"
@@ -39,7 +48,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	tc_start "$TC_TMP/bank.cfg"
 	wait_for 60 streamed_since "$n" || tc_fail "tablecast did not stream again after kill $r"
 done
-sleep 2
+phase
 bank_writer_stop "$writer"
 bound=$((2 * ROUNDS * WINDOW))
 bank_verify --max-duplicates "$bound"
