@@ -435,7 +435,7 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 	if (start_rc < 0) {
 		/* Leaving a group the broker never saw would wait for it: skip the close. */
 		rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-		return -1;
+		return *opts->stop ? 0 : -1; /* a stop request while waiting is no failure */
 	}
 
 	Arena *arena = arena_new();
