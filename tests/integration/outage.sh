@@ -34,8 +34,8 @@ sleep 1
 down=$(date +%s.%N)
 kill -USR1 "$TC_BROKER_PID"
 tc_log "broker down"
-wait_for 30 grep -q "kafka: all brokers are down" "$TC_TMP/tablecast.log" || tc_fail "the outage was not logged"
-inflight=$(sed -n 's/.*kafka: all brokers are down .*; \([0-9]*\) events in flight.*/\1/p' "$TC_TMP/tablecast.log" | head -n 1)
+inflight=$(bank_outage_inflight)
+[ -n "$inflight" ] || tc_fail "the outage was not logged"
 sleep 3 # deliveries in flight when it went down may still be reported
 held=$(confirmed)
 peak=0

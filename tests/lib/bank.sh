@@ -69,6 +69,13 @@ bank_writer_stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# bank_outage_inflight: wait until tablecast logs that the brokers are down
+# and print how many events it had in flight then.
+bank_outage_inflight() {
+	wait_for 30 grep -q "kafka: all brokers are down" "$TC_TMP/tablecast.log" || tc_fail "the outage was not logged"
+	sed -n 's/.*kafka: all brokers are down .*; \([0-9]*\) events in flight.*/\1/p' "$TC_TMP/tablecast.log" | head -n 1
+}
+
 # bank_log_time PATTERN: the epoch seconds of the first tablecast.log line
 # matching PATTERN (lines start with a UTC timestamp outside the journal).
 bank_log_time() {
