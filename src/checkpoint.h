@@ -45,8 +45,9 @@ void ckpt_commit(Checkpoint *ckpt, uint64_t seq, uint64_t end_lsn);
 
 /*
  * Drop the open (uncommitted) transaction, e.g. after the connection was
- * lost mid-transaction; the server sends it again. Its events must all be
- * acknowledged first (ckpt_pending_events == 0).
+ * lost mid-transaction; the server sends it again. Events of it that the
+ * sink still holds keep its entry until they are acknowledged, but the
+ * entry confirms nothing: no one waits for a sink that may be down.
  */
 void ckpt_drop_open(Checkpoint *ckpt);
 

@@ -21,7 +21,8 @@ static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
-					  "signal_table", "backfill_chunk", "backfill_timeout", NULL};
+					  "signal_table", "backfill_chunk", "backfill_timeout",
+					  "release_after", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -150,6 +151,7 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.status_interval_ms =
 		get_int(ld, src, "status_interval", 10, 1, 3600) * 1000;
 	cfg->source.max_in_flight = get_int(ld, src, "max_in_flight", 4096, 1, 1 << 20);
+	cfg->source.release_after_ms = get_int(ld, src, "release_after", 20, 0, 3600) * 1000;
 	char *snapshot = get_string(ld, src, "snapshot", "never");
 	if (snapshot && strcmp(snapshot, "initial") == 0)
 		cfg->source.snapshot_initial = true;
@@ -780,6 +782,8 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.status_interval");
 	if (a->source.max_in_flight != b->source.max_in_flight)
 		note(out, outlen, "source.max_in_flight");
+	if (a->source.release_after_ms != b->source.release_after_ms)
+		note(out, outlen, "source.release_after");
 	if (a->source.snapshot_initial != b->source.snapshot_initial ||
 	    a->source.snapshot_workers != b->source.snapshot_workers)
 		note(out, outlen, "source.snapshot/snapshot_workers");

@@ -87,6 +87,7 @@ struct Config {
 		size_t ntables;
 		int status_interval_ms;
 		int max_in_flight; /* transactions waiting for acknowledgement */
+		int release_after_ms; /* sink silent this long: close the replication connection; 0 = never */
 		bool snapshot_initial; /* a created slot starts with a snapshot of every table */
 		int snapshot_workers; /* connections reading tables in parallel */
 		char *signal_table; /* "schema.table" whose inserts request backfills; "" = none */

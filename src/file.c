@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,12 @@
 int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
 		 size_t errlen)
 {
+	return file_replace_mode(path, data, len, 0666, what, err, errlen);
+}
+
+int file_replace_mode(const char *path, const void *data, size_t len, unsigned mode,
+		      const char *what, char *err, size_t errlen)
+{
 	size_t tlen = strlen(path) + 5;
 	char *tmp = malloc(tlen);
 	if (!tmp) {
@@ -20,7 +27,12 @@ int file_replace(const char *path, const void *data, size_t len, const char *wha
 		return -1;
 	}
 	snprintf(tmp, tlen, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	/* A leftover temporary file would keep its own mode: start from none. */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	bool ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (f && fclose(f) != 0)
 		ok = false;

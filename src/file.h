@@ -12,4 +12,8 @@
 int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
 		 size_t errlen) __attribute__((warn_unused_result));
 
+/* The same, the new file created with mode (before the umask), e.g. 0600 for private state. */
+int file_replace_mode(const char *path, const void *data, size_t len, unsigned mode,
+		      const char *what, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 #endif

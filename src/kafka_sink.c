@@ -28,6 +28,13 @@ struct KafkaSink {
 	int64_t scratch_time_us; /* the time scratch holds */
 	struct Histogram latency; /* PostgreSQL commit to Kafka acknowledgement */
 
+	/* Outages: when the brokers went away, and whether anything still arrives. */
+	int64_t busy_since_ms; /* when the queue last went from empty to not empty */
+	int64_t last_ack_ms; /* the latest successful delivery report */
+	bool down; /* librdkafka reported all brokers down; no delivery since */
+	int64_t down_since_ms;
+	int64_t next_probe_ms; /* down and nothing queued: when to ask for metadata */
+
 	/* Exactly-once mode */
 	const struct Config *cfg;
 	bool transactional;
@@ -79,6 +86,14 @@ static const char *const defaults[][2] = {
 	 */
 	{"queue.buffering.max.kbytes", "32768"},
 	{"queue.buffering.max.messages", "20000"},
+	/*
+	 * librdkafka's reconnect back-off grows to 10 s by default, so a broker
+	 * that returns after a long outage waited up to 10 s for a new attempt.
+	 * Capped at 1 s, publishing resumes within about a second of its return;
+	 * the attempts stay cheap (one TCP connect per broker per second).
+	 */
+	{"reconnect.backoff.ms", "100"},
+	{"reconnect.backoff.max.ms", "1000"},
 };
 
 /* Commit to acknowledgement of one event of transaction seq (not for snapshot chunks). */
@@ -92,12 +107,26 @@ static void record_latency(KafkaSink *sink, uint64_t seq)
 	hist_add(&sink->latency, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - committed);
 }
 
+/* The brokers answer again: say so once, with how long they were away. */
+static void brokers_back(KafkaSink *sink, int64_t now)
+{
+	if (!sink->down)
+		return;
+	sink->down = false;
+	log_info("kafka: brokers reachable again after %.1f s down; %zu events waiting for acknowledgement",
+		 (double)(now - sink->down_since_ms) / 1000.0, sink->outstanding);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
 	KafkaSink *sink = opaque;
 	(void)rk;
 
 	sink->outstanding--;
+	if (!msg->err) {
+		sink->last_ack_ms = mono_ms();
+		brokers_back(sink, sink->last_ack_ms);
+	}
 	/* Messages of an aborted transaction are purged: they come again, nothing is lost. */
 	if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return;
@@ -129,8 +158,21 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		snprintf(sink->error, sizeof(sink->error), "kafka: fatal producer error: %s", fatal);
 		return;
 	}
-	/* Transient (broker down, all brokers down): librdkafka keeps retrying. */
-	log_warning("kafka: %s", reason);
+	/*
+	 * Transient: librdkafka keeps retrying. An outage is logged once when it
+	 * begins and once when it ends (brokers_back), not at every attempt.
+	 */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !sink->down) {
+		sink->down = true;
+		sink->down_since_ms = mono_ms();
+		log_warning("kafka: all brokers are down (%s); %zu events in flight are kept and sent when a broker returns",
+			    reason, sink->outstanding);
+		return;
+	}
+	if (sink->down)
+		log_debug("kafka: %s", reason);
+	else
+		log_warning("kafka: %s", reason);
 }
 
 /* librdkafka's own log lines are for debugging: what matters reaches on_error once. */
@@ -394,7 +436,8 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 			break;
 		}
 		/* The headers now belong to the message. */
-		sink->outstanding++;
+		if (sink->outstanding++ == 0)
+			sink->busy_since_ms = mono_ms();
 		ckpt_add_events(sink->ckpt, seq, 1);
 		if (partition >= last) {
 			sink->next_partition = 0;
@@ -425,6 +468,26 @@ void ksink_poll(KafkaSink *sink, int timeout_ms)
 	while (read(sink->event_pipe[0], drain, sizeof(drain)) > 0)
 		;
 	rd_kafka_poll(sink->rk, timeout_ms);
+	/* Down with nothing to deliver: no delivery report will say they are back, so ask. */
+	int64_t now = mono_ms();
+	if (sink->down && sink->outstanding == 0 && now >= sink->next_probe_ms) {
+		sink->next_probe_ms = now + 1000;
+		if (ksink_reachable(sink))
+			brokers_back(sink, now);
+	}
+}
+
+int64_t ksink_stalled_ms(const KafkaSink *sink, int64_t now_ms)
+{
+	if (sink->outstanding == 0)
+		return 0;
+	int64_t since = sink->last_ack_ms > sink->busy_since_ms ? sink->last_ack_ms : sink->busy_since_ms;
+	return now_ms - since;
+}
+
+int64_t ksink_last_ack_ms(const KafkaSink *sink)
+{
+	return sink->last_ack_ms;
 }
 
 bool ksink_failed(const KafkaSink *sink, char *err, size_t errlen)
@@ -494,7 +557,8 @@ int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 		snprintf(err, errlen, "kafka: writing the offsets record: %s", rd_kafka_err2str(perr));
 		return -1;
 	}
-	sink->outstanding++;
+	if (sink->outstanding++ == 0)
+		sink->busy_since_ms = mono_ms();
 
 	rd_kafka_error_t *error;
 	while ((error = rd_kafka_commit_transaction(sink->rk, 60000)) != NULL &&

@@ -60,6 +60,16 @@ bool ksink_reachable(KafkaSink *sink);
 /* Messages produced and not yet reported. */
 size_t ksink_outstanding(const KafkaSink *sink);
 
+/*
+ * How long events have been waiting with no acknowledgement at all (CLOCK_MONOTONIC
+ * milliseconds; 0 when none wait). A slow broker that still acknowledges is
+ * not stalled; one that is down is.
+ */
+int64_t ksink_stalled_ms(const KafkaSink *sink, int64_t now_ms);
+
+/* CLOCK_MONOTONIC milliseconds of the latest successful delivery report (0 = none yet). */
+int64_t ksink_last_ack_ms(const KafkaSink *sink);
+
 /* Wait up to timeout_ms for every outstanding message; 0 when all were reported. */
 int ksink_flush(KafkaSink *sink, int timeout_ms);
 

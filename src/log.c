@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -60,16 +63,33 @@ static void escape_controls(char *line, size_t size)
 	snprintf(line, size, "%s", out);
 }
 
+/*
+ * systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it
+ * connected to stderr. Children inherit the variable even when their stderr
+ * goes elsewhere (a test harness, a pipe to a file), so it counts only when
+ * stderr is that very stream.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static int journal = -1;
-	char line[2048];
+	char line[2048], stamp[32];
 	va_list ap;
 
 	if (level > max_level)
 		return;
 	if (journal < 0)
-		journal = getenv("JOURNAL_STREAM") != NULL;
+		journal = stderr_is_journal();
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -78,6 +98,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (journal)
 		fprintf(stderr, "<%d>%s\n", level_priority[level], line);
-	else
-		fprintf(stderr, "tablecast: %s: %s\n", level_names[level], line);
+	else {
+		/* Outside the journal nothing else dates the line: UTC, to the millisecond. */
+		struct timespec ts;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		size_t n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+		fprintf(stderr, "%s tablecast: %s: %s\n", stamp, level_names[level], line);
+	}
 }

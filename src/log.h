@@ -13,9 +13,10 @@ void log_set_level(enum log_level level);
 bool log_parse_level(const char *name, enum log_level *out);
 
 /*
- * Write one line to stderr: "tablecast: LEVEL: message". When stderr is the
- * journal (JOURNAL_STREAM set) the line carries a <N> priority prefix instead,
- * so journald files it under the right level.
+ * Write one line to stderr: "2026-01-31T12:00:00.123Z tablecast: LEVEL:
+ * message" (UTC). When stderr is the journal (JOURNAL_STREAM names stderr's
+ * device and inode) the line carries a <N> priority prefix instead, so
+ * journald files it under the right level and adds its own timestamp.
  */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -24,5 +25,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* A warning about something that does not change while running: once per process, not per reconnect. */
+#define log_warning_once(...)                        \
+	do {                                         \
+		static bool log_warned_;             \
+		if (!log_warned_) {                  \
+			log_warned_ = true;          \
+			log_warning(__VA_ARGS__);    \
+		}                                    \
+	} while (0)
 
 #endif

@@ -163,7 +163,7 @@ static void usage_schema(FILE *out)
 static void usage_tail(FILE *out)
 {
 	fputs("usage: tablecast tail --config FILE [--event NAME] [--from-beginning]\n"
-	      "                      [--count N] [--idle-exit SECONDS]\n"
+	      "                      [--count N] [--idle-exit SECONDS] [--no-group]\n"
 	      "\n"
 	      "Consume the configured events' topics (and the dead-letter topic) with the\n"
 	      "sink's Kafka settings and print one JSON line per record: topic, partition,\n"
@@ -174,7 +174,10 @@ static void usage_tail(FILE *out)
 	      "  -b, --from-beginning    start at the oldest record, not the next one\n"
 	      "  -n, --count N           exit after N records\n"
 	      "      --idle-exit S       exit after S seconds without a record (allowing\n"
-	      "                          10 more before the first one, to join the group)\n",
+	      "                          10 more before the first one, to join the group);\n"
+	      "                          exit 1 when no broker answers within S seconds\n"
+	      "  -G, --no-group          read every partition directly, without joining a\n"
+	      "                          consumer group (no join delay, no rebalances)\n",
 	      out);
 }
 
@@ -399,6 +402,7 @@ static int cmd_tail(int argc, char **argv)
 		{"from-beginning", no_argument, NULL, 'b'},
 		{"count", required_argument, NULL, 'n'},
 		{"idle-exit", required_argument, NULL, 'I'},
+		{"no-group", no_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -409,7 +413,7 @@ static int cmd_tail(int argc, char **argv)
 
 	install_signals();
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:e:bn:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:bn:Gh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -419,6 +423,9 @@ static int cmd_tail(int argc, char **argv)
 			break;
 		case 'b':
 			opts.from_beginning = true;
+			break;
+		case 'G':
+			opts.no_group = true;
 			break;
 		case 'n':
 			opts.max_count = strtol(optarg, &end, 10);

@@ -21,6 +21,7 @@
 #include "pgoutput.h"
 #include "pipeline.h"
 #include "relcache.h"
+#include "resume.h"
 #include "snapshot.h"
 #include "source.h"
 #include "translator.h"
@@ -31,6 +32,8 @@
 #define BACKOFF_MAX_MS 30000
 /* A newly confirmed LSN is reported this soon, without a status message per transaction. */
 #define CONFIRM_DELAY_MS 200
+/* The resume state file follows the confirmed LSN at most this often (one fsync each). */
+#define RESUME_SAVE_MS 200
 
 struct Pipeline {
 	const struct RunOptions *opts;
@@ -49,8 +52,40 @@ struct Pipeline {
 	uint64_t changes; /* row changes read */
 	bool lag_warned;
 	bool stopping; /* a stop request interrupted a wait for the sink */
-	uint64_t skip_until; /* exactly-once: Kafka already has transactions ending before this */
+
+	/*
+	 * Resuming exactly. The server may stream from an older point than the
+	 * one tablecast confirmed (a reconnect, PostgreSQL 15 forgetting the
+	 * slot's position at restart), so every transaction it sends is checked:
+	 * one that commits before skip_until is in Kafka already, or will be
+	 * from librdkafka's queue, and is skipped whole. skip_until only grows,
+	 * except in exactly-once mode, where an aborted Kafka transaction takes
+	 * its events back and it falls to what was committed.
+	 */
+	uint64_t skip_until;
 	bool skipping; /* the current transaction is one of those */
+	uint64_t resume_lsn; /* what Kafka has by the offsets topic or the state file: confirmable */
+	struct ResumeIdentity identity; /* of the server, once connected */
+	bool resume_loaded; /* the state file was read (at the first connect) */
+	uint64_t resume_saved; /* the LSN the state file holds */
+	int64_t next_resume_save_ms;
+	bool resume_save_failed;
+	bool first_txn; /* no transaction yet since START_REPLICATION */
+	uint64_t skipped, skipped_first, skipped_last; /* since the connect */
+	uint64_t skipped_total;
+
+	/*
+	 * Releasing the walsender: a walsender that is shutting down waits until
+	 * its client confirms everything it sent, and tablecast confirms only
+	 * what Kafka acknowledged. When Kafka acknowledges nothing for
+	 * source.release_after, the replication connection is closed so that a
+	 * PostgreSQL shutdown or restart can proceed; librdkafka keeps its queue
+	 * and tablecast reconnects at the first acknowledgement.
+	 */
+	bool releasing; /* the sink stalled: end the session */
+	bool released; /* the session ended for that; waiting for an acknowledgement */
+	int64_t released_ms;
+	int64_t silent_since_ms; /* when Kafka last acknowledged, as of the release */
 
 	bool streaming; /* START_REPLICATION succeeded on p->src: status updates may flow */
 	Snapshot *snapshot; /* while one runs */
@@ -82,34 +117,117 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A session ended: drop what the server will send again, and wait before reconnecting. */
-static void disconnect(struct Pipeline *p)
+/* Write the resume state when the confirmed LSN moved (at most every RESUME_SAVE_MS unless forced). */
+static void save_resume(struct Pipeline *p, bool force)
 {
-	char lsn[PGO_LSN_BUFSIZE];
+	char err[1024];
+	uint64_t lsn = ckpt_confirmed(p->ckpt);
 
+	if (!p->identity.system_id || lsn == p->resume_saved || (!force && now_ms() < p->next_resume_save_ms))
+		return;
+	p->next_resume_save_ms = now_ms() + RESUME_SAVE_MS;
+	if (rsm_save(p->opts->cfg, &p->identity, lsn, err, sizeof(err)) < 0) {
+		if (!p->resume_save_failed)
+			log_warning("%s; a restart resumes from the slot's position and may repeat events",
+				    err);
+		p->resume_save_failed = true;
+		return;
+	}
+	p->resume_save_failed = false;
+	p->resume_saved = lsn;
+}
+
+/*
+ * Read the state file at the first connect. A slot created just now owes
+ * nothing older; a file that cannot be trusted is ignored, which repeats
+ * events at worst.
+ */
+static void load_resume(struct Pipeline *p)
+{
+	char err[1024], lsn_text[PGO_LSN_BUFSIZE], server[PGO_LSN_BUFSIZE];
+	uint64_t lsn;
+
+	p->identity = (struct ResumeIdentity){.system_id = src_system_id(p->src),
+					      .timeline = src_timeline(p->src),
+					      .slot = p->opts->cfg->source.slot};
+	if (p->resume_loaded)
+		return;
+	p->resume_loaded = true;
+	if (src_created_slot(p->src))
+		return;
+	int rc = rsm_load(p->opts->cfg, &p->identity, &lsn, err, sizeof(err));
+	if (rc < 0) {
+		log_warning("resume state %s: ignored; resuming from the slot's position, events Kafka has may be sent again",
+			    err);
+		return;
+	}
+	if (rc == 0)
+		return;
+	if (src_server_lsn(p->src) && lsn > src_server_lsn(p->src)) {
+		log_warning("resume state: acked_lsn %s is past the server's WAL (%s): a restored backup? ignored; resuming from the slot's position",
+			    pgo_lsn_format(lsn, lsn_text), pgo_lsn_format(src_server_lsn(p->src), server));
+		return;
+	}
+	p->resume_saved = lsn;
+	if (lsn > p->resume_lsn)
+		p->resume_lsn = lsn;
+}
+
+/* For messages: who has the events. */
+static const char *sink_name(const struct Pipeline *p)
+{
+	return p->kafka ? "Kafka" : "the sink";
+}
+
+/* Log the transactions skipped since the connect, once the skipping is over. */
+static void skipped_done(struct Pipeline *p)
+{
+	char first[PGO_LSN_BUFSIZE], last[PGO_LSN_BUFSIZE];
+
+	if (!p->skipped)
+		return;
+	log_info("skipped %" PRIu64 " transactions committed from %s to %s: %s already has their events",
+		 p->skipped, pgo_lsn_format(p->skipped_first, first),
+		 pgo_lsn_format(p->skipped_last, last), sink_name(p));
+	p->skipped = 0;
+}
+
+/* A session ended: drop what the server will send again. */
+static void end_session(struct Pipeline *p)
+{
 	src_close(p->src);
 	p->src = NULL;
 	p->streaming = false;
 	if (p->backfill)
 		bf_reset(p->backfill);
-	/*
-	 * The open transaction comes again from the server; its events already
-	 * produced must be reported before it leaves the ring.
-	 */
 	if (p->kafka && ksink_transactional(p->kafka)) {
 		/* The batch in Kafka is incomplete: abort it; everything unconfirmed comes again. */
 		ksink_txn_abort(p->kafka);
 		ckpt_clear(p->ckpt);
 		p->in_txn = false;
+		/* Only what a committed Kafka transaction holds may be skipped when it comes again. */
+		p->skip_until = ckpt_confirmed(p->ckpt) > p->resume_lsn ? ckpt_confirmed(p->ckpt)
+									  : p->resume_lsn;
 	}
-	while (p->kafka && p->in_txn && ksink_outstanding(p->kafka) > 0 &&
-	       !ksink_failed(p->kafka, p->err, sizeof(p->err)) && !*p->opts->stop) {
-		daemon_watchdog();
-		ksink_poll(p->kafka, 100);
-	}
-	if (p->in_txn && ckpt_pending_events(p->ckpt) == 0)
+	/*
+	 * The open transaction comes again from the server, whole. Its events
+	 * that the sink holds are not waited for (the sink may be down): they
+	 * are delivered as duplicates and confirm nothing.
+	 */
+	if (p->in_txn)
 		ckpt_drop_open(p->ckpt);
 	p->in_txn = false;
+	p->skipping = false;
+	skipped_done(p);
+	save_resume(p, true);
+}
+
+/* A session ended by a failure: wait before reconnecting. */
+static void disconnect(struct Pipeline *p)
+{
+	char lsn[PGO_LSN_BUFSIZE];
+
+	end_session(p);
 
 	/* Full jitter: a fleet of instances must not reconnect in lockstep. */
 	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -143,10 +261,14 @@ static enum src_status connect_source(struct Pipeline *p)
 	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
 	if (st != SRC_OK)
 		return st;
+	load_resume(p);
 	ckpt_set_confirmed(p->ckpt, src_start_lsn(p->src));
-	/* What the offsets topic says Kafka committed is safe to confirm. */
-	ckpt_set_confirmed(p->ckpt, p->skip_until);
-	if (p->opts->snapshot_only && snap_pending(cfg))
+	/* What the offsets topic or the state file says Kafka has is safe to confirm. */
+	ckpt_set_confirmed(p->ckpt, p->resume_lsn);
+	if (p->skip_until < ckpt_confirmed(p->ckpt))
+		p->skip_until = ckpt_confirmed(p->ckpt);
+	/* A slot created now has its snapshot marked owed already: that one is not a resumption. */
+	if (p->opts->snapshot_only && snap_pending(cfg) && !src_created_slot(p->src))
 		log_info("resuming the snapshot an earlier run left unfinished");
 	else if (p->opts->snapshot_only && snap_mark_pending(cfg, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
@@ -174,9 +296,18 @@ static enum src_status connect_source(struct Pipeline *p)
 	rel_clear(p->rels);
 	p->streamed = true;
 	p->backoff_ms = 0;
+	p->first_txn = true;
 	p->next_status_ms = now_ms() + p->opts->cfg->source.status_interval_ms;
-	log_info("streaming slot \"%s\" publication \"%s\" from %s", p->opts->cfg->source.slot,
-		 p->opts->cfg->source.publication, pgo_lsn_format(src_start_lsn(p->src), lsn));
+	if (p->skip_until > src_start_lsn(p->src)) {
+		char skip[PGO_LSN_BUFSIZE];
+		log_info("streaming slot \"%s\" publication \"%s\" from %s; %s has everything up to %s, which is skipped if the server sends it",
+			 p->opts->cfg->source.slot, p->opts->cfg->source.publication,
+			 pgo_lsn_format(src_start_lsn(p->src), lsn), sink_name(p),
+			 pgo_lsn_format(p->skip_until, skip));
+	} else {
+		log_info("streaming slot \"%s\" publication \"%s\" from %s", p->opts->cfg->source.slot,
+			 p->opts->cfg->source.publication, pgo_lsn_format(src_start_lsn(p->src), lsn));
+	}
 	return SRC_OK;
 }
 
@@ -220,6 +351,15 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
 	return rel;
 }
 
+/* Kafka has acknowledged nothing for source.release_after while events wait. */
+static bool release_due(const struct Pipeline *p)
+{
+	int limit = p->opts->cfg->source.release_after_ms;
+	/* Exactly-once waits inside Kafka transaction calls; wal_sender_timeout frees it there. */
+	return limit > 0 && p->kafka && !ksink_transactional(p->kafka) &&
+	       ksink_stalled_ms(p->kafka, now_ms()) >= limit;
+}
+
 /*
  * Kafka's queue is full: serve delivery reports until there is room, and
  * keep the server's status updates going meanwhile (wal_sender_timeout).
@@ -238,6 +378,11 @@ static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 	if (*p->opts->stop) {
 		p->stopping = true;
 		snprintf(err, errlen, "stopping while waiting for Kafka");
+		return -1;
+	}
+	if (release_due(p)) {
+		p->releasing = true;
+		snprintf(err, errlen, "kafka acknowledges nothing");
 		return -1;
 	}
 	if (now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK) {
@@ -434,8 +579,27 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		ckpt_set_commit_time(p->ckpt, p->txn_seq, m->begin.commit_time + PGO_EPOCH_OFFSET_US);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
-		/* Exactly-once: a transaction committed before the stored end LSN is in Kafka already. */
+		/*
+		 * A transaction that commits before skip_until (an end LSN) is in
+		 * Kafka already, or in librdkafka's queue: skip it whole. Its ring
+		 * entry stays, with no events, so confirming keeps commit order.
+		 */
 		p->skipping = m->begin.final_lsn < p->skip_until;
+		if (p->first_txn) {
+			char at[PGO_LSN_BUFSIZE];
+			p->first_txn = false;
+			if (p->skipping)
+				log_info("the server streams from the transaction committed at %s; %s already has it",
+					 pgo_lsn_format(m->begin.final_lsn, at), sink_name(p));
+		}
+		if (p->skipping) {
+			if (p->skipped++ == 0)
+				p->skipped_first = m->begin.final_lsn;
+			p->skipped_last = m->begin.final_lsn;
+			p->skipped_total++;
+		} else {
+			skipped_done(p);
+		}
 		if (p->xl) {
 			struct TxnInfo txn = {.commit_lsn = m->begin.final_lsn,
 					      .xid = m->begin.xid,
@@ -454,6 +618,13 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		if (p->kafka && ksink_transactional(p->kafka))
 			ksink_txn_add(p->kafka, p->txn_seq, m->commit.end_lsn);
 		ckpt_commit(p->ckpt, p->txn_seq, m->commit.end_lsn);
+		/*
+		 * At-least-once: librdkafka delivers what it was handed or the sink
+		 * fails for good, so this process never sends a committed
+		 * transaction twice. (Exactly-once: only a Kafka commit counts.)
+		 */
+		if (!(p->kafka && ksink_transactional(p->kafka)) && m->commit.end_lsn > p->skip_until)
+			p->skip_until = m->commit.end_lsn;
 		if (p->backfill)
 			bf_commit(p->backfill, m->commit.end_lsn);
 		p->in_txn = false;
@@ -480,7 +651,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'I':
 	case 'U':
 	case 'D':
-		p->changes++;
+		if (!p->skipping)
+			p->changes++; /* once each: not again when the server repeats it */
 		if (!(rel = relation_for(p, m->change.relid, m->kind)))
 			return -1;
 		if (p->backfill && bf_is_signal(p->backfill, rel))
@@ -497,6 +669,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'T':
 		if (p->skipping)
 			return 0;
+		p->changes += m->truncate.nrels; /* one per table, as the translators count them */
 		for (uint32_t i = 0; i < m->truncate.nrels; i++) {
 			if (!(rel = relation_for(p, m->truncate.relids[i], 'T')))
 				return -1;
@@ -514,6 +687,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		if (p->xl)
 			return 0;
 		if (m->message.flags & PGO_MESSAGE_TRANSACTIONAL) {
+			if (p->skipping)
+				return 0;
 			if (jsink_write_message(p->sink, &p->origin, m) < 0)
 				return sink_failed(p);
 			return 0;
@@ -544,6 +719,9 @@ static enum src_status handle_frame(struct Pipeline *p, const uint8_t *data, siz
 	if (frame.kind == 'k') {
 		if (!p->in_txn)
 			ckpt_idle(p->ckpt, frame.wal_end);
+		/* Caught up with the server: whatever was skipped is behind. */
+		if (!p->in_txn && frame.wal_end >= p->skip_until)
+			skipped_done(p);
 		if (frame.reply_requested)
 			p->reply_now = true;
 		return SRC_OK;
@@ -640,9 +818,16 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	struct Pipeline *p = ctx;
 	const struct Config *cfg = p->opts->cfg;
 
-	metric(sb, "changes_total", "counter", "Row changes read from the replication stream.",
+	metric(sb, "changes_total", "counter",
+	       "Row changes read from the replication stream (a TRUNCATE once per table; not again when the server repeats what the sink has).",
 	       (double)p->changes);
 	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
+	metric(sb, "source_released", "gauge",
+	       "1 while the replication connection is closed because Kafka acknowledges nothing.",
+	       p->released ? 1 : 0);
+	metric(sb, "skipped_transactions_total", "counter",
+	       "Transactions the server sent again that Kafka already had.",
+	       (double)p->skipped_total);
 	metric(sb, "sink_connected", "gauge", "1 when the sink answers.",
 	       !p->kafka || ksink_reachable(p->kafka) ? 1 : 0);
 	metric(sb, "confirmed_lsn", "gauge", "LSN confirmed to PostgreSQL, as a byte position.",
@@ -785,7 +970,13 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (!p->in_txn && ksink_txn_due(p->kafka, now_ms()) &&
 		    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
+		/* Between transactions: a half-read one would come again, its events twice. */
+		if (!p->in_txn && release_due(p)) {
+			p->releasing = true;
+			return SRC_RETRY;
+		}
 	}
+	save_resume(p, false);
 	/* Frames may already sit in libpq's buffer: read even when poll saw nothing. */
 	if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) || pfd[0].events & POLLIN) {
 		enum src_status st = read_frames(p);
@@ -861,6 +1052,55 @@ static void drain_kafka(struct Pipeline *p)
 			    ksink_outstanding(p->kafka));
 }
 
+/* The sink stalled for source.release_after: end the session and wait for Kafka (see struct Pipeline). */
+static void release_source(struct Pipeline *p)
+{
+	char lsn[PGO_LSN_BUFSIZE];
+	int64_t stalled = ksink_stalled_ms(p->kafka, now_ms());
+
+	p->releasing = false;
+	p->released = true;
+	p->released_ms = now_ms();
+	p->silent_since_ms = p->released_ms - stalled;
+	log_warning("kafka has acknowledged nothing for %.1f s (%zu events waiting): closing the replication connection so that PostgreSQL can stop or restart; slot \"%s\" keeps WAL from %s, and tablecast reconnects when Kafka acknowledges again",
+		    (double)stalled / 1000.0, ksink_outstanding(p->kafka), p->opts->cfg->source.slot,
+		    pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
+	end_session(p);
+}
+
+/*
+ * No session: serve Kafka's delivery reports and metrics for up to
+ * timeout_ms. Returns -1 when the sink failed for good (p->err set).
+ */
+static int idle_wait(struct Pipeline *p, int timeout_ms)
+{
+	struct pollfd pfd[2] = {{.fd = p->http ? http_fd(p->http) : -1, .events = POLLIN},
+				{.fd = p->kafka ? ksink_fd(p->kafka) : -1, .events = POLLIN}};
+	if (poll(pfd, 2, timeout_ms > 200 ? 200 : timeout_ms) > 0 && pfd[0].revents & POLLIN)
+		http_run(p->http);
+	if (p->kafka) {
+		ksink_poll(p->kafka, 0);
+		if (ksink_failed(p->kafka, p->err, sizeof(p->err)))
+			return -1;
+	}
+	save_resume(p, false);
+	return 0;
+}
+
+/* Released: true once Kafka acknowledged something since, and the session may start again. */
+static bool release_over(struct Pipeline *p)
+{
+	int64_t acked = ksink_last_ack_ms(p->kafka);
+	if (acked <= p->released_ms && ksink_outstanding(p->kafka) > 0)
+		return false;
+	log_info("kafka acknowledges again after %.1f s of silence: reconnecting to PostgreSQL (the replication connection was closed for %.1f s)",
+		 (double)(now_ms() - p->silent_since_ms) / 1000.0,
+		 (double)(now_ms() - p->released_ms) / 1000.0);
+	p->released = false;
+	p->next_connect_ms = 0;
+	return true;
+}
+
 static void shutdown_stream(struct Pipeline *p)
 {
 	char lsn[PGO_LSN_BUFSIZE];
@@ -877,6 +1117,7 @@ static void shutdown_stream(struct Pipeline *p)
 	}
 	if (p->kafka)
 		drain_kafka(p);
+	save_resume(p, true);
 	if (!p->src)
 		return;
 	/* The final status: everything acknowledged so far is confirmed. */
@@ -930,12 +1171,12 @@ int pipe_run(const struct RunOptions *opts)
 	}
 	if (p.kafka && ksink_transactional(p.kafka)) {
 		char lsn[PGO_LSN_BUFSIZE];
-		if (ksink_committed_lsn(opts->cfg, &p.skip_until, p.err, sizeof(p.err)) < 0) {
+		if (ksink_committed_lsn(opts->cfg, &p.resume_lsn, p.err, sizeof(p.err)) < 0) {
 			log_error("%s", p.err);
 			goto out;
 		}
 		log_info("exactly-once: Kafka has every transaction ending at or before %s",
-			 pgo_lsn_format(p.skip_until, lsn));
+			 pgo_lsn_format(p.resume_lsn, lsn));
 	}
 
 	while (!*opts->stop) {
@@ -946,11 +1187,12 @@ int pipe_run(const struct RunOptions *opts)
 			reload(&p);
 		}
 		if (!p.src) {
-			int64_t wait = p.next_connect_ms - now_ms();
+			int64_t wait = p.released && !release_over(&p) ? 200 : p.next_connect_ms - now_ms();
 			if (wait > 0) {
-				struct pollfd hp = {.fd = p.http ? http_fd(p.http) : -1, .events = POLLIN};
-				if (poll(&hp, 1, wait > 200 ? 200 : (int)wait) > 0)
-					http_run(p.http);
+				if (idle_wait(&p, (int)wait) < 0) {
+					log_error("%s", p.err);
+					goto out;
+				}
 				continue;
 			}
 			st = connect_source(&p);
@@ -969,6 +1211,10 @@ int pipe_run(const struct RunOptions *opts)
 			log_info("%s", p.err);
 			break;
 		}
+		if (st != SRC_OK && p.releasing) {
+			release_source(&p);
+			continue;
+		}
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
 			goto out;
@@ -984,10 +1230,11 @@ int pipe_run(const struct RunOptions *opts)
 out:
 	src_close(p.src);
 	if (p.xl) {
+		/* The row changes read, as tablecast_changes_total counts them. */
 		const struct XlStats *st = xl_stats(p.xl);
 		log_info("%" PRIu64 " row changes, %" PRIu64 " events, %" PRIu64
 			 " dead letters, %" PRIu64 " unchanged TOAST values unavailable",
-			 st->changes, st->events, st->dead_letters, st->toast_unavailable);
+			 p.changes, st->events, st->dead_letters, st->toast_unavailable);
 	}
 	xl_free(p.xl);
 	bf_free(p.backfill);

@@ -27,6 +27,8 @@ struct Source {
 	uint64_t start_lsn;
 	uint64_t created_lsn; /* the consistent point of a slot created now */
 	uint64_t system_id;
+	uint32_t timeline; /* IDENTIFY_SYSTEM's, at connect */
+	uint64_t server_lsn; /* the server's WAL flush position at connect */
 };
 
 /*
@@ -177,6 +179,9 @@ static enum src_status identify(Source *src, char *err, size_t errlen)
 		return SRC_FATAL;
 	}
 	src->system_id = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	src->timeline = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!pgo_lsn_parse(PQgetvalue(res, 0, 2), &src->server_lsn))
+		src->server_lsn = 0;
 	PQclear(res);
 
 	res = run(src, "SHOW wal_level", PGRES_TUPLES_OK, &st, err, errlen);
@@ -196,8 +201,8 @@ static enum src_status identify(Source *src, char *err, size_t errlen)
 	if (!res)
 		return st;
 	if (strcmp(PQgetvalue(res, 0, 0), "-1") == 0)
-		log_warning("max_slot_wal_keep_size is unlimited: while tablecast is stopped or behind, slot \"%s\" keeps WAL until the disk is full; consider a limit",
-			    src->cfg->source.slot);
+		log_warning_once("max_slot_wal_keep_size is unlimited: while tablecast is stopped or behind, slot \"%s\" keeps WAL until the disk is full; consider a limit",
+				 src->cfg->source.slot);
 	PQclear(res);
 	return SRC_OK;
 }
@@ -501,6 +506,26 @@ int src_socket(const Source *src)
 uint64_t src_start_lsn(const Source *src)
 {
 	return src->start_lsn;
+}
+
+uint64_t src_system_id(const Source *src)
+{
+	return src->system_id;
+}
+
+uint32_t src_timeline(const Source *src)
+{
+	return src->timeline;
+}
+
+uint64_t src_server_lsn(const Source *src)
+{
+	return src->server_lsn;
+}
+
+bool src_created_slot(const Source *src)
+{
+	return src->created_lsn != 0;
 }
 
 enum src_status src_consume(Source *src, char *err, size_t errlen)

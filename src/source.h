@@ -49,6 +49,14 @@ int src_socket(const Source *src);
 /* The slot's confirmed_flush_lsn when streaming started. */
 uint64_t src_start_lsn(const Source *src);
 
+/* IDENTIFY_SYSTEM's system identifier, timeline and WAL flush position, at connect. */
+uint64_t src_system_id(const Source *src);
+uint32_t src_timeline(const Source *src);
+uint64_t src_server_lsn(const Source *src);
+
+/* True when src_open created the slot: nothing before its consistent point is owed. */
+bool src_created_slot(const Source *src);
+
 /* Read what the socket has; call when it is readable. */
 enum src_status src_consume(Source *src, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

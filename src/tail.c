@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -292,6 +293,75 @@ static void put_dead_letter(struct StrBuf *sb, const rd_kafka_message_t *msg)
 	tablecast__v1__dead_letter__free_unpacked(dl, NULL);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until a broker answers with the cluster's metadata: up to limit_ms,
+ * or until stopped when limit_ms is 0. Returns it, or NULL with err.
+ */
+static const struct rd_kafka_metadata *wait_for_brokers(rd_kafka_t *rk,
+							const struct TailOptions *opts,
+							int limit_ms, char *err, size_t errlen)
+{
+	int64_t deadline = mono_ms() + limit_ms;
+	rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR__TIMED_OUT;
+
+	while (!*opts->stop) {
+		const struct rd_kafka_metadata *md;
+		int64_t left = limit_ms ? deadline - mono_ms() : 1000;
+		if (left <= 0)
+			break;
+		kerr = rd_kafka_metadata(rk, 1, NULL, &md, left > 1000 ? 1000 : (int)left);
+		if (!kerr)
+			return md;
+	}
+	snprintf(err, errlen, "kafka: no broker answered within %d s: %s", limit_ms / 1000,
+		 rd_kafka_err2str(kerr));
+	return NULL;
+}
+
+/*
+ * --no-group: every partition of the topics, assigned directly, from the
+ * start or the end. No group coordinator, no join, no rebalance.
+ */
+static int assign_partitions(rd_kafka_t *rk, const struct TailOptions *opts,
+			     const rd_kafka_topic_partition_list_t *topics, char *err,
+			     size_t errlen)
+{
+	const struct rd_kafka_metadata *md =
+		wait_for_brokers(rk, opts, opts->idle_exit_ms, err, errlen);
+	if (!md)
+		return -1;
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+	for (int t = 0; t < topics->cnt; t++) {
+		const char *name = topics->elems[t].topic;
+		const struct rd_kafka_metadata_topic *mt = NULL;
+		for (int i = 0; i < md->topic_cnt && !mt; i++)
+			if (strcmp(md->topics[i].topic, name) == 0 && !md->topics[i].err)
+				mt = &md->topics[i];
+		if (!mt) {
+			fprintf(stderr, "tablecast: kafka: topic %s does not exist; not read\n", name);
+			continue;
+		}
+		for (int i = 0; i < mt->partition_cnt; i++)
+			rd_kafka_topic_partition_list_add(parts, name, mt->partitions[i].id)->offset =
+				opts->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+	}
+	rd_kafka_metadata_destroy(md);
+	rd_kafka_resp_err_t kerr = parts->cnt ? rd_kafka_assign(rk, parts) : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+	rd_kafka_topic_partition_list_destroy(parts);
+	if (kerr) {
+		snprintf(err, errlen, "kafka: assign: %s", rd_kafka_err2str(kerr));
+		return -1;
+	}
+	return 0;
+}
+
 int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 {
 	const struct Config *cfg = opts->cfg;
@@ -303,7 +373,10 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
-	/* A group of its own: tail never moves anyone's offsets. */
+	/*
+	 * A group of its own: tail never moves anyone's offsets. librdkafka
+	 * wants one for assign() too, which never joins it.
+	 */
 	snprintf(group, sizeof(group), "tablecast-tail-%ld", (long)getpid());
 	rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
@@ -336,12 +409,33 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_destroy(rk);
 		return -1;
 	}
-	rd_kafka_resp_err_t kerr = rd_kafka_subscribe(rk, topics);
+	/*
+	 * --idle-exit counts from the start: a broker that never answers ends
+	 * the run after that long, not after the join allowance below.
+	 */
+	int start_rc = 0;
+	if (opts->no_group) {
+		start_rc = assign_partitions(rk, opts, topics, err, errlen);
+	} else if (opts->idle_exit_ms) {
+		const struct rd_kafka_metadata *md =
+			wait_for_brokers(rk, opts, opts->idle_exit_ms, err, errlen);
+		if (md)
+			rd_kafka_metadata_destroy(md);
+		else
+			start_rc = -1;
+	}
+	if (start_rc == 0 && !opts->no_group) {
+		rd_kafka_resp_err_t kerr = rd_kafka_subscribe(rk, topics);
+		if (kerr) {
+			snprintf(err, errlen, "kafka: subscribe: %s", rd_kafka_err2str(kerr));
+			start_rc = -1;
+		}
+	}
 	rd_kafka_topic_partition_list_destroy(topics);
-	if (kerr) {
-		snprintf(err, errlen, "kafka: subscribe: %s", rd_kafka_err2str(kerr));
-		rd_kafka_destroy(rk);
-		return -1;
+	if (start_rc < 0) {
+		/* Leaving a group the broker never saw would wait for it: skip the close. */
+		rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+		return *opts->stop ? 0 : -1; /* a stop request while waiting is no failure */
 	}
 
 	Arena *arena = arena_new();
@@ -352,20 +446,24 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 			widest = cfg->events[i].nfields;
 	struct Value *values = calloc(widest, sizeof(struct Value));
 	long count = 0;
-	int idle_ms = 0;
+	int64_t last_record_ms = mono_ms();
 	int rc = 0;
 
 	while (!*opts->stop && (opts->max_count == 0 || count < opts->max_count)) {
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 200);
-		if (!msg) {
-			idle_ms += 200;
-			/* Joining the consumer group takes a few seconds before the first record. */
-			int limit = opts->idle_exit_ms + (count == 0 ? 10000 : 0);
-			if (opts->idle_exit_ms && idle_ms >= limit)
-				break;
-			continue;
+		/*
+		 * Idle is time without a record, by the clock: errors and
+		 * end-of-partition events do not count as records. Joining the
+		 * consumer group takes a few seconds before the first one.
+		 */
+		int64_t limit = opts->idle_exit_ms + (count == 0 && !opts->no_group ? 10000 : 0);
+		if (opts->idle_exit_ms && mono_ms() - last_record_ms >= limit) {
+			if (msg)
+				rd_kafka_message_destroy(msg);
+			break;
 		}
-		idle_ms = 0;
+		if (!msg)
+			continue;
 		if (msg->err) {
 			if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 				fprintf(stderr, "tablecast: kafka: %s\n", rd_kafka_message_errstr(msg));
@@ -412,6 +510,7 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		}
 		sb_puts(&line, "}\n");
 		rd_kafka_message_destroy(msg);
+		last_record_ms = mono_ms();
 		if (!sb_ok(&line) || fwrite(line.data, 1, line.len, opts->out) != line.len ||
 		    fflush(opts->out) != 0) {
 			snprintf(err, errlen, "writing output failed");

@@ -13,7 +13,8 @@ struct TailOptions {
 	const char *event; /* only this event name (any version); NULL = all */
 	bool from_beginning; /* else only what arrives from now on */
 	long max_count; /* stop after this many records; 0 = no limit */
-	int idle_exit_ms; /* stop after this long without a record; 0 = never */
+	int idle_exit_ms; /* stop after this long without a record (or a broker); 0 = never */
+	bool no_group; /* assign every partition directly: no consumer group to join */
 	volatile sig_atomic_t *stop;
 	FILE *out;
 };

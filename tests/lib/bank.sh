@@ -49,6 +49,48 @@ bank_writer() {
 	done | psql -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
+# bank_writer_retrying TRANSACTIONS [PAUSE_SECONDS]: bank_writer in
+# sessions of 20 transactions, carrying on while the server restarts
+# (background-safe). Whatever committed is in the table, and the stream
+# must show it; what did not commit never happened. bank_writer_stop ends
+# it after its current session.
+bank_writer_retrying() {
+	local n=$1 pause=${2:-} done=0
+	rm -f "$TC_TMP/writer.stop"
+	while [ "$done" -lt "$n" ] && [ ! -e "$TC_TMP/writer.stop" ]; do
+		bank_writer 20 "$pause" 2>/dev/null || sleep 0.2
+		done=$((done + 20))
+	done
+}
+
+# bank_writer_stop PID: stop a background bank_writer_retrying and wait for it.
+bank_writer_stop() {
+	touch "$TC_TMP/writer.stop"
+	wait "$1" 2>/dev/null || true
+}
+
+# bank_outage_inflight: wait until tablecast logs that the brokers are down
+# and print how many events it had in flight then.
+bank_outage_inflight() {
+	wait_for 30 grep -q "kafka: all brokers are down" "$TC_TMP/tablecast.log" || tc_fail "the outage was not logged"
+	sed -n 's/.*kafka: all brokers are down .*; \([0-9]*\) events in flight.*/\1/p' "$TC_TMP/tablecast.log" | head -n 1
+}
+
+# bank_log_time PATTERN: the epoch seconds of the first tablecast.log line
+# matching PATTERN (lines start with a UTC timestamp outside the journal).
+bank_log_time() {
+	/usr/bin/python3 - "$TC_TMP/tablecast.log" "$1" <<'PY'
+import datetime, re, sys
+for line in open(sys.argv[1], errors="replace"):
+    if re.search(sys.argv[2], line):
+        stamp = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+        print(f"{stamp.replace(tzinfo=datetime.timezone.utc).timestamp():.3f}")
+        break
+else:
+    sys.exit(1)
+PY
+}
+
 # bank_crash_loop KILLS TRANSACTIONS_PER_KILL [RESTART_DELAY]: a paced
 # writer in the background, tablecast killed with -9 at random moments and
 # restarted (at once, or after RESTART_DELAY seconds), KILLS times; returns
@@ -85,7 +127,7 @@ print(len({r["headers"].get("ce_id") for r in records
 		"$TC_TMP/collected.jsonl" "$@"
 }
 
-# bank_verify [--no-duplicates] [--committed-only]: wait until the consumer
+# bank_verify [--no-duplicates] [--max-duplicates N] [--committed-only]: wait until the consumer
 # has every account's final version, then check the whole stream.
 bank_verify() {
 	bank_expected

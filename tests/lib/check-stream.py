@@ -1,6 +1,7 @@
 """Check a collected event stream against the table it came from.
 
-usage: check-stream.py COLLECTED PB2_DIR EXPECTED [--no-duplicates] [--committed-only]
+usage: check-stream.py COLLECTED PB2_DIR EXPECTED [--no-duplicates] [--max-duplicates N]
+                       [--committed-only]
 COLLECTED: kafka-collect.py output; PB2_DIR: protoc --python_out of the
 generated schema (acme/bank/v1/account_changed.proto); EXPECTED: JSON
 lines {"id": .., "version": ..} with every row's final version.
@@ -8,6 +9,8 @@ lines {"id": .., "version": ..} with every row's final version.
 For every key: the events, deduplicated by ce_id, carry versions 1, 2, ...
 up to the row's final version, in that order (commit order per key);
 every repeated ce_id carries exactly the bytes of its first delivery.
+
+--max-duplicates N fails when more than N records repeat an earlier ce_id.
 
 --committed-only reads like a read_committed consumer: the test broker
 writes no transaction markers, so a record counts only when the offsets
@@ -32,6 +35,9 @@ if "--committed-only" in sys.argv:
 records = [r for r in records if r["headers"].get("ce_type") == "acme.bank.AccountChanged.v1"]
 expected = {r["id"]: r["version"] for r in map(json.loads, open(sys.argv[3]))}
 no_duplicates = "--no-duplicates" in sys.argv
+max_duplicates = None
+if "--max-duplicates" in sys.argv:
+    max_duplicates = int(sys.argv[sys.argv.index("--max-duplicates") + 1])
 
 first = {}
 versions = collections.defaultdict(list)
@@ -54,4 +60,6 @@ for key, final in expected.items():
         f"account {key}: versions {got[:10]}...{got[-5:]} (final {final}) out of order or missing"
 assert set(versions) <= set(expected), "events for rows that do not exist"
 assert not (no_duplicates and duplicates), f"{duplicates} duplicates"
+assert max_duplicates is None or duplicates <= max_duplicates, \
+    f"{duplicates} duplicates, more than the {max_duplicates} allowed"
 print(f"{len(first)} events for {len(expected)} keys complete and in order; {duplicates} duplicates, all with their original ce_id")

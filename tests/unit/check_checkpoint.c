@@ -134,6 +134,34 @@ START_TEST(test_drop_open_transaction)
 }
 END_TEST
 
+START_TEST(test_drop_open_with_events_in_the_sink)
+{
+	Checkpoint *c = ckpt_new(4);
+	uint64_t t1 = ckpt_begin(c);
+	ckpt_add_events(c, t1, 1);
+	ckpt_commit(c, t1, 10);
+	uint64_t t2 = ckpt_begin(c);
+	ckpt_add_events(c, t2, 2);
+	/* The connection closes mid-transaction while Kafka holds two of its events. */
+	ckpt_drop_open(c);
+	ck_assert_uint_eq(ckpt_in_flight(c), 2);
+	/* The server sends t2 again, whole, as a new transaction. */
+	uint64_t t3 = ckpt_begin(c);
+	ckpt_add_events(c, t3, 1);
+	ckpt_commit(c, t3, 20);
+	ckpt_ack(c, t3);
+	ckpt_ack(c, t1);
+	ck_assert_uint_eq(ckpt_confirmed(c), 10); /* the abandoned events still wait */
+	ckpt_ack(c, t2);
+	ckpt_ack(c, t2);
+	/* The abandoned entry confirms nothing of its own, and holds nothing back. */
+	ck_assert_uint_eq(ckpt_confirmed(c), 20);
+	ck_assert_uint_eq(ckpt_in_flight(c), 0);
+	ck_assert_uint_eq(ckpt_pending_events(c), 0);
+	ckpt_free(c);
+}
+END_TEST
+
 START_TEST(test_ack_all_and_clear)
 {
 	Checkpoint *c = ckpt_new(8);
@@ -177,6 +205,7 @@ int main(void)
 	tcase_add_test(tc, test_idle_confirms_wal_end_only_when_empty);
 	tcase_add_test(tc, test_full_ring_and_wraparound);
 	tcase_add_test(tc, test_drop_open_transaction);
+	tcase_add_test(tc, test_drop_open_with_events_in_the_sink);
 	tcase_add_test(tc, test_ack_all_and_clear);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

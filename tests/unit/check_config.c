@@ -46,6 +46,7 @@ START_TEST(test_minimal_defaults)
 	ck_assert_str_eq(cfg->source.publication, "tablecast");
 	ck_assert(!cfg->source.create_slot);
 	ck_assert_int_eq(cfg->source.status_interval_ms, 10000);
+	ck_assert_int_eq(cfg->source.release_after_ms, 20000); /* well under pg_ctl's 60 s */
 	ck_assert_int_eq(cfg->sink.type, SINK_STDOUT);
 	ck_assert(cfg->sink.raw_changes);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
@@ -70,6 +71,7 @@ START_TEST(test_full)
 		     "  tables = [\"public.orders\", \"public.customers\"];\n"
 		     "  status_interval = 2;\n"
 		     "  max_in_flight = 16;\n"
+		     "  release_after = 0;\n"
 		     "};\n"
 		     "sink = { type = \"file\"; path = \"/tmp/out.jsonl\"; format = \"changes\"; };\n");
 	struct Config *cfg = cfg_load(path, err, sizeof(err));
@@ -83,6 +85,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(cfg->source.tables[1], "public.customers");
 	ck_assert_int_eq(cfg->source.status_interval_ms, 2000);
 	ck_assert_int_eq(cfg->source.max_in_flight, 16);
+	ck_assert_int_eq(cfg->source.release_after_ms, 0); /* never */
 	ck_assert_int_eq(cfg->sink.type, SINK_FILE);
 	ck_assert_str_eq(cfg->sink.path, "/tmp/out.jsonl");
 	cfg_free(cfg);
