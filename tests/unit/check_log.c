@@ -26,6 +26,10 @@ static void logged(char *out, size_t outlen, const char *text)
 	size_t n = fread(out, 1, outlen - 1, tmp);
 	out[n] = '\0';
 	fclose(tmp);
+	/* Outside the journal a line starts with its UTC time: "2026-01-02T03:04:05.678Z ". */
+	ck_assert_msg(n > 25 && out[4] == '-' && out[10] == 'T' && out[23] == 'Z' && out[24] == ' ',
+		      "no timestamp: %s", out);
+	memmove(out, out + 25, n - 25 + 1);
 }
 
 START_TEST(test_one_line_per_message)
