@@ -66,26 +66,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
 }
 
-Http *http_new(const char *listen, http_metrics_fn metrics, http_ready_fn ready, void *ctx,
-	       char *err, size_t errlen)
+int http_parse_listen(const char *listen, struct sockaddr_in *addr, char *err, size_t errlen)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET};
 	char host[64];
 	const char *colon = strrchr(listen, ':');
 	char *end;
 
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
 	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
-		snprintf(err, errlen, "metrics.listen \"%s\": expected host:port", listen);
-		return NULL;
+		snprintf(err, errlen, "metrics.listen \"%.80s\": expected host:port", listen);
+		return -1;
 	}
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
 	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-		snprintf(err, errlen, "metrics.listen \"%s\": expected an IPv4 address and a port",
+	if (colon[1] < '0' || colon[1] > '9' || *end || port < 1 || port > 65535 ||
+	    inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+		snprintf(err, errlen, "metrics.listen \"%.80s\": expected an IPv4 address and a port",
 			 listen);
-		return NULL;
+		return -1;
 	}
-	addr.sin_port = htons((uint16_t)port);
+	addr->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+Http *http_new(const char *listen, http_metrics_fn metrics, http_ready_fn ready, void *ctx,
+	       char *err, size_t errlen)
+{
+	struct sockaddr_in addr;
+
+	if (http_parse_listen(listen, &addr, err, errlen) < 0)
+		return NULL;
 
 	Http *http = calloc(1, sizeof(*http));
 	if (!http) {

@@ -806,7 +806,13 @@ static void reload(struct Pipeline *p)
 	char err[1024], fixed[512];
 
 	daemon_reloading();
-	struct Config *next = cfg_load(p->opts->config_path, err, sizeof(err));
+	/* The main loop waits for the load: keep the watchdog fed, let a stop end it. */
+	struct CfgLoadHooks hooks = {.stop = p->opts->stop, .tick = daemon_watchdog};
+	struct Config *next = cfg_load_hooked(p->opts->config_path, &hooks, err, sizeof(err));
+	if (!next && *p->opts->stop) {
+		log_info("reload: stopped while loading %s", p->opts->config_path);
+		return;
+	}
 	if (!next) {
 		log_error("reload: %s; keeping the running configuration", err);
 		daemon_ready("streaming (reload failed)");
