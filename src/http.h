@@ -37,7 +37,16 @@ void http_free(Http *http);
 /* A file descriptor that becomes readable when requests wait: poll it, then call http_run. */
 int http_fd(const Http *http);
 
-/* Serve whatever requests are ready, without blocking. */
+/*
+ * The poll timeout (ms) to use instead of timeout when sooner: when
+ * libmicrohttpd has buffered requests or a connection's time is up.
+ */
+int http_timeout_ms(const Http *http, int timeout);
+
+/*
+ * Serve whatever requests are ready and enforce the timeouts, without
+ * blocking. Call it after every poll, whether the fd was readable or not.
+ */
 void http_run(Http *http);
 
 #endif

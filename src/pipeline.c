@@ -360,12 +360,13 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
 		}
 		daemon_watchdog();
-		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100) < 0 &&
+		    errno != EINTR) {
 			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 			st = SRC_FATAL;
 			break;
 		}
-		if (http_at >= 0 && pfd[http_at].revents & POLLIN)
+		if (http_at >= 0)
 			http_run(p->http);
 		if (p->kafka) {
 			if (pfd[kafka_at].revents & POLLIN)
@@ -754,6 +755,7 @@ static enum src_status stream_once(struct Pipeline *p)
 	if (p->http) {
 		pfd[2].fd = http_fd(p->http);
 		pfd[2].events = POLLIN;
+		timeout = http_timeout_ms(p->http, timeout);
 	}
 	if (p->backfill) {
 		pfd[3].fd = bf_socket(p->backfill);
@@ -763,7 +765,7 @@ static enum src_status stream_once(struct Pipeline *p)
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
 	}
-	if (p->http && pfd[2].revents & POLLIN)
+	if (p->http)
 		http_run(p->http);
 	watch_lag(p);
 	if (p->kafka) {
@@ -945,7 +947,9 @@ int pipe_run(const struct RunOptions *opts)
 			int64_t wait = p.next_connect_ms - now_ms();
 			if (wait > 0) {
 				struct pollfd hp = {.fd = p.http ? http_fd(p.http) : -1, .events = POLLIN};
-				if (poll(&hp, 1, wait > 200 ? 200 : (int)wait) > 0)
+				int timeout = wait > 200 ? 200 : (int)wait;
+				if (poll(&hp, 1, p.http ? http_timeout_ms(p.http, timeout) : timeout) >= 0 &&
+				    p.http)
 					http_run(p.http);
 				continue;
 			}
