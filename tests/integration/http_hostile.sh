@@ -17,7 +17,7 @@ echo "metrics = { listen = \"127.0.0.1:$port\"; };" >>"$TC_TMP/tc.cfg"
 tc_start "$TC_TMP/tc.cfg"
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
 
-python3 "$top_srcdir/tests/lib/http-hostile.py" "$port" checks || tc_fail "hostile HTTP checks"
+/usr/bin/python3 "$top_srcdir/tests/lib/http-hostile.py" "$port" checks || tc_fail "hostile HTTP checks"
 
 # Rows keep coming while the listener is under siege.
 ( for i in $(seq 1 $((HOLD_SECONDS * 2))); do
@@ -26,7 +26,7 @@ python3 "$top_srcdir/tests/lib/http-hostile.py" "$port" checks || tc_fail "hosti
 done ) &
 writer=$!
 tc_on_exit "kill $writer"
-python3 "$top_srcdir/tests/lib/http-hostile.py" "$port" hold "$HOLD_SECONDS" || tc_fail "/healthz under siege"
+/usr/bin/python3 "$top_srcdir/tests/lib/http-hostile.py" "$port" hold "$HOLD_SECONDS" || tc_fail "/healthz under siege"
 wait "$writer" || tc_fail "the writer failed"
 rows=$((HOLD_SECONDS * 2))
 streamed() { [ "$(count_lines 'during the siege')" -eq "$rows" ]; }
