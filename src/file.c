@@ -2,16 +2,18 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
 
-int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
-		 size_t errlen)
+static int replace(const char *path, const void *data, size_t len, mode_t mode, const char *what,
+		   char *err, size_t errlen)
 {
 	size_t tlen = strlen(path) + 5;
 	char *tmp = malloc(tlen);
@@ -20,7 +22,11 @@ int file_replace(const char *path, const void *data, size_t len, const char *wha
 		return -1;
 	}
 	snprintf(tmp, tlen, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	/* The mode is set at creation: no moment when a private file is readable by others. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	bool ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (f && fclose(f) != 0)
 		ok = false;
@@ -32,4 +38,17 @@ int file_replace(const char *path, const void *data, size_t len, const char *wha
 	}
 	free(tmp);
 	return ok ? 0 : -1;
+}
+
+/* State (slot identity, snapshot and backfill progress) is the service's own: 0600. */
+int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
+		 size_t errlen)
+{
+	return replace(path, data, len, S_IRUSR | S_IWUSR, what, err, errlen);
+}
+
+int file_publish(const char *path, const void *data, size_t len, const char *what, char *err,
+		 size_t errlen)
+{
+	return replace(path, data, len, 0666, what, err, errlen);
 }

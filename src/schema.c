@@ -556,7 +556,7 @@ static int write_file(const char *path, const struct StrBuf *content, char *err,
 		return 0;
 	if (make_parent_dirs(path, err, errlen) < 0)
 		return -1;
-	return file_replace(path, data, content->len, "writing", err, errlen);
+	return file_publish(path, data, content->len, "writing", err, errlen);
 }
 
 static int by_name_version(const void *a, const void *b)
