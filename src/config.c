@@ -2,12 +2,15 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "encoder.h"
@@ -259,12 +262,29 @@ static void precheck_file(struct Loader *ld, const char *path, const char *from,
 			  CFG_MAX_INCLUDE_DEPTH);
 		return;
 	}
-	FILE *f = fopen(path, "rb");
+	/*
+	 * Regular files only: a FIFO, a terminal or /dev/zero would block or
+	 * never end (O_NONBLOCK, so that opening a FIFO does not wait for a writer).
+	 */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	FILE *f = why ? NULL : fdopen(fd, "rb");
 	if (!f) {
+		if (!why)
+			why = strerror(errno);
+		if (fd >= 0)
+			close(fd);
 		if (from)
-			fail_line(ld, from, from_line, "@include \"%s\": %s", path, strerror(errno));
+			fail_line(ld, from, from_line, "@include \"%s\": %s", path, why);
 		else
-			fail_line(ld, path, 0, "cannot read file: %s", strerror(errno));
+			fail_line(ld, path, 0, "cannot read file: %s", why);
 		return;
 	}
 	size_t room = CFG_MAX_BYTES - ld->bytes;
@@ -999,6 +1019,7 @@ struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hook
 		else
 			snprintf(err, errlen, "%s:%d: %s", file, config_error_line(&lc),
 				 config_error_text(&lc));
+		one_line(err);
 		config_destroy(&lc);
 		cfg_free(cfg);
 		return NULL;

@@ -12,6 +12,7 @@ dir="$TC_TMP/hostile"
 mkdir -p "$dir"
 cp "$top_srcdir"/tests/fixtures/hostile-config/*.cfg "$top_srcdir"/tests/fixtures/hostile-config/*.inc "$dir/"
 /usr/bin/python3 "$top_srcdir/tests/fixtures/hostile-config/generate.py" "$dir"
+mkfifo "$dir/include-fifo.inc"
 # Includes are found from the working directory, as libconfig does.
 cd "$dir"
 files=$(ls ./*.cfg | sed 's|^\./||' | sort)
