@@ -54,7 +54,12 @@ pg_start
 psql -q -v ON_ERROR_STOP=1 -c "CREATE TABLE t (id serial PRIMARY KEY, note text)"
 tc_config "$TC_TMP/good.cfg"
 cp "$TC_TMP/good.cfg" live.cfg
-tc_start live.cfg
+# Under a watchdog of 4 s (a ping every 2 s): no reload may keep the main loop from its pings that long.
+/usr/bin/python3 "$top_srcdir/tests/lib/notify-listener.py" "$TC_TMP/notify.sock" "$TC_TMP/notify.log" stamp &
+listener=$!
+tc_on_exit "kill $listener"
+wait_for 10 test -S "$TC_TMP/notify.sock" || tc_fail "no notification socket"
+NOTIFY_SOCKET="$TC_TMP/notify.sock" WATCHDOG_USEC=4000000 tc_start live.cfg
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
 i=0
 for f in $files; do
@@ -73,6 +78,10 @@ kill -0 "$TC_PID" || tc_fail "tablecast died"
 # A reload verdict is one line, with the file and line, like check-config's.
 grep 'keeping the running configuration' "$TC_TMP/tablecast.log" | grep -Evq '^tablecast: error: reload: [^: ]+:[0-9]+: ' &&
 	tc_fail "reload verdict without file:line: $(grep 'keeping the running' "$TC_TMP/tablecast.log" | grep -Ev 'reload: [^: ]+:[0-9]+: ' | head -2)"
-echo "ok: $n hostile reloads refused; $n rows streamed after them"
+gap=$(awk '/WATCHDOG=1/ { if (last) { d = $1 - last; if (d > max) max = d } last = $1 } END { printf "%.3f", max }' "$TC_TMP/notify.log")
+pings=$(grep -c 'WATCHDOG=1' "$TC_TMP/notify.log")
+[ "$pings" -ge 10 ] || tc_fail "only $pings watchdog pings"
+awk -v g="$gap" 'BEGIN { exit !(g < 4) }' || tc_fail "the watchdog went ${gap} s without a ping"
+echo "ok: $n hostile reloads refused; $n rows streamed after them; longest watchdog gap ${gap} s ($pings pings)"
 cp "$TC_TMP/good.cfg" live.cfg
 tc_stop
