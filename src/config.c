@@ -70,33 +70,41 @@ static void one_line(char *s)
 			*s = '?';
 }
 
+/* The first error only: "file:line: message" (or "file: message" without a line), one line. */
+static void fail_v(struct Loader *ld, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void fail_v(struct Loader *ld, const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	if (ld->failed)
+		return;
+	ld->failed = true;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", file, msg);
+	one_line(ld->err);
+}
+
 static void fail_at(struct Loader *ld, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void fail_at(struct Loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
-
-	if (ld->failed)
-		return;
-	ld->failed = true;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/*
 	 * Settings that are missing altogether have no line: name the file only.
 	 * A setting from an @include'd file names that file.
 	 */
 	int line = s ? config_setting_source_line(s) : 0;
-	const char *file = s ? config_setting_source_file(s) : NULL;
-	if (!file)
-		file = ld->path;
-	if (line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", ld->path, msg);
-	one_line(ld->err);
+	const char *file = s && line > 0 ? config_setting_source_file(s) : NULL;
+
+	va_start(ap, fmt);
+	fail_v(ld, file ? file : ld->path, line, fmt, ap);
+	va_end(ap);
 }
 
 /* Error for a place in a file before libconfig has settings for it. */
@@ -105,20 +113,11 @@ static void fail_line(struct Loader *ld, const char *file, int line, const char 
 
 static void fail_line(struct Loader *ld, const char *file, int line, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (ld->failed)
-		return;
-	ld->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fail_v(ld, file, line, fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", file, msg);
-	one_line(ld->err);
 }
 
 /*
