@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -570,6 +571,7 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 			n = 0;
 		}
 		cfg->sink.kafka = calloc((size_t)n + 1, sizeof(char *));
+		rd_kafka_conf_t *props = rd_kafka_conf_new();
 		for (int i = 0; i < n && !ld->failed; i++) {
 			const config_setting_t *kv = config_setting_get_elem(kafka, (unsigned)i);
 			const char *text = config_setting_get_string(kv);
@@ -580,7 +582,13 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 			}
 			has_bootstrap |= strncmp(text, "bootstrap.servers=", 18) == 0;
 			cfg->sink.kafka[cfg->sink.nkafka++] = xstrdup(text);
+			/* librdkafka's own check, offline, as ksink_new will run it. */
+			char key[256], why[512];
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - text), text);
+			if (rd_kafka_conf_set(props, key, eq + 1, why, sizeof(why)) != RD_KAFKA_CONF_OK)
+				fail_at(ld, kv, "sink.kafka \"%s\": %s", key, why);
 		}
+		rd_kafka_conf_destroy(props);
 	}
 	if (!ld->failed && cfg->sink.type == SINK_KAFKA && cfg->sink.raw_changes)
 		fail_at(ld, config_setting_get_member(sink, "format"),

@@ -256,6 +256,9 @@ static const struct {
 	     "}; }; }; "
 	     "}; }; }; }; }; }; }; }; };\n",
 	 ":3: groups, lists and arrays nested more than 32 deep"},
+	{SRC "sink = { type = \"kafka\";\n  kafka = [\"bootstrap.servers=k:9092\",\n"
+	     "    \"acks=most\"]; };\n",
+	 ":4: sink.kafka \"acks\": Invalid value for configuration property"},
 	{SRC "sink = { format = \"changes\"; };\n"
 	     "# a control character in a value must not start a line of its own\n"
 	     "log_level = \"a\\nb\";\n",
