@@ -90,7 +90,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (http->nclients >= EVICT_AT) {
 			for (struct Client *old = http->first; old; old = old->next)
 				if (old->deadline_ms) {
-					log_debug("metrics listener: %zu connections: closing the oldest one waiting for its request",
+					log_debug("metrics listener: %zu connections: closing the "
+						  "oldest one waiting for its request",
 						  http->nclients);
 					cut_off(old);
 					break;

@@ -948,8 +948,9 @@ int pipe_run(const struct RunOptions *opts)
 			if (wait > 0) {
 				struct pollfd hp = {.fd = p.http ? http_fd(p.http) : -1, .events = POLLIN};
 				int timeout = wait > 200 ? 200 : (int)wait;
-				if (poll(&hp, 1, p.http ? http_timeout_ms(p.http, timeout) : timeout) >= 0 &&
-				    p.http)
+				if (p.http)
+					timeout = http_timeout_ms(p.http, timeout);
+				if (poll(&hp, 1, timeout) >= 0 && p.http)
 					http_run(p.http);
 				continue;
 			}

@@ -1,4 +1,4 @@
-/* libFuzzer target: load arbitrary bytes as a whole configuration file (libconfig, validation, expression compile). */
+/* libFuzzer target: arbitrary bytes as a whole configuration file (libconfig, checks, expressions). */
 #include "autoconf.h"
 
 #include <stddef.h>
