@@ -47,7 +47,7 @@ for f in $files; do
 	[ "$(sed 's/^tablecast: //' "$TC_TMP/out")" = "$want" ] ||
 		tc_fail "run and check-config disagree on $f: $(cat "$TC_TMP/out")"
 done
-echo "ok: $n files refused by check-config and run; most CPU ${max_cpu} s ($slowest), longest ${max_wall} s"
+echo "ok: $n files refused by check-config and run in ${SECONDS} s; most CPU ${max_cpu} s ($slowest), longest ${max_wall} s"
 
 # The same files by SIGHUP: the running configuration stays, rows keep flowing.
 pg_start
@@ -80,8 +80,8 @@ grep 'keeping the running configuration' "$TC_TMP/tablecast.log" | grep -Evq '^t
 	tc_fail "reload verdict without file:line: $(grep 'keeping the running' "$TC_TMP/tablecast.log" | grep -Ev 'reload: [^: ]+:[0-9]+: ' | head -2)"
 gap=$(awk '/WATCHDOG=1/ { if (last) { d = $1 - last; if (d > max) max = d } last = $1 } END { printf "%.3f", max }' "$TC_TMP/notify.log")
 pings=$(grep -c 'WATCHDOG=1' "$TC_TMP/notify.log")
-[ "$pings" -ge 10 ] || tc_fail "only $pings watchdog pings"
+[ "$pings" -ge 3 ] || tc_fail "only $pings watchdog pings"
 awk -v g="$gap" 'BEGIN { exit !(g < 4) }' || tc_fail "the watchdog went ${gap} s without a ping"
-echo "ok: $n hostile reloads refused; $n rows streamed after them; longest watchdog gap ${gap} s ($pings pings)"
+echo "ok: $n hostile reloads refused; $n rows streamed after them (at ${SECONDS} s); longest watchdog gap ${gap} s ($pings pings)"
 cp "$TC_TMP/good.cfg" live.cfg
 tc_stop
