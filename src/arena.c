@@ -8,6 +8,12 @@
 #include "arena.h"
 
 #define ARENA_BLOCK_SIZE (64 * 1024)
+/*
+ * Blocks start small and double up to ARENA_BLOCK_SIZE: a configuration
+ * holds one arena per compiled expression, mostly a few hundred bytes, and
+ * thousands of 64 KiB blocks made a large file cost gigabytes.
+ */
+#define ARENA_FIRST_BLOCK_SIZE 1024
 
 struct ArenaBlock {
 	struct ArenaBlock *next;
@@ -53,7 +59,10 @@ void *arena_alloc(Arena *arena, size_t size)
 	size = (size + align - 1) & ~(align - 1);
 
 	if (!block || block->size - block->used < size) {
-		size_t want = size > ARENA_BLOCK_SIZE ? size : ARENA_BLOCK_SIZE;
+		size_t grow = block ? block->size * 2 : ARENA_FIRST_BLOCK_SIZE;
+		if (grow > ARENA_BLOCK_SIZE)
+			grow = ARENA_BLOCK_SIZE;
+		size_t want = size > grow ? size : grow;
 		block = malloc(sizeof(*block) + want);
 		if (!block)
 			return NULL;
@@ -75,24 +84,27 @@ void arena_reset(Arena *arena)
 	if (!block)
 		return;
 	/*
-	 * Keep the oldest block (the last in the list) when it has the standard
-	 * size, so steady state does not call malloc; an oversized one goes too,
-	 * or one huge row would hold its memory for ever.
+	 * Keep the largest block of at most the standard size, so steady state
+	 * does not call malloc; an oversized one goes too, or one huge row would
+	 * hold its memory for ever.
 	 */
-	while (block->next) {
+	struct ArenaBlock *keep = NULL;
+	for (struct ArenaBlock *b = block; b; b = b->next)
+		if (b->size <= ARENA_BLOCK_SIZE && (!keep || b->size > keep->size))
+			keep = b;
+	while (block) {
 		struct ArenaBlock *next = block->next;
-		arena->footprint -= block->size;
-		free(block);
+		if (block != keep) {
+			arena->footprint -= block->size;
+			free(block);
+		}
 		block = next;
 	}
-	if (block->size > ARENA_BLOCK_SIZE) {
-		arena->footprint -= block->size;
-		free(block);
-		arena->head = NULL;
-		return;
+	arena->head = keep;
+	if (keep) {
+		keep->used = 0;
+		keep->next = NULL;
 	}
-	block->used = 0;
-	arena->head = block;
 }
 
 size_t arena_footprint(const Arena *arena)

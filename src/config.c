@@ -1,15 +1,23 @@
 /* Configuration: load and validate a libconfig file into plain settings. */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "encoder.h"
+#include "http.h"
 #include "log.h"
+#include "schema.h"
 
 /*
  * Every setting is checked against a list of known keys, so a typo is an
@@ -34,34 +42,360 @@ static const char *const event_keys[] = {"name",  "version",  "table",	"on",	   
 static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
 					 "value", NULL};
 
+/*
+ * Bounds that keep a load linear and short (well under a second for the
+ * largest file, sanitizers included), so that neither check-config nor a
+ * reload in the running daemon can be stalled by a configuration.
+ */
+#define CFG_MAX_BYTES (1024 * 1024) /* the file and everything it includes */
+#define CFG_MAX_INCLUDE_DEPTH 10 /* libconfig's own limit */
+#define CFG_MAX_FIELDS 1000 /* per event */
+#define CFG_MAX_ENUM_VALUES 1000 /* per field */
+#define CFG_MAX_ITEMS 4096 /* settings in a group, elements in a list or array */
+#define CFG_MAX_NESTING 32 /* groups, lists and arrays inside each other */
+
 struct Loader {
 	const char *path;
 	char context[320]; /* "event NAME: " while inside an event, for messages */
 	char *err;
 	size_t errlen;
 	bool failed;
+	const struct CfgLoadHooks *hooks; /* NULL = none */
+	size_t bytes; /* read so far, over every included file */
 };
+
+/* One line, whatever the file holds: control characters in values become '?'. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* The first error only: "file:line: message" (or "file: message" without a line), one line. */
+static void fail_v(struct Loader *ld, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void fail_v(struct Loader *ld, const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	if (ld->failed)
+		return;
+	ld->failed = true;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", file, msg);
+	one_line(ld->err);
+}
 
 static void fail_at(struct Loader *ld, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void fail_at(struct Loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-	char msg[512];
+	va_list ap;
+	/*
+	 * Settings that are missing altogether have no line: name the file only.
+	 * A setting from an @include'd file names that file.
+	 */
+	int line = s ? config_setting_source_line(s) : 0;
+	const char *file = s && line > 0 ? config_setting_source_file(s) : NULL;
+
+	va_start(ap, fmt);
+	fail_v(ld, file ? file : ld->path, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Error for a place in a file before libconfig has settings for it. */
+static void fail_line(struct Loader *ld, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail_line(struct Loader *ld, const char *file, int line, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (ld->failed)
-		return;
-	ld->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fail_v(ld, file, line, fmt, ap);
 	va_end(ap);
-	/* Settings that are missing altogether have no line: name the file only. */
-	int line = s ? config_setting_source_line(s) : 0;
-	if (line > 0)
-		snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->path, line, msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", ld->path, msg);
+}
+
+/*
+ * Length of the valid UTF-8 at the start of s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF).
+ */
+static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xBF;
+		if (c < 0x80)
+			n = 1;
+		else if (c >= 0xC2 && c <= 0xDF)
+			n = 2;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			n = 3;
+			lo = c == 0xE0 ? 0xA0 : 0x80;
+			hi = c == 0xED ? 0x9F : 0xBF;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 4;
+			lo = c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xF4 ? 0x8F : 0xBF;
+		} else
+			return i;
+		if (len - i < n)
+			return i;
+		for (size_t k = 1; k < n; k++) {
+			unsigned char b = s[i + k];
+			if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+				return i;
+		}
+		i += n;
+	}
+	return i;
+}
+
+static int line_of(const char *text, size_t offset)
+{
+	int line = 1;
+	for (size_t i = 0; i < offset; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/*
+ * libconfig 1.5 looks for a duplicate on every setting it adds to a group
+ * (quadratic: 50,000 settings took minutes) and grows lists in steps of 16
+ * (quadratic copying), and its parser and config_destroy() recurse once
+ * per nesting level. So the text is measured first, with a lexer that
+ * knows only what matters for that: strings, comments and brackets.
+ * Returns false with the error set.
+ */
+static bool check_structure(struct Loader *ld, const char *path, const char *text)
+{
+	size_t items[CFG_MAX_NESTING + 1] = {0};
+	int depth = 0, line = 1;
+
+	for (const char *p = text; *p; p++) {
+		switch (*p) {
+		case '\n':
+			line++;
+			break;
+		case '"': /* a string, with backslash escapes */
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				line += *p == '\n';
+			}
+			if (!*p)
+				return true; /* the parser says where */
+			break;
+		case '/':
+			if (p[1] == '*') {
+				const char *end = strstr(p + 2, "*/");
+				for (const char *q = p; q < (end ? end : p + strlen(p)); q++)
+					line += *q == '\n';
+				if (!end)
+					return true;
+				p = end + 1;
+				break;
+			}
+			if (p[1] != '/')
+				break;
+			/* fall through: a comment to the end of the line */
+		case '#':
+			while (p[1] && p[1] != '\n')
+				p++;
+			break;
+		case '{':
+		case '(':
+		case '[':
+			if (++depth > CFG_MAX_NESTING) {
+				fail_line(ld, path, line, "groups, lists and arrays nested more than %d deep",
+					  CFG_MAX_NESTING);
+				return false;
+			}
+			items[depth] = 0;
+			break;
+		case '}':
+		case ')':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		case ';':
+		case ',':
+			if (++items[depth] > CFG_MAX_ITEMS) {
+				fail_line(ld, path, line,
+					  "more than %d settings or elements in one group, list or array",
+					  CFG_MAX_ITEMS);
+				return false;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/*
+ * Read a configuration file (or one it includes) before libconfig does,
+ * to refuse what libconfig would accept but must not: more than
+ * CFG_MAX_BYTES in all (libconfig's time and memory grow with the input),
+ * NUL bytes and "\x00" escapes (they cut a string short where the file
+ * shows more), and text that is not UTF-8 (names end up in Kafka headers,
+ * protobuf schemas and logs). libconfig 1.5 has no include hook, so
+ * @include "file" lines are followed here the way its scanner does:
+ * the name as written, relative to the working directory.
+ */
+static void precheck_file(struct Loader *ld, const char *path, const char *from, int from_line,
+			  int depth)
+{
+	/* An included file that cannot be used is the including line's error. */
+	const char *where = from ? from : path;
+	if (depth > CFG_MAX_INCLUDE_DEPTH) {
+		fail_line(ld, where, from_line, "@include \"%s\": nested more than %d deep", path,
+			  CFG_MAX_INCLUDE_DEPTH);
+		return;
+	}
+	/*
+	 * Regular files only: a FIFO, a terminal or /dev/zero would block or
+	 * never end (O_NONBLOCK, so that opening a FIFO does not wait for a writer).
+	 */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	FILE *f = why ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		if (!why)
+			why = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		if (from)
+			fail_line(ld, from, from_line, "@include \"%s\": %s", path, why);
+		else
+			fail_line(ld, path, 0, "cannot read file: %s", why);
+		return;
+	}
+	size_t room = CFG_MAX_BYTES - ld->bytes;
+	char *text = malloc(room + 2);
+	if (!text) {
+		fail_line(ld, path, 0, "out of memory");
+		fclose(f);
+		return;
+	}
+	/* One byte more than the room left tells a file that is too large. */
+	size_t len = fread(text, 1, room + 1, f);
+	bool read_error = ferror(f);
+	fclose(f);
+	text[len] = '\0';
+	if (read_error)
+		fail_line(ld, where, from_line, "cannot read \"%s\"", path);
+	else if (len > room)
+		fail_line(ld, path, line_of(text, room),
+			  "the configuration (with the files it includes) exceeds %d bytes here",
+			  CFG_MAX_BYTES);
+	if (ld->failed) {
+		free(text);
+		return;
+	}
+	ld->bytes += len;
+
+	const char *nul = memchr(text, '\0', len);
+	size_t valid = utf8_valid_prefix((const unsigned char *)text, len);
+	if (nul)
+		fail_line(ld, path, line_of(text, (size_t)(nul - text)), "NUL byte in the file");
+	else if (valid < len)
+		fail_line(ld, path, line_of(text, valid), "the file is not valid UTF-8");
+	if (!ld->failed)
+		check_structure(ld, path, text);
+	for (const char *p = text; !ld->failed && (p = strstr(p, "\\x")); p += 2)
+		if (p[2] == '0' && p[3] == '0')
+			fail_line(ld, path, line_of(text, (size_t)(p - text)),
+				  "\\x00 (NUL) is not allowed in a string");
+	int lineno = 1;
+	for (char *line = text; !ld->failed && line && *line; lineno++) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, "@include", 8) == 0) {
+			p += 8;
+			p += strspn(p, " \t");
+			const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+			if (end) {
+				char *inc = strndup(p + 1, (size_t)(end - p - 1));
+				if (inc)
+					precheck_file(ld, inc, path, lineno, depth + 1);
+				free(inc);
+			}
+		}
+		line = next;
+	}
+	free(text);
+}
+
+/* Strings may hold escapes (\xNN) that the file's own bytes do not show. */
+static void check_strings(struct Loader *ld, const config_setting_t *s)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+		size_t len = strlen(v);
+		if (utf8_valid_prefix((const unsigned char *)v, len) < len)
+			fail_at(ld, s, "%s: string is not valid UTF-8",
+				config_setting_name(s) ? config_setting_name(s) : "value");
+		return;
+	}
+	int n = config_setting_length(s);
+	for (int i = 0; i < n && !ld->failed; i++)
+		check_strings(ld, config_setting_get_elem(s, (unsigned)i));
+}
+
+/*
+ * What Kafka (and librdkafka, before it asks) accepts as a topic name:
+ * 1-249 of [a-zA-Z0-9._-], and neither "." nor "..".
+ */
+static bool valid_topic(const char *t)
+{
+	size_t len = strlen(t);
+	return len >= 1 && len <= 249 &&
+	       strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       len &&
+	       strcmp(t, ".") != 0 && strcmp(t, "..") != 0;
+}
+
+static void check_topic(struct Loader *ld, const config_setting_t *s, const char *what,
+			const char *topic)
+{
+	if (!ld->failed && !valid_topic(topic))
+		fail_at(ld, s,
+			"%s \"%.80s%s\" is not a Kafka topic name (1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'; not \".\" or \"..\")",
+			what, topic, strlen(topic) > 80 ? "..." : "");
+}
+
+/* Between events: feed the caller's watchdog, and give up when asked to stop. */
+static bool keep_loading(struct Loader *ld)
+{
+	if (!ld->hooks)
+		return true;
+	if (ld->hooks->tick)
+		ld->hooks->tick();
+	if (ld->hooks->stop && *ld->hooks->stop) {
+		fail_line(ld, ld->path, 0, "loading stopped by a signal");
+		return false;
+	}
+	return true;
 }
 
 static void check_keys(struct Loader *ld, const config_setting_t *group, const char *const *keys)
@@ -214,6 +548,11 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 	cfg->sink.exactly_once = get_bool(ld, sink, "exactly_once", false);
 	cfg->sink.offsets_topic = get_string(ld, sink, "offsets_topic", "tablecast.offsets");
 	cfg->sink.transaction_ms = get_int(ld, sink, "transaction_ms", 100, 1, 60000);
+	if (cfg->sink.dead_letter_topic[0])
+		check_topic(ld, config_setting_get_member(sink, "dead_letter_topic"),
+			    "sink.dead_letter_topic", cfg->sink.dead_letter_topic);
+	check_topic(ld, config_setting_get_member(sink, "offsets_topic") ?: sink,
+		    "sink.offsets_topic", cfg->sink.offsets_topic);
 	if (strcmp(type, "stdout") == 0)
 		cfg->sink.type = SINK_STDOUT;
 	else if (strcmp(type, "file") == 0)
@@ -235,6 +574,7 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 			n = 0;
 		}
 		cfg->sink.kafka = calloc((size_t)n + 1, sizeof(char *));
+		rd_kafka_conf_t *props = rd_kafka_conf_new();
 		for (int i = 0; i < n && !ld->failed; i++) {
 			const config_setting_t *kv = config_setting_get_elem(kafka, (unsigned)i);
 			const char *text = config_setting_get_string(kv);
@@ -245,7 +585,13 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 			}
 			has_bootstrap |= strncmp(text, "bootstrap.servers=", 18) == 0;
 			cfg->sink.kafka[cfg->sink.nkafka++] = xstrdup(text);
+			/* librdkafka's own check, offline, as ksink_new will run it. */
+			char key[256], why[512];
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - text), text);
+			if (rd_kafka_conf_set(props, key, eq + 1, why, sizeof(why)) != RD_KAFKA_CONF_OK)
+				fail_at(ld, kv, "sink.kafka \"%s\": %s", key, why);
 		}
+		rd_kafka_conf_destroy(props);
 	}
 	if (!ld->failed && cfg->sink.type == SINK_KAFKA && cfg->sink.raw_changes)
 		fail_at(ld, config_setting_get_member(sink, "format"),
@@ -385,6 +731,11 @@ static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField
 				what);
 			return;
 		}
+		if (n > CFG_MAX_ENUM_VALUES) {
+			fail_at(ld, ev_values, "%s: more than %d enum_values", what,
+				CFG_MAX_ENUM_VALUES);
+			return;
+		}
 		f->enum_values = calloc((size_t)n, sizeof(char *));
 		for (int i = 0; i < n; i++) {
 			const config_setting_t *v = config_setting_get_elem(ev_values, (unsigned)i);
@@ -519,6 +870,7 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 		ev->ops = load_ops(ld, on, ev->name);
 
 	ev->topic = get_string(ld, es, "topic", NULL);
+	check_topic(ld, config_setting_get_member(es, "topic"), "topic", ev->topic);
 	char *policy = get_string(ld, es, "on_error", "halt");
 	if (strcmp(policy, "halt") == 0)
 		ev->on_error = ON_ERROR_HALT;
@@ -549,6 +901,10 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 		return;
 	}
 	size_t n = (size_t)config_setting_length(fields);
+	if (n > CFG_MAX_FIELDS) {
+		fail_at(ld, fields, "event %s: more than %d fields", ev->name, CFG_MAX_FIELDS);
+		return;
+	}
 	ev->fields = calloc(n, sizeof(struct EventField));
 	for (size_t i = 0; i < n && !ld->failed; i++) {
 		const config_setting_t *fs = config_setting_get_elem(fields, (unsigned)i);
@@ -564,6 +920,25 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 					ev->fields[i].name);
 		}
 	}
+	/* What `schema generate` and protoc would refuse is refused now. */
+	char why[512];
+	if (!ld->failed && schema_check_event(ev, why, sizeof(why)) < 0)
+		fail_at(ld, es, "%s", why);
+}
+
+static int by_name_version(const struct EventDef *a, const struct EventDef *b)
+{
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->version > b->version) - (a->version < b->version);
+}
+
+/* qsort order: name, version, then place in the file (the first declaration first). */
+static int by_name_version_place(const void *pa, const void *pb)
+{
+	const struct EventDef *a = *(const struct EventDef *const *)pa;
+	const struct EventDef *b = *(const struct EventDef *const *)pb;
+	int c = by_name_version(a, b);
+	return c ? c : (a > b) - (a < b);
 }
 
 static void load_events(struct Loader *ld, struct Config *cfg, const config_setting_t *events)
@@ -574,17 +949,29 @@ static void load_events(struct Loader *ld, struct Config *cfg, const config_sett
 	}
 	size_t n = (size_t)config_setting_length(events);
 	cfg->events = calloc(n ? n : 1, sizeof(struct EventDef));
-	for (size_t i = 0; i < n && !ld->failed; i++) {
+	for (size_t i = 0; i < n && !ld->failed && keep_loading(ld); i++) {
 		const config_setting_t *es = config_setting_get_elem(events, (unsigned)i);
 		load_event(ld, cfg, &cfg->events[i], es);
 		cfg->nevents = i + 1;
-		for (size_t k = 0; k < i && !ld->failed; k++)
-			if (strcmp(cfg->events[k].name, cfg->events[i].name) == 0 &&
-			    cfg->events[k].version == cfg->events[i].version)
-				fail_at(ld, es, "event %s version %d is declared twice (line %d)",
-					cfg->events[i].name, cfg->events[i].version,
-					cfg->events[k].line);
 	}
+	if (ld->failed)
+		return;
+	/* Sorted, so that thousands of events are not each compared with all the others. */
+	const struct EventDef **sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (!sorted) {
+		fail_at(ld, events, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &cfg->events[i];
+	qsort(sorted, n, sizeof(*sorted), by_name_version_place);
+	for (size_t i = 1; i < n && !ld->failed; i++)
+		if (by_name_version(sorted[i - 1], sorted[i]) == 0)
+			fail_at(ld,
+				config_setting_get_elem(events, (unsigned)(sorted[i] - cfg->events)),
+				"event %s version %d is declared twice (line %d)", sorted[i]->name,
+				sorted[i]->version, sorted[i - 1]->line);
+	free(sorted);
 }
 
 static void load_cloudevents(struct Loader *ld, struct Config *cfg, const config_setting_t *ce)
@@ -612,7 +999,13 @@ static void load_cloudevents(struct Loader *ld, struct Config *cfg, const config
 
 struct Config *cfg_load(const char *path, char *err, size_t errlen)
 {
-	struct Loader ld = {.path = path, .err = err, .errlen = errlen};
+	return cfg_load_hooked(path, NULL, err, errlen);
+}
+
+struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hooks, char *err,
+			       size_t errlen)
+{
+	struct Loader ld = {.path = path, .err = err, .errlen = errlen, .hooks = hooks};
 	config_t lc;
 	struct Config *cfg = calloc(1, sizeof(*cfg));
 
@@ -622,19 +1015,28 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 	}
 	cfg->path = xstrdup(path);
 
+	precheck_file(&ld, path, NULL, 0, 0);
+	if (ld.failed || !keep_loading(&ld)) {
+		cfg_free(cfg);
+		return NULL;
+	}
 	config_init(&lc);
 	if (!config_read_file(&lc, path)) {
+		/* A syntax error in an @include'd file is that file's. */
+		const char *file = config_error_file(&lc) ? config_error_file(&lc) : path;
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 			snprintf(err, errlen, "%s: cannot read file", path);
 		else
-			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&lc),
+			snprintf(err, errlen, "%s:%d: %s", file, config_error_line(&lc),
 				 config_error_text(&lc));
+		one_line(err);
 		config_destroy(&lc);
 		cfg_free(cfg);
 		return NULL;
 	}
 
 	const config_setting_t *root = config_root_setting(&lc);
+	check_strings(&ld, root);
 	check_keys(&ld, root, top_keys);
 
 	char *level = get_string(&ld, root, "log_level", "info");
@@ -672,6 +1074,11 @@ struct Config *cfg_load(const char *path, char *err, size_t errlen)
 	} else if (metrics) {
 		check_keys(&ld, metrics, metrics_keys);
 		cfg->metrics.listen = get_string(&ld, metrics, "listen", "");
+		struct sockaddr_in addr;
+		char why[256];
+		if (!ld.failed && cfg->metrics.listen[0] &&
+		    http_parse_listen(cfg->metrics.listen, &addr, why, sizeof(why)) < 0)
+			fail_at(&ld, config_setting_get_member(metrics, "listen"), "%s", why);
 		const config_setting_t *lag = config_setting_get_member(metrics, "max_slot_lag");
 		if (lag && config_setting_type(lag) != CONFIG_TYPE_INT &&
 		    config_setting_type(lag) != CONFIG_TYPE_INT64)

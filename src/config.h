@@ -2,6 +2,7 @@
 #ifndef TABLECAST_SRC_CONFIG_H
 #define TABLECAST_SRC_CONFIG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -129,6 +130,18 @@ struct Config {
  */
 struct Config *cfg_load(const char *path, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/* What a long-running caller needs while a file loads. */
+struct CfgLoadHooks {
+	/* Non-zero (set by a signal handler) gives the load up: NULL, "loading stopped". */
+	volatile sig_atomic_t *stop;
+	/* Called between steps, at least every few milliseconds, e.g. to feed a watchdog. */
+	void (*tick)(void);
+};
+
+/* cfg_load, with hooks (NULL = none). */
+struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hooks, char *err,
+			       size_t errlen) __attribute__((warn_unused_result));
 void cfg_free(struct Config *cfg);
 
 /*

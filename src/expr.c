@@ -25,6 +25,16 @@
 /* Deeper trees are refused at parse time so that evaluation cannot exhaust the stack. */
 #define MAX_DEPTH 256
 
+/*
+ * Bounds checked on the tokens before the text is parsed (see
+ * check_tokens): the parse tree cannot be deeper than the number of
+ * tokens that can open a level, so bounding those bounds the recursion in
+ * libpg_query's tree-to-protobuf conversion and protobuf-c's unpacking,
+ * which run before compile() can count levels.
+ */
+#define MAX_TEXT_BYTES (64 * 1024)
+#define MAX_STRUCTURE_TOKENS 1000
+
 /* ---- the compiled tree --------------------------------------------------- */
 
 enum node_kind {
@@ -994,6 +1004,88 @@ static struct Node *compile_select(struct Compiler *c, const PgQuery__ParseResul
 	return compile(c, t->res_target->val);
 }
 
+/*
+ * Tokens that are leaves of the parse tree or only separate its items: a
+ * long IN list or function argument list costs no depth.
+ */
+static bool is_leaf_token(const PgQuery__ScanToken *tok)
+{
+	/* Names like old and new: no expression syntax opens a level with one. */
+	if (tok->keyword_kind == PG_QUERY__KEYWORD_KIND__UNRESERVED_KEYWORD)
+		return true;
+	switch (tok->token) {
+	case PG_QUERY__TOKEN__IDENT:
+	case PG_QUERY__TOKEN__UIDENT:
+	case PG_QUERY__TOKEN__FCONST:
+	case PG_QUERY__TOKEN__SCONST:
+	case PG_QUERY__TOKEN__USCONST:
+	case PG_QUERY__TOKEN__BCONST:
+	case PG_QUERY__TOKEN__XCONST:
+	case PG_QUERY__TOKEN__ICONST:
+	case PG_QUERY__TOKEN__PARAM:
+	case PG_QUERY__TOKEN__SQL_COMMENT:
+	case PG_QUERY__TOKEN__C_COMMENT:
+	case PG_QUERY__TOKEN__NULL_P:
+	case PG_QUERY__TOKEN__TRUE_P:
+	case PG_QUERY__TOKEN__FALSE_P:
+	case PG_QUERY__TOKEN__ASCII_44: /* , */
+	case PG_QUERY__TOKEN__ASCII_46: /* . */
+	case PG_QUERY__TOKEN__ASCII_41: /* ) */
+	case PG_QUERY__TOKEN__ASCII_93: /* ] */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Refuse, before parsing, a text whose parse tree could be deep enough to
+ * exhaust the stack: "1+1+1+..." of a few thousand terms or a long "NOT NOT
+ * ..." crash libpg_query's recursive conversion of the tree to protobuf
+ * long before compile() sees it. The scanner is a flat loop, and every
+ * level of the tree needs at least one operator, keyword or bracket, so
+ * counting those is a bound that needs no grammar. The count is generous
+ * for real conditions (AND chains, IN lists and argument lists are flat or
+ * free) and the compile step still refuses more than MAX_DEPTH levels.
+ * Returns false with err set; a text the scanner rejects is left to the
+ * parser, whose message is better and which stops at the same token.
+ */
+static bool check_tokens(const char *text, size_t len, struct ExprError *err)
+{
+	if (len > MAX_TEXT_BYTES) {
+		snprintf(err->message, sizeof(err->message),
+		         "expression is longer than %d bytes", MAX_TEXT_BYTES);
+		return false;
+	}
+	/* Every token takes a byte at least: a short text needs no scan. */
+	if (len <= MAX_STRUCTURE_TOKENS)
+		return true;
+	PgQueryScanResult r = pg_query_scan(text);
+	bool ok = true;
+	if (!r.error) {
+		PgQuery__ScanResult *sr = pg_query__scan_result__unpack(
+		    NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+		size_t structure = 0;
+		for (size_t i = 0; sr && i < sr->n_tokens && ok; i++) {
+			if (is_leaf_token(sr->tokens[i]) || ++structure <= MAX_STRUCTURE_TOKENS)
+				continue;
+			snprintf(err->message, sizeof(err->message),
+			         "expression is too complex (more than %d operators, keywords and "
+			         "brackets)",
+			         MAX_STRUCTURE_TOKENS);
+			err->position = (int)utf8_chars(text, (size_t)sr->tokens[i]->start) + 1;
+			ok = false;
+		}
+		if (!sr) {
+			snprintf(err->message, sizeof(err->message), "cannot decode the tokens");
+			ok = false;
+		}
+		pg_query__scan_result__free_unpacked(sr, NULL);
+	}
+	pg_query_free_scan_result(r);
+	return ok;
+}
+
 static Expr *parse(const char *text, struct ExprError *err, bool condition)
 {
 	struct ExprError scratch;
@@ -1003,6 +1095,8 @@ static Expr *parse(const char *text, struct ExprError *err, bool condition)
 	err->position = 0;
 
 	size_t len = strlen(text);
+	if (!check_tokens(text, len, err))
+		return NULL;
 	char *sql = malloc(PREFIX_LEN + len + 1);
 	Expr *e = calloc(1, sizeof(*e));
 	Arena *arena = arena_new();

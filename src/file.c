@@ -7,18 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
 
-int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
-		 size_t errlen)
-{
-	return file_replace_mode(path, data, len, 0666, what, err, errlen);
-}
-
-int file_replace_mode(const char *path, const void *data, size_t len, unsigned mode,
-		      const char *what, char *err, size_t errlen)
+static int replace(const char *path, const void *data, size_t len, mode_t mode, const char *what,
+		   char *err, size_t errlen)
 {
 	size_t tlen = strlen(path) + 5;
 	char *tmp = malloc(tlen);
@@ -27,9 +22,12 @@ int file_replace_mode(const char *path, const void *data, size_t len, unsigned m
 		return -1;
 	}
 	snprintf(tmp, tlen, "%s.tmp", path);
-	/* A leftover temporary file would keep its own mode: start from none. */
+	/*
+	 * The mode is set at creation: no moment when a private file is readable
+	 * by others. A leftover temporary file would keep its own mode: remove it.
+	 */
 	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (fd >= 0 && !f)
 		close(fd);
@@ -44,4 +42,17 @@ int file_replace_mode(const char *path, const void *data, size_t len, unsigned m
 	}
 	free(tmp);
 	return ok ? 0 : -1;
+}
+
+/* State (slot identity, snapshot and backfill progress) is the service's own: 0600. */
+int file_replace(const char *path, const void *data, size_t len, const char *what, char *err,
+		 size_t errlen)
+{
+	return replace(path, data, len, S_IRUSR | S_IWUSR, what, err, errlen);
+}
+
+int file_publish(const char *path, const void *data, size_t len, const char *what, char *err,
+		 size_t errlen)
+{
+	return replace(path, data, len, 0666, what, err, errlen);
 }

@@ -288,9 +288,16 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	struct Config *cfg = load_config(config_path);
-	if (!cfg)
+	/* A stop during a long load ends it: systemd's stop must not wait for it. */
+	char err[1024];
+	struct CfgLoadHooks hooks = {.stop = &stop_requested};
+	struct Config *cfg = cfg_load_hooked(config_path, &hooks, err, sizeof(err));
+	if (!cfg && stop_requested)
+		return EXIT_OK;
+	if (!cfg) {
+		fprintf(stderr, "tablecast: %s\n", err);
 		return EXIT_USAGE;
+	}
 	enum log_level level = cfg->log_level;
 	if (level_name && !log_parse_level(level_name, &level)) {
 		fprintf(stderr, "tablecast: unknown log level \"%s\"\n", level_name);

@@ -512,12 +512,13 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
 		}
 		daemon_watchdog();
-		if (poll(pfd, (nfds_t)n, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100) < 0 &&
+		    errno != EINTR) {
 			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 			st = SRC_FATAL;
 			break;
 		}
-		if (http_at >= 0 && pfd[http_at].revents & POLLIN)
+		if (http_at >= 0)
 			http_run(p->http);
 		if (p->kafka) {
 			if (pfd[kafka_at].revents & POLLIN)
@@ -949,6 +950,7 @@ static enum src_status stream_once(struct Pipeline *p)
 	if (p->http) {
 		pfd[2].fd = http_fd(p->http);
 		pfd[2].events = POLLIN;
+		timeout = http_timeout_ms(p->http, timeout);
 	}
 	if (p->backfill) {
 		pfd[3].fd = bf_socket(p->backfill);
@@ -958,7 +960,7 @@ static enum src_status stream_once(struct Pipeline *p)
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
 		return SRC_FATAL;
 	}
-	if (p->http && pfd[2].revents & POLLIN)
+	if (p->http)
 		http_run(p->http);
 	watch_lag(p);
 	if (p->kafka) {
@@ -1007,7 +1009,13 @@ static void reload(struct Pipeline *p)
 	char err[1024], fixed[512];
 
 	daemon_reloading();
-	struct Config *next = cfg_load(p->opts->config_path, err, sizeof(err));
+	/* The main loop waits for the load: keep the watchdog fed, let a stop end it. */
+	struct CfgLoadHooks hooks = {.stop = p->opts->stop, .tick = daemon_watchdog};
+	struct Config *next = cfg_load_hooked(p->opts->config_path, &hooks, err, sizeof(err));
+	if (!next && *p->opts->stop) {
+		log_info("reload: stopped while loading %s", p->opts->config_path);
+		return;
+	}
 	if (!next) {
 		log_error("reload: %s; keeping the running configuration", err);
 		daemon_ready("streaming (reload failed)");
@@ -1076,7 +1084,10 @@ static int idle_wait(struct Pipeline *p, int timeout_ms)
 {
 	struct pollfd pfd[2] = {{.fd = p->http ? http_fd(p->http) : -1, .events = POLLIN},
 				{.fd = p->kafka ? ksink_fd(p->kafka) : -1, .events = POLLIN}};
-	if (poll(pfd, 2, timeout_ms > 200 ? 200 : timeout_ms) > 0 && pfd[0].revents & POLLIN)
+	int timeout = timeout_ms > 200 ? 200 : timeout_ms;
+	if (p->http)
+		timeout = http_timeout_ms(p->http, timeout); /* its idle and request deadlines */
+	if (poll(pfd, 2, timeout) >= 0 && p->http)
 		http_run(p->http);
 	if (p->kafka) {
 		ksink_poll(p->kafka, 0);

@@ -144,5 +144,5 @@ int rsm_save(const struct Config *cfg, const struct ResumeIdentity *id, uint64_t
 		snprintf(err, errlen, "resume state %s: slot name too long", path);
 		return -1;
 	}
-	return file_replace_mode(path, text, n, 0600, "resume state", err, errlen);
+	return file_replace(path, text, n, "resume state", err, errlen);
 }

@@ -183,12 +183,32 @@ static bool json_names_clash(const char *a, const char *b)
 /*
  * Names declared in the message's scope: fields, nested enum types and,
  * because proto enum values are siblings of their enum, every enum value.
+ * A hash set (open addressing, offset + 1 in each slot, 0 = empty): an
+ * enum may have thousands of labels, and comparing each with all the
+ * others made a large configuration take minutes.
  */
 struct Symbols {
 	struct StrBuf text; /* NUL-separated */
-	size_t *offsets;
-	size_t n, cap;
+	size_t *slots;
+	size_t n, cap; /* cap: a power of two, at least twice n */
 };
+
+static size_t symbol_hash(const char *s)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+/* The slot holding name, or the empty one where it belongs. */
+static size_t *symbol_slot(struct Symbols *s, const char *name)
+{
+	size_t i = symbol_hash(name) & (s->cap - 1);
+	while (s->slots[i] && strcmp(s->text.data + s->slots[i] - 1, name) != 0)
+		i = (i + 1) & (s->cap - 1);
+	return &s->slots[i];
+}
 
 /* Add the last name written to s->text (starting at start); returns the clashing name or NULL. */
 static const char *add_symbol(struct Symbols *s, size_t start)
@@ -196,21 +216,27 @@ static const char *add_symbol(struct Symbols *s, size_t start)
 	sb_putc(&s->text, '\0');
 	if (!sb_ok(&s->text))
 		return NULL;
-	const char *name = s->text.data + start;
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->text.data + s->offsets[i], name) == 0)
-			return name;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		size_t *o = realloc(s->offsets, cap * sizeof(*o));
-		if (!o) {
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		size_t *old = s->slots, oldcap = s->cap;
+		s->slots = calloc(cap, sizeof(*s->slots));
+		if (!s->slots) {
+			s->slots = old;
 			s->text.broken = true;
 			return NULL;
 		}
-		s->offsets = o;
 		s->cap = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				*symbol_slot(s, s->text.data + old[i] - 1) = old[i];
+		free(old);
 	}
-	s->offsets[s->n++] = start;
+	const char *name = s->text.data + start;
+	size_t *slot = symbol_slot(s, name);
+	if (*slot)
+		return name;
+	*slot = start + 1;
+	s->n++;
 	return NULL;
 }
 
@@ -278,7 +304,7 @@ static int check_fields(const struct EventDef *ev, char *err, size_t errlen)
 	if (rc == 0 && !sb_ok(&sym.text))
 		rc = fail(err, errlen, ev, "out of memory");
 	sb_free(&sym.text);
-	free(sym.offsets);
+	free(sym.slots);
 	return rc;
 }
 
@@ -530,7 +556,7 @@ static int write_file(const char *path, const struct StrBuf *content, char *err,
 		return 0;
 	if (make_parent_dirs(path, err, errlen) < 0)
 		return -1;
-	return file_replace(path, data, content->len, "writing", err, errlen);
+	return file_publish(path, data, content->len, "writing", err, errlen);
 }
 
 static int by_name_version(const void *a, const void *b)
@@ -539,6 +565,13 @@ static int by_name_version(const void *a, const void *b)
 	const struct EventDef *y = *(const struct EventDef *const *)b;
 	int c = strcmp(x->name, y->name);
 	return c ? c : (x->version > y->version) - (x->version < y->version);
+}
+
+int schema_check_event(const struct EventDef *ev, char *err, size_t errlen)
+{
+	if (check_name(ev, err, errlen) < 0 || check_fields(ev, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 int schema_generate(const struct EventDef *events, size_t nevents, const char *outdir, char *err,
@@ -553,8 +586,7 @@ int schema_generate(const struct EventDef *events, size_t nevents, const char *o
 		goto out;
 	}
 	for (size_t i = 0; i < nevents; i++) {
-		if (check_name(&events[i], err, errlen) < 0 ||
-		    check_fields(&events[i], err, errlen) < 0)
+		if (schema_check_event(&events[i], err, errlen) < 0)
 			goto out;
 		sorted[i] = &events[i];
 	}

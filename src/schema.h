@@ -21,6 +21,15 @@ int schema_generate(const struct EventDef *events, size_t nevents, const char *o
                     size_t errlen) __attribute__((warn_unused_result));
 
 /*
+ * The checks schema_generate makes of one event (its name, and names
+ * protoc would reject or find clashing), so that a configuration is
+ * refused at load rather than at generation. Returns 0, or -1 with a
+ * one-line reason in err.
+ */
+int schema_check_event(const struct EventDef *ev, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/*
  * The event's .proto path relative to the output directory
  * ("shop/orders/v2/order_shipped.proto"), as ce_dataschema ends. Truncated
  * to fit len like snprintf; best effort for a name schema_generate rejects.

@@ -231,6 +231,41 @@ static const struct {
 	 ":3: event a.B: topic is required"},
 	{SRC "cloudevents = { mode = \"json\"; };\nsink = { format = \"changes\"; };\n",
 	 ":2: cloudevents.mode must be"},
+	/* What Kafka, the HTTP listener or protoc would refuse later is refused now. */
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\"];\n"
+	       "  topic = \"a/b\";\n" FIELD("1")),
+	 ":5: topic \"a/b\" is not a Kafka topic name"},
+	{EVENT("  name = \"a.B\"; version = 1; table = \"t\"; on = [\"insert\"];\n"
+	       "  topic = \"..\";\n" FIELD("1")),
+	 ":5: topic \"..\" is not a Kafka topic name"},
+	{SRC "sink = {\n  dead_letter_topic = \"dead letters\"; };\n",
+	 ":3: sink.dead_letter_topic \"dead letters\" is not a Kafka topic name"},
+	{SRC "sink = { format = \"changes\"; };\nmetrics = {\n  listen = \"localhost:80\"; };\n",
+	 ":4: metrics.listen \"localhost:80\": expected an IPv4 address and a port"},
+	{SRC "sink = { format = \"changes\"; };\nmetrics = {\n  listen = \"127.0.0.1:65536\"; };\n",
+	 ":4: metrics.listen \"127.0.0.1:65536\": expected an IPv4 address and a port"},
+	{EVENT(EV_HEAD "  fields = ( { name = \"s\"; number = 1; type = \"enum\"; value = \"new.s\";\n"
+	       "    enum_values = [\"in-transit\", \"in transit\"]; } );\n"),
+	 ":3: event a.B v1: field \"s\": generated name S_IN_TRANSIT is declared twice"},
+	{SRC "sink = { format = \"changes\";\n  path = \"a\\x00b\"; };\n",
+	 ":3: \\x00 (NUL) is not allowed in a string"},
+	{SRC "sink = { format = \"changes\";\n  path = \"caf\\xe9\"; };\n",
+	 ":3: path: string is not valid UTF-8"},
+	{SRC "sink = { format = \"changes\";\n  path = \"caf\xe9\"; };\n",
+	 ":3: the file is not valid UTF-8"},
+	{SRC "x = \n{ x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = "
+	     "{ x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = { x = "
+	     "{ x = { x = { x = { x = { x = 1; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; }; "
+	     "}; }; }; "
+	     "}; }; }; }; }; }; }; }; };\n",
+	 ":3: groups, lists and arrays nested more than 32 deep"},
+	{SRC "sink = { type = \"kafka\";\n  kafka = [\"bootstrap.servers=k:9092\",\n"
+	     "    \"acks=most\"]; };\n",
+	 ":4: sink.kafka \"acks\": Invalid value for configuration property"},
+	{SRC "sink = { format = \"changes\"; };\n"
+	     "# a control character in a value must not start a line of its own\n"
+	     "log_level = \"a\\nb\";\n",
+	 ":4: unknown log_level \"a?b\""},
 };
 
 START_TEST(test_malformed)
@@ -245,7 +280,84 @@ START_TEST(test_missing_file)
 {
 	char err[256];
 	ck_assert_ptr_null(cfg_load("/nonexistent/tablecast.cfg", err, sizeof(err)));
-	ck_assert_str_eq(err, "/nonexistent/tablecast.cfg: cannot read file");
+	ck_assert_str_eq(err, "/nonexistent/tablecast.cfg: cannot read file: No such file or directory");
+}
+END_TEST
+
+/* An error inside an included file names that file and its line. */
+START_TEST(test_include_names_its_file)
+{
+	char err[512], inc[64];
+	snprintf(inc, sizeof(inc), "/tmp/check_config_inc.XXXXXX");
+	int fd = mkstemp(inc);
+	ck_assert_int_ge(fd, 0);
+	const char *text = "log_level = \"info\";\n\nsink = { tpye = \"stdout\"; };\n";
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char main_text[256];
+	snprintf(main_text, sizeof(main_text), SRC "@include \"%s\"\n", inc);
+	write_config(main_text);
+	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
+	char want[256];
+	snprintf(want, sizeof(want), "%s:3: unknown setting \"tpye\" in sink", inc);
+	ck_assert_str_eq(err, want);
+
+	/* A missing include is the including line's error. */
+	snprintf(main_text, sizeof(main_text), SRC "@include \"%s.missing\"\n", inc);
+	unlink(path);
+	write_config(main_text);
+	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:2: @include \"%s.missing\": No such file or directory", path,
+		 inc);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+	unlink(inc);
+}
+END_TEST
+
+/* More than 1 MiB in all is refused at the line where the limit is crossed, without parsing. */
+START_TEST(test_size_limit)
+{
+	size_t len = 2u << 20;
+	char *text = malloc(len + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, SRC, strlen(SRC));
+	for (size_t i = strlen(SRC); i < len; i++)
+		text[i] = i % 64 == 0 ? '\n' : (i % 64 == 1 ? '#' : 'x');
+	text[len] = '\0';
+	char err[512];
+	write_config(text);
+	free(text);
+	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
+	unlink(path);
+	ck_assert_msg(strstr(err, ": the configuration (with the files it includes) exceeds 1048576 bytes here"),
+		      "%s", err);
+	ck_assert_msg(strncmp(err + strlen(path), ":16385:", 7) == 0, "%s", err);
+}
+END_TEST
+
+/* A stop request ends a load; the tick runs while it lasts. */
+static int ticks;
+static void count_tick(void)
+{
+	ticks++;
+}
+
+START_TEST(test_hooks)
+{
+	char err[512];
+	volatile sig_atomic_t stop = 0;
+	struct CfgLoadHooks hooks = {.stop = &stop, .tick = count_tick};
+	write_config(EVENT(EV_HEAD FIELD("1")));
+	ticks = 0;
+	struct Config *cfg = cfg_load_hooked(path, &hooks, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_ge(ticks, 2);
+	cfg_free(cfg);
+	stop = 1;
+	ck_assert_ptr_null(cfg_load_hooked(path, &hooks, err, sizeof(err)));
+	unlink(path);
+	ck_assert_msg(strstr(err, ": loading stopped by a signal"), "%s", err);
 }
 END_TEST
 
@@ -258,6 +370,9 @@ int main(void)
 	tcase_add_test(tc, test_events);
 	tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_include_names_its_file);
+	tcase_add_test(tc, test_size_limit);
+	tcase_add_test(tc, test_hooks);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

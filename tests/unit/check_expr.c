@@ -753,6 +753,43 @@ START_TEST(test_nesting_limit)
 }
 END_TEST
 
+/*
+ * Trees deep enough to overflow the stack in libpg_query's own recursion
+ * (before compile() counts levels) are refused from their tokens.
+ */
+START_TEST(test_stack_exhaustion_refused)
+{
+	static const char *const unit[] = {"new.a+", "NOT ", "(", "abs(", "- "};
+	static char text[80000];
+	struct ExprError err;
+	for (size_t u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+		size_t n = 0;
+		for (int i = 0; i < 8000 && n + 16 < sizeof(text); i++, n += strlen(unit[u]))
+			memcpy(text + n, unit[u], strlen(unit[u]));
+		snprintf(text + n, sizeof(text) - n, "1");
+		Expr *e = expr_parse(text, &err);
+		ck_assert_ptr_null(e);
+		ck_assert_msg(strstr(err.message, "expression is too complex (more than 1000"),
+			      "%s: %s", unit[u], err.message);
+		ck_assert_int_gt(err.position, 0);
+	}
+	/* Flat lists cost nothing: a long IN list is fine. */
+	size_t n = (size_t)snprintf(text, sizeof(text), "new.a IN (0");
+	for (int i = 1; i < 5000; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ",%d", i);
+	snprintf(text + n, sizeof(text) - n, ")");
+	Expr *e = expr_parse(text, &err);
+	ck_assert_msg(e != NULL, "%s", err.message);
+	expr_free(e);
+	/* Beyond 64 KiB, an expression is refused before it is scanned. */
+	memset(text, ' ', sizeof(text) - 1);
+	text[0] = '1';
+	text[sizeof(text) - 1] = '\0';
+	ck_assert_ptr_null(expr_parse(text, &err));
+	ck_assert_str_eq(err.message, "expression is longer than 65536 bytes");
+}
+END_TEST
+
 /* ---- columns, rows, inference ---------------------------------------------- */
 
 START_TEST(test_columns_order_and_dedup)
@@ -916,6 +953,7 @@ int main(void)
 	Suite *s = suite_create("expr");
 	TCase *tc = tcase_create("values");
 	tcase_add_test(tc, test_constants);
+	tcase_add_test(tc, test_stack_exhaustion_refused);
 	tcase_add_test(tc, test_comparisons);
 	tcase_add_test(tc, test_null_tests);
 	tcase_add_test(tc, test_logic_truth_tables);
