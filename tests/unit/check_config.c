@@ -287,8 +287,8 @@ END_TEST
 /* An error inside an included file names that file and its line. */
 START_TEST(test_include_names_its_file)
 {
-	char err[512], inc[64];
-	snprintf(inc, sizeof(inc), "/tmp/check_config_inc.XXXXXX");
+	char err[1024], inc[256];
+	snprintf(inc, sizeof(inc), "%s/include.XXXXXX", suite_tmpdir());
 	int fd = mkstemp(inc);
 	ck_assert_int_ge(fd, 0);
 	const char *text = "log_level = \"info\";\n\nsink = { tpye = \"stdout\"; };\n";
@@ -298,7 +298,7 @@ START_TEST(test_include_names_its_file)
 	snprintf(main_text, sizeof(main_text), SRC "@include \"%s\"\n", inc);
 	write_config(main_text);
 	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
-	char want[256];
+	char want[1024];
 	snprintf(want, sizeof(want), "%s:3: unknown setting \"tpye\" in sink", inc);
 	ck_assert_str_eq(err, want);
 
