@@ -12,7 +12,9 @@
 #include "arena.h"
 #include "backfill.h"
 #include "checkpoint.h"
+#include "contract.h"
 #include "daemon.h"
+#include "guard.h"
 #include "histogram.h"
 #include "http.h"
 #include "json_sink.h"
@@ -58,6 +60,11 @@ struct Pipeline {
 	bool backfill_ready; /* the signal table is checked */
 	struct SnapshotStats snapshot_stats; /* of the latest */
 	bool snapshot_done; /* snapshot_only: finished */
+
+	Contract *ctr; /* the source schema events were validated against; NULL without events */
+	Guard *guard; /* publication membership; NULL without events */
+	int64_t next_guard_ms;
+	bool guard_halted; /* the guard stopped the run: confirm nothing more */
 
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
@@ -124,6 +131,25 @@ static void disconnect(struct Pipeline *p)
 static enum src_status run_snapshot(struct Pipeline *p);
 static void drain_kafka(struct Pipeline *p);
 
+/* Ask the publication guard now; a halt or failure is fatal, a catalog out of reach is not. */
+static enum src_status guard_check(struct Pipeline *p)
+{
+	if (!p->guard)
+		return SRC_OK;
+	p->next_guard_ms = now_ms() + p->opts->cfg->source.guard_interval_ms;
+	switch (grd_check(p->guard, p->err, sizeof(p->err))) {
+	case GRD_OK:
+	case GRD_UNKNOWN:
+		return SRC_OK;
+	case GRD_HALT:
+		p->guard_halted = true;
+		return SRC_FATAL;
+	case GRD_FATAL:
+		break;
+	}
+	return SRC_FATAL;
+}
+
 static enum src_status connect_source(struct Pipeline *p)
 {
 	const struct Config *cfg = p->opts->cfg;
@@ -158,6 +184,12 @@ static enum src_status connect_source(struct Pipeline *p)
 			return SRC_FATAL;
 		p->backfill_ready = true;
 	}
+	/* At start and on every reconnect: are the tables still the ones the record names? */
+	if (p->guard) {
+		grd_start_at(p->guard, src_start_lsn(p->src));
+		if ((st = guard_check(p)) != SRC_OK)
+			return st;
+	}
 	if ((st = src_start(p->src, p->err, sizeof(p->err))) != SRC_OK)
 		return st;
 	p->streaming = true;
@@ -165,6 +197,8 @@ static enum src_status connect_source(struct Pipeline *p)
 	p->received_lsn = p->sent_flush_lsn;
 	/* pgoutput sends every Relation again in a new session. */
 	rel_clear(p->rels);
+	if (p->xl)
+		xl_rebind(p->xl);
 	p->streamed = true;
 	p->backoff_ms = 0;
 	p->next_status_ms = now_ms() + p->opts->cfg->source.status_interval_ms;
@@ -173,12 +207,25 @@ static enum src_status connect_source(struct Pipeline *p)
 	return SRC_OK;
 }
 
+/*
+ * What may be confirmed to PostgreSQL: what Kafka acknowledged, no further
+ * than the publication guard allows (guard.h), and never less than what
+ * the server was already told.
+ */
+static uint64_t confirmable(const struct Pipeline *p)
+{
+	uint64_t lsn = ckpt_confirmed(p->ckpt);
+	if (p->guard && lsn > grd_limit(p->guard))
+		lsn = grd_limit(p->guard);
+	return lsn > p->sent_flush_lsn ? lsn : p->sent_flush_lsn;
+}
+
 /* When the next status update is due. */
 static int64_t status_due_ms(const struct Pipeline *p)
 {
 	if (p->reply_now)
 		return 0;
-	if (ckpt_confirmed(p->ckpt) != p->sent_flush_lsn &&
+	if (confirmable(p) != p->sent_flush_lsn &&
 	    p->last_status_ms + CONFIRM_DELAY_MS < p->next_status_ms)
 		return p->last_status_ms + CONFIRM_DELAY_MS;
 	return p->next_status_ms;
@@ -188,7 +235,7 @@ static enum src_status send_status(struct Pipeline *p)
 {
 	if (!p->streaming)
 		return SRC_OK;
-	uint64_t flush = ckpt_confirmed(p->ckpt);
+	uint64_t flush = confirmable(p);
 	enum src_status st = src_send_status(p->src, p->received_lsn, flush, p->err, sizeof(p->err));
 	if (st == SRC_OK) {
 		if (flush != p->sent_flush_lsn) {
@@ -782,8 +829,13 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (st != SRC_OK)
 			return st;
 	}
-	if (p->backfill && bf_work(p->backfill, ckpt_confirmed(p->ckpt), p->err, sizeof(p->err)) < 0)
+	if (p->backfill && bf_work(p->backfill, p->sent_flush_lsn, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
+	if (p->guard && now_ms() >= p->next_guard_ms) {
+		enum src_status st = guard_check(p);
+		if (st != SRC_OK)
+			return st;
+	}
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
 		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
@@ -824,6 +876,8 @@ static void reload(struct Pipeline *p)
 			daemon_ready("streaming (reload failed)");
 			return;
 		}
+		if (p->ctr)
+			xl_set_contract(xl, p->ctr, p->rels);
 		xl_free(p->xl);
 		p->xl = xl;
 	}
@@ -851,9 +905,17 @@ static void drain_kafka(struct Pipeline *p)
 			    ksink_outstanding(p->kafka));
 }
 
-static void shutdown_stream(struct Pipeline *p)
+/*
+ * Stop streaming: deliver what was read (bounded by sink.flush_timeout),
+ * and tell PostgreSQL what Kafka acknowledged. A halt on a row that cannot
+ * become its event comes here too: the transactions before it are
+ * delivered and confirmed, the failing one stays open in the ring and so is
+ * not. After the guard halted, nothing past its limit may be confirmed, so
+ * no fence moves it.
+ */
+static void shutdown_stream(struct Pipeline *p, const char *how)
 {
-	char lsn[PGO_LSN_BUFSIZE];
+	char lsn[PGO_LSN_BUFSIZE], why[1024];
 
 	daemon_stopping();
 	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
@@ -869,6 +931,10 @@ static void shutdown_stream(struct Pipeline *p)
 		drain_kafka(p);
 	if (!p->src)
 		return;
+	/* Two catalog checks, so that what the stream already brought may be confirmed. */
+	if (p->guard && !p->guard_halted && p->streaming &&
+	    grd_fence(p->guard, why, sizeof(why)) != GRD_OK)
+		log_error("%s", why);
 	/* The final status: everything acknowledged so far is confirmed. */
 	if (send_status(p) != SRC_OK)
 		log_warning("final status update: %s", p->err);
@@ -877,7 +943,7 @@ static void shutdown_stream(struct Pipeline *p)
 		if (poll(&pfd, 1, 1000) <= 0)
 			break;
 	}
-	log_info("stopped; confirmed %s", pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
+	log_info("%s; confirmed %s", how, pgo_lsn_format(p->sent_flush_lsn, lsn));
 }
 
 int pipe_run(const struct RunOptions *opts)
@@ -894,6 +960,19 @@ int pipe_run(const struct RunOptions *opts)
 	if (!p.ckpt || !p.rels || !p.arena || (!opts->cfg->sink.raw_changes && !p.xl)) {
 		log_error("out of memory");
 		goto out;
+	}
+	if (p.xl && !opts->snapshot_only) {
+		p.ctr = ctr_open(opts->cfg, p.err, sizeof(p.err));
+		if (!p.ctr) {
+			log_error("%s", p.err);
+			goto out;
+		}
+		xl_set_contract(p.xl, p.ctr, p.rels);
+		p.guard = grd_new(opts->cfg, p.ctr, opts->resync_tables, opts->nresync_tables);
+		if (!p.guard) {
+			log_error("out of memory");
+			goto out;
+		}
 	}
 	if (opts->cfg->sink.type == SINK_KAFKA)
 		p.kafka = ksink_new(opts->cfg, p.ckpt, p.err, sizeof(p.err));
@@ -961,6 +1040,9 @@ int pipe_run(const struct RunOptions *opts)
 		}
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
+			/* Deliver and confirm what came before the failure; nothing after it. */
+			if (p.streaming)
+				shutdown_stream(&p, "halted");
 			goto out;
 		}
 		if (st == SRC_RETRY) {
@@ -969,7 +1051,7 @@ int pipe_run(const struct RunOptions *opts)
 				disconnect(&p);
 		}
 	}
-	shutdown_stream(&p);
+	shutdown_stream(&p, "stopped");
 	rc = 0;
 out:
 	src_close(p.src);
@@ -980,6 +1062,8 @@ out:
 			 st->changes, st->events, st->dead_letters, st->toast_unavailable);
 	}
 	xl_free(p.xl);
+	grd_free(p.guard);
+	ctr_free(p.ctr);
 	bf_free(p.backfill);
 	cfg_free(p.reloaded);
 	http_free(p.http);
