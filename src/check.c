@@ -40,6 +40,14 @@ struct Checker {
 	int errors;
 	int warnings;
 	Contract *ctr; /* the record of what events were validated against; NULL: not compared */
+	/*
+	 * run's start: a finding about a column the record has with another
+	 * type (or that vanished) is drift, which the stream reports at the
+	 * first row it affects, with its LSN, after delivering what came
+	 * before; here it is only a warning.
+	 */
+	bool for_run;
+	bool drift_seen; /* the expression being checked reads a drifted column */
 };
 
 static void finding(struct Checker *ck, bool error, int line, const char *fmt, ...)
@@ -179,6 +187,10 @@ static void check_recorded(struct Checker *ck, const struct EventDef *ev, const 
 	snprintf(label, sizeof(label), "%s v%d", ev->name, ev->version);
 	if (!ck->ctr || !ctr_lookup(ck->ctr, label, ev->table, name, UINT64_MAX, &was))
 		return;
+	if (!c || was.typoid != c->typoid || was.typmod != c->typmod)
+		ck->drift_seen = true;
+	if (!c || ck->for_run)
+		return;
 	struct CtrType now = {c->typoid, c->typmod, c->type_name};
 	if (was.typoid == now.typoid && was.typmod == now.typmod)
 		return;
@@ -206,8 +218,11 @@ static bool check_expr_columns(struct Checker *ck, const struct EventDef *ev,
 		struct CatColumn *c = find_column(t, cols[i].name);
 		const char *side = cols[i].old ? "old" : "new";
 		if (!c) {
-			finding(ck, true, line, "event %s v%d: %s: column %s.%s does not exist in %s",
-				ev->name, ev->version, what, side, cols[i].name, ev->table);
+			ck->drift_seen = false;
+			check_recorded(ck, ev, NULL, cols[i].name, line, field);
+			finding(ck, !(ck->for_run && ck->drift_seen), line,
+				"event %s v%d: %s: column %s.%s does not exist in %s", ev->name,
+				ev->version, what, side, cols[i].name, ev->table);
 			ok = false;
 			continue;
 		}
@@ -245,25 +260,32 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 			bool pub_exists)
 {
 	char err[512];
+	uint32_t recorded = ck->ctr ? ctr_relid(ck->ctr, ev->table) : 0;
+	/*
+	 * At run's start the publication guard reports a table tablecast
+	 * streamed before that is gone or unpublished, with the LSN and the fix.
+	 */
+	bool guarded = ck->for_run && recorded;
 
 	if (!t->exists) {
-		finding(ck, true, ev->line, "event %s v%d: table %s does not exist", ev->name,
+		finding(ck, !guarded, ev->line, "event %s v%d: table %s does not exist", ev->name,
 			ev->version, ev->table);
 		return;
 	}
-	uint32_t recorded = ck->ctr ? ctr_relid(ck->ctr, ev->table) : 0;
 	uint64_t gap;
 	const char *why;
+	if (ck->for_run)
+		recorded = 0;
 	if (recorded && recorded != t->relid)
 		finding(ck, true, ev->line,
 			"event %s v%d: table %s was re-created (OID %u, now %u) since tablecast recorded it: rows may be missing; see tablecast(8), --resync-table",
 			ev->name, ev->version, ev->table, recorded, t->relid);
-	else if (ck->ctr && ctr_gap(ck->ctr, ev->table, &gap, &why))
+	else if (ck->ctr && !ck->for_run && ctr_gap(ck->ctr, ev->table, &gap, &why))
 		finding(ck, true, ev->line,
 			"event %s v%d: %s (recorded); after fixing it, tablecast run --resync-table %s",
 			ev->name, ev->version, why, ev->table);
 	if (pub_exists && !t->published)
-		finding(ck, true, ev->line,
+		finding(ck, !guarded, ev->line,
 			"event %s v%d: publication \"%s\" does not include %s (ALTER PUBLICATION %s ADD TABLE %s)",
 			ev->name, ev->version, ck->cfg->source.publication, ev->table,
 			ck->cfg->source.publication, ev->table);
@@ -286,32 +308,35 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 			continue;
 		uint32_t coltypes[256] = {0};
 		const struct ExprColumn *cols;
+		ck->drift_seen = false;
 		if (expr_columns(exprs[i].e, &cols) > 256)
 			continue;
 		if (!check_expr_columns(ck, ev, t, exprs[i].e, exprs[i].line, exprs[i].what,
 					exprs[i].field, coltypes))
 			continue;
 		enum value_kind kind;
+		/* At run's start, drift is the stream's to report (struct Checker). */
+		bool fatal = !(ck->for_run && ck->drift_seen);
 		if (expr_infer(exprs[i].e, coltypes, &kind, err, sizeof(err)) < 0) {
-			finding(ck, true, exprs[i].line, "event %s v%d: %s: %s", ev->name, ev->version,
+			finding(ck, fatal, exprs[i].line, "event %s v%d: %s: %s", ev->name, ev->version,
 				exprs[i].what, err);
 			continue;
 		}
 		if (i == 0 && kind != VAL_BOOL && kind != VAL_NULL)
-			finding(ck, true, exprs[i].line, "event %s v%d: when: the condition is not a boolean",
+			finding(ck, fatal, exprs[i].line, "event %s v%d: when: the condition is not a boolean",
 				ev->name, ev->version);
 		const struct EventField *f = exprs[i].field;
 		if (f && kind != VAL_NULL && !enc_kind_fits(f->type, f->repeated, kind))
-			finding(ck, true, f->line,
+			finding(ck, fatal, f->line,
 				"event %s v%d: field \"%s\": a %s value does not fit %s%s", ev->name,
 				ev->version, f->name, value_kind_name(kind),
 				f->repeated ? "repeated " : "", enc_type_name(f->type));
 	}
 }
 
-static int check_all(const struct Config *cfg, FILE *out, bool record, char *err, size_t errlen)
+static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *err, size_t errlen)
 {
-	struct Checker ck = {.cfg = cfg, .out = out};
+	struct Checker ck = {.cfg = cfg, .out = out, .for_run = for_run};
 	const char *keys[] = {"dbname", "fallback_application_name", "options", NULL};
 	const char *vals[] = {cfg->source.conninfo, "tablecast check", "-c default_transaction_read_only=on", NULL};
 
@@ -322,12 +347,10 @@ static int check_all(const struct Config *cfg, FILE *out, bool record, char *err
 		PQfinish(ck.conn);
 		return -1;
 	}
-	if (record) {
-		char why[512];
-		ck.ctr = ctr_open(cfg, why, sizeof(why));
-		if (!ck.ctr)
-			finding(&ck, false, 1, "%s: not compared with the recorded schema", why);
-	}
+	char why[512];
+	ck.ctr = ctr_open(cfg, why, sizeof(why));
+	if (!ck.ctr && !for_run)
+		finding(&ck, false, 1, "%s: not compared with the recorded schema", why);
 	bool pub_exists = publication_exists(&ck);
 	if (!pub_exists && !cfg->source.create_publication)
 		finding(&ck, true, 1,
@@ -353,7 +376,7 @@ static int check_all(const struct Config *cfg, FILE *out, bool record, char *err
 
 int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 {
-	return check_all(cfg, out, true, err, errlen);
+	return check_all(cfg, out, false, err, errlen);
 }
 
 int chk_start(const struct Config *cfg, char *err, size_t errlen)
@@ -366,7 +389,7 @@ int chk_start(const struct Config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	/* The recorded schema is the stream's to compare, where each row has its LSN. */
-	int errors = check_all(cfg, mem, false, err, errlen);
+	int errors = check_all(cfg, mem, true, err, errlen);
 	fclose(mem);
 	for (char *line = text, *next; errors >= 0 && line && *line; line = next) {
 		next = strchr(line, '\n');

@@ -2,6 +2,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,11 @@ int file_replace(const char *path, const void *data, size_t len, const char *wha
 		return -1;
 	}
 	snprintf(tmp, tlen, "%s.tmp", path);
-	FILE *f = fopen(tmp, "wb");
+	/* State files are the operator's business alone: 0600, whatever the umask. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	bool ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (f && fclose(f) != 0)
 		ok = false;
