@@ -101,7 +101,7 @@ ddl_expect_gap() {
 	[ -n "$gap" ] || tc_fail "no LSN in the halt message: $DDL_HALT"
 	lsn_le "$gap" "$after" || tc_fail "gap from $gap, after the change at $after"
 	lsn_le "$(ddl_confirmed)" "$gap" || tc_fail "slot confirmed to $(ddl_confirmed), past the gap at $gap"
-	tc_log "halted, gap from $gap, slot at $(ddl_confirmed)"
+	tc_log "halted, gap from $gap, slot at $(ddl_confirmed): $DDL_HALT"
 }
 
 # ddl_reset: drop the slot, the publication and the state: the next start begins afresh.
