@@ -116,20 +116,6 @@ static bool resync_asked(const Guard *g, const char *table)
 	return false;
 }
 
-/* "schema"."table", quoted for SQL; NULL when out of memory. */
-static char *sql_name(PGconn *conn, const char *qualname)
-{
-	const char *dot = strchr(qualname, '.');
-	char *nsp = PQescapeIdentifier(conn, qualname, (size_t)(dot - qualname));
-	char *rel = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
-	struct StrBuf sb = {0};
-	if (nsp && rel)
-		sb_printf(&sb, "%s.%s", nsp, rel);
-	PQfreemem(nsp);
-	PQfreemem(rel);
-	return sb_ok(&sb) ? sb.data : NULL;
-}
-
 /*
  * on_table_recreated = "readd_and_backfill": put the table (back) into
  * the publication tablecast owns and queue a backfill of it, so consumers
@@ -141,7 +127,7 @@ static int readd(Guard *g, const char *table, bool published, uint32_t oid, char
 		 size_t errlen)
 {
 	if (!published) {
-		char *name = sql_name(g->conn, table);
+		char *name = pgc_table_name(g->conn, table);
 		char sql[1024];
 		if (!name) {
 			snprintf(err, errlen, "out of memory");
@@ -294,10 +280,15 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 		}
 		diagnose(g, table, recorded, oid, published, what, sizeof(what));
 		if (!what[0] && ctr_gap(g->ctr, table, &gap, &why))
-			snprintf(what, sizeof(what), "relation %s: %s (recorded earlier)", table, why);
+			snprintf(what, sizeof(what), "%s (recorded earlier)", why);
 		if (!what[0] || st != GRD_OK)
 			continue;
-		if (g->cfg->source.readd_recreated && oid && !ctr_gap(g->ctr, table, &gap, &why)) {
+		/*
+		 * Only a re-created table is put back: one that someone dropped
+		 * from the publication on purpose is theirs to decide about.
+		 */
+		if (g->cfg->source.readd_recreated && oid && oid != recorded &&
+		    !ctr_gap(g->ctr, table, &gap, &why)) {
 			log_warning("%s", what);
 			if (readd(g, table, published, oid, err, errlen) < 0 ||
 			    ctr_set_relid(g->ctr, table, oid) < 0) {

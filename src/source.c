@@ -224,20 +224,6 @@ static int publication_exists(Source *src, char *err, size_t errlen)
 	return exists;
 }
 
-/* "schema"."table" of a configured "schema.table", quoted for SQL, appended to sb. */
-static void append_table(Source *src, struct StrBuf *sb, const char *qualname)
-{
-	const char *dot = strchr(qualname, '.');
-	char *nsp = PQescapeIdentifier(src->conn, qualname, (size_t)(dot - qualname));
-	char *rel = PQescapeIdentifier(src->conn, dot + 1, strlen(dot + 1));
-	if (nsp && rel)
-		sb_printf(sb, "%s%s.%s", sb->len && sb->data[sb->len - 1] != ' ' ? ", " : "", nsp, rel);
-	else
-		sb->broken = true;
-	PQfreemem(nsp);
-	PQfreemem(rel);
-}
-
 /*
  * The publication lists what tablecast needs: source.tables when set
  * (written as SQL by the operator), otherwise the tables the events read.
@@ -264,8 +250,14 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 			bool seen = false;
 			for (size_t j = 0; j < i && !seen; j++)
 				seen = strcmp(cfg->events[j].table, cfg->events[i].table) == 0;
-			if (!seen)
-				append_table(src, &sql, cfg->events[i].table);
+			if (seen)
+				continue;
+			char *name = pgc_table_name(src->conn, cfg->events[i].table);
+			if (!name)
+				sql.broken = true;
+			else
+				sb_printf(&sql, "%s%s", sql.data[sql.len - 1] == ' ' ? "" : ", ", name);
+			free(name);
 		}
 	} else {
 		sb_free(&sql);

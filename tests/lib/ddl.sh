@@ -74,34 +74,37 @@ ddl_has() {
 
 lsn_le() { [ "$(psql -Atc "SELECT '$1'::pg_lsn <= '$2'::pg_lsn")" = t ]; }
 
+# ddl_halted SED TEXT...: tablecast halts with a message holding every TEXT;
+# SED extracts the LSN it names into DDL_AT, past which the slot must not be confirmed.
+ddl_halted() {
+	local sed=$1
+	shift
+	ddl_wait_exit
+	ddl_has "$@"
+	DDL_AT=$(sed -n "$sed" <<<"$DDL_HALT")
+	[ -n "$DDL_AT" ] || tc_fail "no LSN in the halt message: $DDL_HALT"
+	lsn_le "$(ddl_confirmed)" "$DDL_AT" || tc_fail "slot confirmed to $(ddl_confirmed), past $DDL_AT"
+	tc_log "halted at $DDL_AT, slot at $(ddl_confirmed): $DDL_HALT"
+}
+
 # ddl_expect_halt LSN TEXT...: a translation halt on the first row written at
 # or after LSN: the message has every TEXT and that row's LSN, and the slot is
 # confirmed no further than it.
 ddl_expect_halt() {
-	local before=$1 at
+	local before=$1
 	shift
-	ddl_wait_exit
-	ddl_has "$@"
-	at=$(sed -n 's/.* at \([0-9A-F]*\/[0-9A-F]*\))$/\1/p' <<<"$DDL_HALT")
-	[ -n "$at" ] || tc_fail "no LSN in the halt message: $DDL_HALT"
-	lsn_le "$before" "$at" || tc_fail "halted at $at, before the change at $before"
-	lsn_le "$(ddl_confirmed)" "$at" || tc_fail "slot confirmed to $(ddl_confirmed), past the failing row at $at"
-	tc_log "halted at $at, slot at $(ddl_confirmed): $DDL_HALT"
+	ddl_halted 's/.* at \([0-9A-F]*\/[0-9A-F]*\))$/\1/p' "$@"
+	lsn_le "$before" "$DDL_AT" || tc_fail "halted at $DDL_AT, before the change at $before"
 }
 
 # ddl_expect_gap LSN TEXT...: a publication guard halt for a change made after
 # LSN: the message has every TEXT, the first LSN whose rows may be missing is
 # at most LSN, and the slot is confirmed no further than that.
 ddl_expect_gap() {
-	local after=$1 gap
+	local after=$1
 	shift
-	ddl_wait_exit
-	ddl_has "$@"
-	gap=$(sed -n 's/.* from \([0-9A-F]*\/[0-9A-F]*\) on may be missing.*/\1/p' <<<"$DDL_HALT")
-	[ -n "$gap" ] || tc_fail "no LSN in the halt message: $DDL_HALT"
-	lsn_le "$gap" "$after" || tc_fail "gap from $gap, after the change at $after"
-	lsn_le "$(ddl_confirmed)" "$gap" || tc_fail "slot confirmed to $(ddl_confirmed), past the gap at $gap"
-	tc_log "halted, gap from $gap, slot at $(ddl_confirmed): $DDL_HALT"
+	ddl_halted 's/.* from \([0-9A-F]*\/[0-9A-F]*\) on may be missing.*/\1/p' "$@"
+	lsn_le "$DDL_AT" "$after" || tc_fail "gap from $DDL_AT, after the change at $after"
 }
 
 # ddl_reset: drop the slot, the publication and the state: the next start begins afresh.
