@@ -932,9 +932,12 @@ static void shutdown_stream(struct Pipeline *p, const char *how)
 	if (!p->src)
 		return;
 	/* Two catalog checks, so that what the stream already brought may be confirmed. */
-	if (p->guard && !p->guard_halted && p->streaming &&
-	    grd_fence(p->guard, why, sizeof(why)) != GRD_OK)
-		log_error("%s", why);
+	if (p->guard && !p->guard_halted && p->streaming) {
+		enum grd_status gs = grd_fence(p->guard, why, sizeof(why));
+		/* Out of reach: already warned, and the limit simply stays. */
+		if (gs == GRD_HALT || gs == GRD_FATAL)
+			log_error("%s", why);
+	}
 	/* The final status: everything acknowledged so far is confirmed. */
 	if (send_status(p) != SRC_OK)
 		log_warning("final status update: %s", p->err);
