@@ -162,7 +162,7 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.signal_table = get_string(ld, src, "signal_table", "");
 	cfg->source.backfill_chunk = get_int(ld, src, "backfill_chunk", 4096, 1, 1 << 20);
 	cfg->source.all_tables = get_bool(ld, src, "all_tables", false);
-	cfg->source.guard_interval_ms = get_int(ld, src, "guard_interval", 5, 1, 3600) * 1000;
+	cfg->source.guard_interval_ms = get_int(ld, src, "guard_interval", 1, 1, 3600) * 1000;
 	char *recreated = get_string(ld, src, "on_table_recreated", "halt");
 	if (recreated && strcmp(recreated, "readd_and_backfill") == 0)
 		cfg->source.readd_recreated = true;

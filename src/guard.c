@@ -15,7 +15,7 @@
 #include "pgoutput.h"
 #include "strbuf.h"
 
-/* grd_fence: the second check waits this long after the first. */
+/* A check confirms the position read by an earlier one at least this much older. */
 #define FENCE_GAP_MS 300
 
 struct Guard {
@@ -27,10 +27,18 @@ struct Guard {
 	size_t nresync;
 	PGconn *conn;
 	uint64_t limit; /* may be confirmed */
-	uint64_t pending; /* WAL position of the latest good check: the limit after the next one */
+	uint64_t pending; /* WAL position read by a good check: the limit after the next one */
+	int64_t pending_ms; /* when it was read */
 	bool have_pending;
 	bool unknown_warned;
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static char *xstrdup(const char *s)
 {
@@ -320,11 +328,20 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 	}
 	if (st != GRD_OK)
 		return st;
-	/* Two good checks in a row: the first one's position is safe (guard.h). */
-	if (g->have_pending && g->pending > g->limit)
-		g->limit = g->pending;
-	g->pending = wal;
-	g->have_pending = true;
+	/*
+	 * Checks come in pairs (guard.h): the first reads a position, the
+	 * second, at least FENCE_GAP_MS later, finds the catalog still fine and
+	 * makes that position the limit.
+	 */
+	if (!g->have_pending) {
+		g->pending = wal;
+		g->pending_ms = mono_ms();
+		g->have_pending = true;
+	} else if (mono_ms() - g->pending_ms >= FENCE_GAP_MS) {
+		if (g->pending > g->limit)
+			g->limit = g->pending;
+		g->have_pending = false;
+	}
 	return GRD_OK;
 }
 
@@ -333,7 +350,15 @@ enum grd_status grd_fence(Guard *g, char *err, size_t errlen)
 	enum grd_status st = grd_check(g, err, errlen);
 	if (st != GRD_OK || !g->ntables)
 		return st;
+	/* That one may have completed an older pair: start one from now. */
+	if (!g->have_pending && (st = grd_check(g, err, errlen)) != GRD_OK)
+		return st;
 	struct timespec gap = {0, FENCE_GAP_MS * 1000000L};
 	nanosleep(&gap, NULL);
 	return grd_check(g, err, errlen);
+}
+
+int grd_next_check_ms(const Guard *g, int interval_ms)
+{
+	return g->have_pending ? FENCE_GAP_MS : interval_ms;
 }

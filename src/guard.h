@@ -23,9 +23,10 @@
  * catalog. A change that breaks membership is committed at some LSN D; a
  * check that reads L and then finds the catalog fine shows D >= L, except
  * for a commit whose record is written but not yet visible (microseconds
- * to a WAL flush). So L becomes the confirm limit only once the next
- * check, one interval later, finds the catalog fine as well; until then
- * the previous L stays the limit. The slot is never confirmed past the
+ * to a WAL flush). So checks come in pairs: L becomes the confirm limit
+ * only once a second check, at least 300 ms later, finds the catalog fine
+ * as well; until then the previous limit stays. The slot's position
+ * therefore lags by up to one interval and a pair. The slot is never confirmed past the
  * limit, so when a check does find a problem, every row that may be
  * missing lies after what PostgreSQL was told, and the gap (its first
  * LSN, the limit) is kept in the record until the operator resyncs.
@@ -57,6 +58,9 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen) __attribute__((war
  * before a halt for another reason.
  */
 enum grd_status grd_fence(Guard *g, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Milliseconds until the next check: soon when a pair is half done, else interval_ms. */
+int grd_next_check_ms(const Guard *g, int interval_ms);
 
 /* The highest LSN that may be confirmed; UINT64_MAX when no table is guarded. */
 uint64_t grd_limit(const Guard *g);

@@ -136,8 +136,10 @@ static enum src_status guard_check(struct Pipeline *p)
 {
 	if (!p->guard)
 		return SRC_OK;
-	p->next_guard_ms = now_ms() + p->opts->cfg->source.guard_interval_ms;
-	switch (grd_check(p->guard, p->err, sizeof(p->err))) {
+	enum grd_status gs = grd_check(p->guard, p->err, sizeof(p->err));
+	p->next_guard_ms =
+		now_ms() + grd_next_check_ms(p->guard, p->opts->cfg->source.guard_interval_ms);
+	switch (gs) {
 	case GRD_OK:
 	case GRD_UNKNOWN:
 		return SRC_OK;
