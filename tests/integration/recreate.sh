@@ -2,7 +2,8 @@
 # source.on_table_recreated = "readd_and_backfill": a table dropped and
 # re-created under load (a migration that copies its rows) is put back into
 # the publication tablecast owns and backfilled, so a consumer keeping the
-# last event per key ends with exactly the table, also after a restart.
+# last event per key ends with exactly the table; the same when it happens
+# while tablecast is stopped.
 . "$(dirname "$0")/../lib/servers.sh"
 . "$(dirname "$0")/../lib/items.sh"
 
@@ -46,12 +47,25 @@ wait_for 60 grep -q "backfill 1 of public.items: every row read" "$TC_TMP/tablec
 items_verify backfill
 kill -0 "$TC_PID" || tc_fail "tablecast stopped"
 
-# Restarted: the new OID is the recorded one, nothing halts, changes flow.
+# Re-created again while tablecast is stopped: the start finds it, re-adds and backfills it.
 tc_stop
 psql -q -c "UPDATE items SET qty = 0 WHERE id <= 10" -c "DELETE FROM items WHERE id = 11"
+psql -q -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+ALTER TABLE items RENAME TO items_old;
+$TABLE;
+INSERT INTO items SELECT id, qty, label || ' again' FROM items_old;
+DROP TABLE items_old;
+COMMIT;
+SQL
+oid=$newoid
+newoid=$(psql -Atc "SELECT 'items'::regclass::oid")
 tc_start "$TC_TMP/tc.cfg"
 streams_again() { [ "$(grep -c "streaming slot" "$TC_TMP/tablecast.log")" -ge 2 ]; }
-wait_for 30 streams_again || tc_fail "no restart"
+wait_for 30 streams_again || tc_fail "no restart: $(tail -n 3 "$TC_TMP/tablecast.log")"
+grep -q "relation public.items was re-created (OID $oid, now $newoid)" "$TC_TMP/tablecast.log" || tc_fail "the start did not see the re-creation"
+backfilled_twice() { [ "$(grep -c "of public.items: every row read" "$TC_TMP/tablecast.log")" -ge 2 ]; }
+wait_for 60 backfilled_twice || tc_fail "the second backfill did not finish"
 items_verify backfill
 kill -0 "$TC_PID" || tc_fail "tablecast stopped after the restart: $(tail -n 3 "$TC_TMP/tablecast.log")"
 rows=$(wc -l <"$TC_TMP/expected.tsv")
@@ -72,4 +86,4 @@ confirmed=$(psql -Atc "SELECT confirmed_flush_lsn FROM pg_replication_slots")
 	tc_fail "the transactions before the halt were not confirmed: slot at $confirmed, they end before $before"
 psql -q -c "DELETE FROM items WHERE id = 999999"
 items_verify backfill
-echo "recreate: re-added and backfilled under load; $rows rows match the table, restarted too; a halt delivered and confirmed what came before"
+echo "recreate: re-added and backfilled under load and while stopped; $rows rows match the table; a halt delivered and confirmed what came before"

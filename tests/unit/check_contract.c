@@ -64,6 +64,9 @@ START_TEST(test_compatibility_table)
 	ck_assert(!ok(OID_INT4, OID_INT8, &dbl));
 	ck_assert(!ok(OID_INT2, OID_INT4, &flt));
 	ck_assert(!ok(OID_INT4, OID_INT8, &flt));
+	ck_assert(!ok(OID_INT2, OID_INT4, &u32));
+	ck_assert(!ok(OID_INT2, OID_INT4, &json));
+	ck_assert(!ok(OID_INT2, OID_INT4, &ts));
 	struct EventField rep = i64;
 	rep.repeated = true;
 	ck_assert(!ok(OID_INT4, OID_INT8, &rep));
