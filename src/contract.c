@@ -74,7 +74,7 @@ void ctr_free(Contract *ctr)
 }
 
 static int add_version(Contract *ctr, const char *event, const char *table, const char *column,
-		       uint64_t lsn, uint32_t typoid, int32_t typmod, const char *name)
+                       uint64_t lsn, uint32_t typoid, int32_t typmod, const char *name)
 {
 	struct Version *grown = realloc(ctr->versions, (ctr->nversions + 1) * sizeof(*grown));
 	if (!grown)
@@ -82,12 +82,12 @@ static int add_version(Contract *ctr, const char *event, const char *table, cons
 	ctr->versions = grown;
 	struct Version *v = &ctr->versions[ctr->nversions];
 	*v = (struct Version){.event = strdup(event),
-			      .table = strdup(table),
-			      .column = strdup(column),
-			      .from_lsn = lsn,
-			      .typoid = typoid,
-			      .typmod = typmod,
-			      .name = strdup(name)};
+	                      .table = strdup(table),
+	                      .column = strdup(column),
+	                      .from_lsn = lsn,
+	                      .typoid = typoid,
+	                      .typmod = typmod,
+	                      .name = strdup(name)};
 	if (!v->event || !v->table || !v->column || !v->name) {
 		free(v->event);
 		free(v->table);
@@ -141,7 +141,7 @@ static int parse_line(Contract *ctr, char *line)
 
 	if (n == 8 && strcmp(f[0], "column") == 0 && pgo_lsn_parse(f[4], &lsn))
 		return add_version(ctr, f[1], f[2], f[3], lsn, (uint32_t)strtoul(f[5], NULL, 10),
-				   (int32_t)strtol(f[6], NULL, 10), f[7]);
+		                   (int32_t)strtol(f[6], NULL, 10), f[7]);
 	if (n == 3 && strcmp(f[0], "relation") == 0) {
 		struct TableRec *t = table_rec(ctr, f[1], true);
 		if (!t)
@@ -187,7 +187,9 @@ Contract *ctr_open(const struct Config *cfg, char *err, size_t errlen)
 	ctr->dirty = false;
 	if (rc < 0) {
 		snprintf(err, errlen, "schema record %s:%d: %s", ctr->path, lineno,
-			 rc == -1 ? "out of memory" : "unreadable line (restore it or remove the file to record the schema afresh)");
+		         rc == -1 ? "out of memory"
+		                  : "unreadable line (restore it or remove the file to record the "
+		                    "schema afresh)");
 		ctr_free(ctr);
 		return NULL;
 	}
@@ -195,7 +197,7 @@ Contract *ctr_open(const struct Config *cfg, char *err, size_t errlen)
 }
 
 bool ctr_lookup(const Contract *ctr, const char *event, const char *table, const char *column,
-		uint64_t lsn, struct CtrType *out)
+                uint64_t lsn, struct CtrType *out)
 {
 	const struct Version *found = NULL;
 	for (size_t i = 0; i < ctr->nversions; i++) {
@@ -214,7 +216,7 @@ bool ctr_lookup(const Contract *ctr, const char *event, const char *table, const
 }
 
 int ctr_record(Contract *ctr, const char *event, const char *table, const char *column,
-	       uint64_t lsn, const struct CtrType *type)
+               uint64_t lsn, const struct CtrType *type)
 {
 	ctr->dirty = true;
 	return add_version(ctr, event, table, column, lsn, type->typoid, type->typmod, type->name);
@@ -289,20 +291,21 @@ int ctr_save(Contract *ctr, char *err, size_t errlen)
 		snprintf(err, errlen, "state_dir %s: %s", ctr->state_dir, strerror(errno));
 		return -1;
 	}
-	sb_printf(&sb, "# tablecast: the source schema each event was validated against (docs/SCHEMA-DRIFT.md)\n");
+	sb_printf(&sb, "# tablecast: the source schema each event was validated against "
+	               "(docs/SCHEMA-DRIFT.md)\n");
 	for (size_t i = 0; i < ctr->ntables; i++) {
 		const struct TableRec *t = &ctr->tables[i];
 		if (t->relid)
 			sb_printf(&sb, "relation\t%s\t%" PRIu32 "\n", t->table, t->relid);
 		if (t->gap)
-			sb_printf(&sb, "gap\t%s\t%s\t%s\n", t->table, pgo_lsn_format(t->gap_lsn, lsn),
-				  t->gap_reason);
+			sb_printf(&sb, "gap\t%s\t%s\t%s\n", t->table,
+			          pgo_lsn_format(t->gap_lsn, lsn), t->gap_reason);
 	}
 	for (size_t i = 0; i < ctr->nversions; i++) {
 		const struct Version *v = &ctr->versions[i];
 		sb_printf(&sb, "column\t%s\t%s\t%s\t%s\t%" PRIu32 "\t%" PRId32 "\t%s\n", v->event,
-			  v->table, v->column, pgo_lsn_format(v->from_lsn, lsn), v->typoid,
-			  v->typmod, v->name);
+		          v->table, v->column, pgo_lsn_format(v->from_lsn, lsn), v->typoid,
+		          v->typmod, v->name);
 	}
 	if (!sb_ok(&sb)) {
 		sb_free(&sb);
@@ -353,7 +356,7 @@ static bool field_holds_int(const struct EventField *f, int bits)
 }
 
 bool ctr_compatible(const struct CtrType *from, const struct CtrType *to,
-		    const struct EventField *field)
+                    const struct EventField *field)
 {
 	if (from->typoid == to->typoid)
 		return true; /* a typmod: values keep their type and their text */
@@ -363,14 +366,13 @@ bool ctr_compatible(const struct CtrType *from, const struct CtrType *to,
 	if (fb && tb)
 		return tb > fb && field_holds_int(field, tb);
 	if (from->typoid == OID_FLOAT4 && to->typoid == OID_FLOAT8)
-		return !field || (!field->repeated && (field->type == FT_DOUBLE ||
-						       field->type == FT_STRING ||
-						       field->type == FT_DECIMAL));
+		return !field ||
+		       (!field->repeated && (field->type == FT_DOUBLE || field->type == FT_STRING ||
+		                             field->type == FT_DECIMAL));
 	return false;
 }
 
-void ctr_type_format(uint32_t typoid, int32_t typmod, const char *custom, char *out,
-		     size_t outlen)
+void ctr_type_format(uint32_t typoid, int32_t typmod, const char *custom, char *out, size_t outlen)
 {
 	uint32_t elem = value_array_element_type(typoid);
 	uint32_t base = elem ? elem : typoid;
@@ -395,14 +397,14 @@ void ctr_type_format(uint32_t typoid, int32_t typmod, const char *custom, char *
 		return;
 	case OID_NUMERIC: {
 		int32_t m = typmod - 4;
-		snprintf(out, outlen, "numeric(%d,%d)%s", (int)((m >> 16) & 0xffff), (int)(m & 0xffff),
-			 suffix);
+		snprintf(out, outlen, "numeric(%d,%d)%s", (int)((m >> 16) & 0xffff),
+		         (int)(m & 0xffff), suffix);
 		return;
 	}
 	case OID_TIMESTAMP:
 	case OID_TIMESTAMPTZ:
 		snprintf(out, outlen, "timestamp(%" PRId32 ") with%s time zone%s", typmod,
-			 base == OID_TIMESTAMP ? "out" : "", suffix);
+		         base == OID_TIMESTAMP ? "out" : "", suffix);
 		return;
 	default:
 		snprintf(out, outlen, "%s%s", name, suffix);

@@ -28,7 +28,7 @@ typedef struct Contract Contract;
 /* A column's type as recorded. */
 struct CtrType {
 	uint32_t typoid;
-	int32_t typmod; /* -1: none */
+	int32_t typmod;   /* -1: none */
 	const char *name; /* as format_type prints it, e.g. "character varying(20)" */
 };
 
@@ -44,21 +44,21 @@ void ctr_free(Contract *ctr);
  * latest version starting at or before it); false when none is recorded.
  */
 bool ctr_lookup(const Contract *ctr, const char *event, const char *table, const char *column,
-		uint64_t lsn, struct CtrType *out);
+                uint64_t lsn, struct CtrType *out);
 
 /* Record type as the version of event's column holding from lsn on. Returns 0 or -1 (memory). */
 int ctr_record(Contract *ctr, const char *event, const char *table, const char *column,
-	       uint64_t lsn, const struct CtrType *type) __attribute__((warn_unused_result));
+               uint64_t lsn, const struct CtrType *type) __attribute__((warn_unused_result));
 
 /* The relation OID recorded for table, 0 when none. */
 uint32_t ctr_relid(const Contract *ctr, const char *table);
 int ctr_set_relid(Contract *ctr, const char *table, uint32_t relid)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* A gap recorded for table: the first LSN whose rows may be missing, and why. */
 bool ctr_gap(const Contract *ctr, const char *table, uint64_t *lsn, const char **reason);
 int ctr_set_gap(Contract *ctr, const char *table, uint64_t lsn, const char *reason)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void ctr_clear_gap(Contract *ctr, const char *table);
 
 /* Write the record if it changed (a memory record: nothing). Returns 0, or -1 with err. */
@@ -79,7 +79,7 @@ int ctr_save(Contract *ctr, char *err, size_t errlen) __attribute__((warn_unused
  *   - anything else: no
  */
 bool ctr_compatible(const struct CtrType *from, const struct CtrType *to,
-		    const struct EventField *field);
+                    const struct EventField *field);
 
 /*
  * A type's name as PostgreSQL's format_type prints it, typmod included
@@ -87,7 +87,6 @@ bool ctr_compatible(const struct CtrType *from, const struct CtrType *to,
  * is the name a Type message gave (NULL when none). Unknown types print as
  * "type OID <n>".
  */
-void ctr_type_format(uint32_t typoid, int32_t typmod, const char *custom, char *out,
-		     size_t outlen);
+void ctr_type_format(uint32_t typoid, int32_t typmod, const char *custom, char *out, size_t outlen);
 
 #endif

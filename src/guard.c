@@ -26,8 +26,8 @@ struct Guard {
 	char **resync;
 	size_t nresync;
 	PGconn *conn;
-	uint64_t limit; /* may be confirmed */
-	uint64_t pending; /* WAL position read by a good check: the limit after the next one */
+	uint64_t limit;     /* may be confirmed */
+	uint64_t pending;   /* WAL position read by a good check: the limit after the next one */
 	int64_t pending_ms; /* when it was read */
 	bool have_pending;
 	bool unknown_warned;
@@ -96,11 +96,12 @@ void grd_start_at(Guard *g, uint64_t lsn)
 }
 
 /* One query on the guard's connection; NULL with err (and the connection dropped) on failure. */
-static PGresult *query(Guard *g, const char *sql, int nparams, const char *const *params,
-		       char *err, size_t errlen)
+static PGresult *query(Guard *g, const char *sql, int nparams, const char *const *params, char *err,
+                       size_t errlen)
 {
 	if (!g->conn) {
-		g->conn = pgc_connect(g->cfg->source.conninfo, false, "tablecast guard", err, errlen);
+		g->conn =
+		    pgc_connect(g->cfg->source.conninfo, false, "tablecast guard", err, errlen);
 		if (!g->conn)
 			return NULL;
 	}
@@ -132,7 +133,7 @@ static bool resync_asked(const Guard *g, const char *table)
  * streamed or read. Returns 0, or -1 with err.
  */
 static int readd(Guard *g, const char *table, bool published, uint32_t oid, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	if (!published) {
 		char *name = pgc_table_name(g->conn, table);
@@ -142,19 +143,21 @@ static int readd(Guard *g, const char *table, bool published, uint32_t oid, char
 			return -1;
 		}
 		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
-			 g->cfg->source.publication, name);
+		         g->cfg->source.publication, name);
 		free(name);
 		if (pgc_exec(g->conn, sql, table, err, errlen) < 0)
 			return -1;
-		log_warning("added %s (OID %" PRIu32 ") to publication \"%s\" again (source.on_table_recreated)",
-			    table, oid, g->cfg->source.publication);
+		log_warning("added %s (OID %" PRIu32
+		            ") to publication \"%s\" again (source.on_table_recreated)",
+		            table, oid, g->cfg->source.publication);
 	}
 	if (g->cfg->source.signal_table[0]) {
 		long long id = bf_request(g->cfg, table, NULL, err, errlen);
 		if (id < 0)
 			return -1;
-		log_warning("backfill %lld of %s requested: rows written while it was not published are read from the table",
-			    id, table);
+		log_warning("backfill %lld of %s requested: rows written while it was not "
+		            "published are read from the table",
+		            id, table);
 	}
 	return 0;
 }
@@ -164,43 +167,52 @@ static int readd(Guard *g, const char *table, bool published, uint32_t oid, char
  * nothing is. oid 0: the table does not exist.
  */
 static void diagnose(const Guard *g, const char *table, uint32_t recorded, uint32_t oid,
-		     bool published, char *out, size_t outlen)
+                     bool published, char *out, size_t outlen)
 {
 	const char *pub = g->cfg->source.publication;
 	out[0] = '\0';
 	if (!oid)
-		snprintf(out, outlen, "relation %s (OID %" PRIu32 ") no longer exists", table, recorded);
+		snprintf(out, outlen, "relation %s (OID %" PRIu32 ") no longer exists", table,
+		         recorded);
 	else if (recorded && oid != recorded && !published)
 		snprintf(out, outlen,
-			 "relation %s was re-created (OID %" PRIu32 ", now %" PRIu32 ") and publication \"%s\" does not have the new one",
-			 table, recorded, oid, pub);
+		         "relation %s was re-created (OID %" PRIu32 ", now %" PRIu32
+		         ") and publication \"%s\" does not have the new one",
+		         table, recorded, oid, pub);
 	else if (recorded && oid != recorded)
 		snprintf(out, outlen,
-			 "relation %s was re-created (OID %" PRIu32 ", now %" PRIu32 "): the old table's rows went without delete events",
-			 table, recorded, oid);
+		         "relation %s was re-created (OID %" PRIu32 ", now %" PRIu32
+		         "): the old table's rows went without delete events",
+		         table, recorded, oid);
 	else if (!published)
-		snprintf(out, outlen, "relation %s (OID %" PRIu32 ") is no longer in publication \"%s\"",
-			 table, oid, pub);
+		snprintf(out, outlen,
+		         "relation %s (OID %" PRIu32 ") is no longer in publication \"%s\"", table,
+		         oid, pub);
 }
 
 /* The message of a halt: what, from which LSN, and the exact fix. */
 static void halt_message(const Guard *g, const char *table, const char *what, uint64_t gap,
-			 bool exists, char *err, size_t errlen)
+                         bool exists, char *err, size_t errlen)
 {
 	char lsn[PGO_LSN_BUFSIZE];
 	const char *pub = g->cfg->source.publication;
 
 	if (!exists)
 		snprintf(err, errlen,
-			 "%s: its changes from %s on may be missing; stopped without confirming past %s. Fix: restore the table, or remove the events that read it; then tablecast run --resync-table %s",
-			 what, pgo_lsn_format(gap, lsn), lsn, table);
+		         "%s: its changes from %s on may be missing; stopped without confirming "
+		         "past %s. Fix: restore the table, or remove the events that read it; then "
+		         "tablecast run --resync-table %s",
+		         what, pgo_lsn_format(gap, lsn), lsn, table);
 	else
 		snprintf(err, errlen,
-			 "%s: its rows from %s on may be missing; stopped without confirming past %s. Fix: ALTER PUBLICATION \"%s\" ADD TABLE %s (if it is not in it), then tablecast run --resync-table %s%s",
-			 what, pgo_lsn_format(gap, lsn), lsn, pub, table, table,
-			 g->cfg->source.signal_table[0]
-				 ? ", which queues a backfill of it"
-				 : " and backfill it (with source.signal_table set, --resync-table queues the backfill)");
+		         "%s: its rows from %s on may be missing; stopped without confirming past "
+		         "%s. Fix: ALTER PUBLICATION \"%s\" ADD TABLE %s (if it is not in it), "
+		         "then tablecast run --resync-table %s%s",
+		         what, pgo_lsn_format(gap, lsn), lsn, pub, table, table,
+		         g->cfg->source.signal_table[0]
+		             ? ", which queues a backfill of it"
+		             : " and backfill it (with source.signal_table set, --resync-table "
+		               "queues the backfill)");
 }
 
 enum grd_status grd_check(Guard *g, char *err, size_t errlen)
@@ -209,7 +221,8 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 		return GRD_OK;
 
 	/* The WAL position first, the catalog after: see the invariant in guard.h. */
-	PGresult *res = query(g, "SELECT pg_catalog.pg_current_wal_lsn()::text", 0, NULL, err, errlen);
+	PGresult *res =
+	    query(g, "SELECT pg_catalog.pg_current_wal_lsn()::text", 0, NULL, err, errlen);
 	uint64_t wal = 0;
 	if (res) {
 		pgo_lsn_parse(PQgetvalue(res, 0, 0), &wal);
@@ -239,18 +252,22 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 	 */
 	const char *params[2] = {arr.data, g->cfg->source.publication};
 	if (wal)
-		res = query(g,
-			    "SELECT t.q, c.oid, EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p "
-			    "  WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = c.relname) "
-			    "FROM unnest($1::text[]) AS t(q) "
-			    "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = split_part(t.q, '.', 1) "
-			    "LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
-			    "  AND c.relname = substr(t.q, strpos(t.q, '.') + 1) AND c.relkind IN ('r', 'p')",
-			    2, params, err, errlen);
+		res = query(
+		    g,
+		    "SELECT t.q, c.oid, EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables p "
+		    "  WHERE p.pubname = $2 AND p.schemaname = n.nspname AND p.tablename = "
+		    "c.relname) "
+		    "FROM unnest($1::text[]) AS t(q) "
+		    "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = split_part(t.q, '.', 1) "
+		    "LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
+		    "  AND c.relname = substr(t.q, strpos(t.q, '.') + 1) AND c.relkind IN ('r', "
+		    "'p')",
+		    2, params, err, errlen);
 	sb_free(&arr);
 	if (!res || !wal) {
 		if (!g->unknown_warned)
-			log_warning("%s; the slot is confirmed no further until the check succeeds", err);
+			log_warning("%s; the slot is confirmed no further until the check succeeds",
+			            err);
 		g->unknown_warned = true;
 		return GRD_UNKNOWN;
 	}
@@ -259,7 +276,8 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 	enum grd_status st = GRD_OK;
 	for (int r = 0; r < PQntuples(res) && st == GRD_OK; r++) {
 		const char *table = PQgetvalue(res, r, 0);
-		uint32_t oid = PQgetisnull(res, r, 1) ? 0 : (uint32_t)strtoul(PQgetvalue(res, r, 1), NULL, 10);
+		uint32_t oid =
+		    PQgetisnull(res, r, 1) ? 0 : (uint32_t)strtoul(PQgetvalue(res, r, 1), NULL, 10);
 		bool published = PQgetvalue(res, r, 2)[0] == 't';
 		uint32_t recorded = ctr_relid(g->ctr, table);
 		uint64_t gap;
@@ -267,10 +285,12 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 		char what[512];
 
 		if (resync_asked(g, table) && oid && published) {
-			/* The operator accepts the table as it is now; its rows come from a backfill. */
+			/* The operator accepts the table as it is now; its rows come from a
+			 * backfill. */
 			if (ctr_gap(g->ctr, table, &gap, &why) || (recorded && recorded != oid)) {
-				log_warning("--resync-table %s: recording OID %" PRIu32 " and accepting the gap",
-					    table, oid);
+				log_warning("--resync-table %s: recording OID %" PRIu32
+				            " and accepting the gap",
+				            table, oid);
 				if (readd(g, table, true, oid, err, errlen) < 0) {
 					st = GRD_FATAL;
 					break;

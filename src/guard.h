@@ -45,7 +45,8 @@ void grd_free(Guard *g);
 enum grd_status {
 	GRD_OK = 0,
 	GRD_UNKNOWN = 1, /* the catalog could not be read: the limit stays, try again later */
-	GRD_HALT = -1, /* a table left the publication or was re-created: err says which and how to fix it */
+	GRD_HALT = -1,  /* a table left the publication or was re-created: err says which and how to
+	                   fix it */
 	GRD_FATAL = -2, /* the record cannot be written */
 };
 

@@ -57,7 +57,14 @@ static bool string(struct Scan *s)
 		if (++s->p >= s->end)
 			break;
 		switch (*s->p) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			s->p++;
 			break;
 		case 'u':

@@ -31,14 +31,16 @@ static bool ok(uint32_t from, uint32_t to, const struct EventField *field)
 /* Row by row, the table in docs/SCHEMA-DRIFT.md. */
 START_TEST(test_compatibility_table)
 {
-	struct EventField i32 = f(FT_INT32), i64 = f(FT_INT64), s32 = f(FT_SINT32), s64 = f(FT_SINT64),
-			  u32 = f(FT_UINT32), u64 = f(FT_UINT64), str = f(FT_STRING), dec = f(FT_DECIMAL),
-			  dbl = f(FT_DOUBLE), flt = f(FT_FLOAT), json = f(FT_JSON), ts = f(FT_TIMESTAMP);
+	struct EventField i32 = f(FT_INT32), i64 = f(FT_INT64), s32 = f(FT_SINT32),
+	                  s64 = f(FT_SINT64), u32 = f(FT_UINT32), u64 = f(FT_UINT64),
+	                  str = f(FT_STRING), dec = f(FT_DECIMAL), dbl = f(FT_DOUBLE),
+	                  flt = f(FT_FLOAT), json = f(FT_JSON), ts = f(FT_TIMESTAMP);
 
 	/* Same type, other typmod: varchar(20) -> varchar(40), numeric(12,2) -> numeric(14,2). */
 	struct CtrType v20 = t(OID_VARCHAR, 24), v40 = t(OID_VARCHAR, 44);
 	ck_assert(ctr_compatible(&v20, &v40, &str));
-	struct CtrType n12 = t(OID_NUMERIC, (12 << 16 | 2) + 4), n14 = t(OID_NUMERIC, (14 << 16 | 2) + 4);
+	struct CtrType n12 = t(OID_NUMERIC, (12 << 16 | 2) + 4),
+	               n14 = t(OID_NUMERIC, (14 << 16 | 2) + 4);
 	ck_assert(ctr_compatible(&n12, &n14, &dec));
 	struct CtrType ts3 = t(OID_TIMESTAMP, 3), tsn = t(OID_TIMESTAMP, -1);
 	ck_assert(ctr_compatible(&ts3, &tsn, &ts));
