@@ -2,8 +2,8 @@
 # Publication membership: pgoutput says nothing when a table leaves the
 # publication (DROP TABLE + CREATE TABLE of the same name, ALTER
 # PUBLICATION ... DROP TABLE), so the guard asks the catalog at start and
-# every guard_interval. Streaming, restarted and with the change made while
-# stopped, tablecast halts with the slot not confirmed past the first LSN
+# every guard_interval. Streaming, restarted, with the change made while
+# stopped and on a reconnect, tablecast halts with the slot not confirmed past the first LSN
 # whose rows may be missing, naming the table, its old and new OID and the
 # fix; after the fix (ALTER PUBLICATION ... ADD TABLE, run --resync-table,
 # which backfills the table) the consumer's state equals the table.
@@ -44,7 +44,7 @@ ddl_verify items "$FIELDS" "$ALL"
 oid=$(psql -Atc "SELECT 'items'::regclass::oid")
 
 # 1. DROP TABLE + CREATE TABLE while streaming (a migration that copies the rows over).
-psql -q -c "ALTER TABLE items RENAME TO items_old" -c "$TABLE"
+psql -q -c "BEGIN; ALTER TABLE items RENAME TO items_old; $TABLE; COMMIT"
 after=$(ddl_lsn)
 psql -q -c "INSERT INTO items SELECT id, qty + 100, 'new ' || id FROM items_old" -c "DROP TABLE items_old" \
 	-c "INSERT INTO items VALUES (6, 6, 'new 6')"
@@ -96,4 +96,19 @@ ddl_verify items "$FIELDS" "SELECT id, qty, label FROM items UNION ALL
 	SELECT id, qty, label FROM before_drop WHERE id NOT IN (SELECT id FROM items) ORDER BY id"
 ddl_log | grep -q "backfill .* of public.items: every row read" || tc_fail "no backfill"
 tc_stop
-echo "membership: re-created and unpublished tables halt before the gap, streaming, restarted and while stopped; resync backfills"
+
+# 4. On reconnect: with checks an hour apart, only the reconnect after the
+# walsender is terminated finds the table gone from the publication.
+sed 's/guard_interval = 1;/guard_interval = 3600;/' "$TC_TMP/tc.cfg" >"$TC_TMP/slow.cfg"
+ddl_start "$TC_TMP/slow.cfg"
+sleep 1 # the start's pair of checks is done
+oid=$(psql -Atc "SELECT 'items'::regclass::oid")
+psql -q -c "ALTER PUBLICATION tablecast DROP TABLE items"
+after=$(ddl_lsn)
+psql -q -c "INSERT INTO items VALUES (20, 20, 'unseen')"
+sleep 2
+kill -0 "$TC_PID" || tc_fail "halted before the reconnect: $(ddl_log | tail -n 2)"
+psql -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication" >/dev/null
+ddl_expect_gap "$after" "relation public.items (OID $oid) is no longer in publication \"tablecast\"" "$FIX"
+ddl_log | grep -q "reconnecting" || tc_fail "no reconnect"
+echo "membership: re-created and unpublished tables halt before the gap, streaming, restarted, while stopped and on reconnect; resync backfills"
