@@ -246,6 +246,7 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 			sb_printf(&sql, "%s%s", i ? ", " : "", cfg->source.tables[i]);
 	} else if (cfg->nevents && !cfg->sink.raw_changes) {
 		sb_printf(&sql, " FOR TABLE ");
+		const char *sep = "";
 		for (size_t i = 0; i < cfg->nevents; i++) {
 			bool seen = false;
 			for (size_t j = 0; j < i && !seen; j++)
@@ -256,7 +257,8 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 			if (!name)
 				sql.broken = true;
 			else
-				sb_printf(&sql, "%s%s", sql.data[sql.len - 1] == ' ' ? "" : ", ", name);
+				sb_printf(&sql, "%s%s", sep, name);
+			sep = ", ";
 			free(name);
 		}
 	} else {
