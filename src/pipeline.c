@@ -75,6 +75,7 @@ struct Pipeline {
 
 	bool in_txn;
 	uint64_t txn_seq;
+	uint32_t txn_events; /* events the open transaction handed to the sink */
 	struct ChangeOrigin origin;
 	uint64_t received_lsn;
 	uint64_t sent_flush_lsn;
@@ -319,6 +320,7 @@ static int produce_event(struct Pipeline *p, const struct Event *ev, uint64_t se
 static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
 {
 	struct Pipeline *p = ctx;
+	p->txn_events++;
 	return produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
@@ -328,6 +330,7 @@ static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t
 	struct Pipeline *p = ctx;
 	if (p->skipping)
 		return 0; /* exactly-once: Kafka has this transaction, these rows included */
+	p->txn_events++;
 	return produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
@@ -473,6 +476,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'B':
 		p->in_txn = true;
 		p->txn_seq = ckpt_begin(p->ckpt);
+		p->txn_events = 0;
 		ckpt_set_commit_time(p->ckpt, p->txn_seq, m->begin.commit_time + PGO_EPOCH_OFFSET_US);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
@@ -923,8 +927,13 @@ static void shutdown_stream(struct Pipeline *p, const char *how)
 	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 		log_error("%s", p->err);
 	if (p->kafka && ksink_transactional(p->kafka)) {
-		/* Commit the complete transactions; a half-read one is aborted and comes again. */
-		if (p->in_txn)
+		/*
+		 * Commit the complete transactions. A half-read one that already
+		 * produced events is in the Kafka transaction too, so then all is
+		 * aborted and comes again; one that produced nothing (a halt on its
+		 * first row, typically) stays out of the commit and unconfirmed.
+		 */
+		if (p->in_txn && p->txn_events > 0)
 			ksink_txn_abort(p->kafka);
 		else if (ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
 			log_error("%s", p->err);
