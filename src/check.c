@@ -9,8 +9,10 @@
 
 #include "backfill.h"
 #include "check.h"
+#include "contract.h"
 #include "encoder.h"
 #include "expr.h"
+#include "log.h"
 #include "pgconn.h"
 #include "reader.h"
 #include "value.h"
@@ -18,6 +20,8 @@
 struct CatColumn {
 	char *name;
 	uint32_t typoid;
+	int32_t typmod;
+	char *type_name; /* format_type */
 	bool key; /* in the replica identity key */
 	bool toastable; /* varlena stored out of line when large */
 	bool toast_warned; /* said once per event, not per use */
@@ -27,6 +31,7 @@ struct CatTable {
 	bool exists;
 	char replident; /* d n f i */
 	bool published;
+	uint32_t relid;
 	struct CatColumn *cols;
 	int ncols;
 };
@@ -37,6 +42,15 @@ struct Checker {
 	PGconn *conn;
 	int errors;
 	int warnings;
+	Contract *ctr; /* the record of what events were validated against; NULL: not compared */
+	/*
+	 * run's start: a finding about a column the record has with another
+	 * type (or that vanished) is drift, which the stream reports at the
+	 * first row it affects, with its LSN, after delivering what came
+	 * before; here it is only a warning.
+	 */
+	bool for_run;
+	bool drift_seen; /* the expression being checked reads a drifted column */
 };
 
 static void finding(struct Checker *ck, bool error, int line, const char *fmt, ...)
@@ -59,8 +73,10 @@ static void finding(struct Checker *ck, bool error, int line, const char *fmt, .
 
 static void table_free(struct CatTable *t)
 {
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; i < t->ncols; i++) {
 		free(t->cols[i].name);
+		free(t->cols[i].type_name);
+	}
 	free(t->cols);
 }
 
@@ -87,7 +103,8 @@ static int load_table(struct Checker *ck, const char *qualname, struct CatTable 
 		"  EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
 		"    AND (i.indisreplident OR (c.relreplident = 'd' AND i.indisprimary)) "
 		"    AND a.attnum = ANY (i.indkey)), "
-		"  t.typlen = -1 AND a.attstorage IN ('x', 'e') "
+		"  t.typlen = -1 AND a.attstorage IN ('x', 'e'), "
+		"  a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod), c.oid "
 		"FROM pg_catalog.pg_class c "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
@@ -111,6 +128,9 @@ static int load_table(struct Checker *ck, const char *qualname, struct CatTable 
 		t->cols[i].typoid = (uint32_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
 		t->cols[i].key = PQgetvalue(res, i, 3)[0] == 't';
 		t->cols[i].toastable = PQgetvalue(res, i, 4)[0] == 't';
+		t->cols[i].typmod = (int32_t)strtol(PQgetvalue(res, i, 5), NULL, 10);
+		t->cols[i].type_name = strdup(PQgetvalue(res, i, 6));
+		t->relid = (uint32_t)strtoul(PQgetvalue(res, i, 7), NULL, 10);
 	}
 	PQclear(res);
 
@@ -158,12 +178,43 @@ static struct CatColumn *find_column(struct CatTable *t, const char *name)
 }
 
 /*
+ * The live column against the type this event was validated against (the
+ * record `run` keeps): the same drift the stream would find, by the same
+ * rules (docs/SCHEMA-DRIFT.md).
+ */
+static void check_recorded(struct Checker *ck, const struct EventDef *ev, const struct CatColumn *c,
+			   const char *name, int line, const struct EventField *field)
+{
+	char label[300];
+	struct CtrType was;
+
+	snprintf(label, sizeof(label), "%s v%d", ev->name, ev->version);
+	if (!ck->ctr || !ctr_lookup(ck->ctr, label, ev->table, name, UINT64_MAX, &was))
+		return;
+	if (!c || was.typoid != c->typoid || was.typmod != c->typmod)
+		ck->drift_seen = true;
+	if (!c)
+		return;
+	struct CtrType now = {c->typoid, c->typmod, c->type_name};
+	if (was.typoid == now.typoid && was.typmod == now.typmod)
+		return;
+	bool ok = ctr_compatible(&was, &now, field);
+	if (ck->for_run && ok)
+		return; /* the stream records it when it gets there */
+	finding(ck, !ok && !ck->for_run, line,
+		"event %s: column %s.%s changed type from %s to %s since it was recorded, which is %scompatible%s%s%s (docs/SCHEMA-DRIFT.md)%s",
+		label, ev->table, name, was.name, now.name, ok ? "" : "not ",
+		field ? " with field \"" : "", field ? field->name : "", field ? "\"" : "",
+		ck->for_run ? "; the stream stops at the first row written after the change" : "");
+}
+
+/*
  * Check one expression's columns against the table; on success fill the
  * column types for type inference. Returns false when a column is missing.
  */
 static bool check_expr_columns(struct Checker *ck, const struct EventDef *ev,
 			       struct CatTable *t, const Expr *e, int line, const char *what,
-			       uint32_t *coltypes)
+			       const struct EventField *field, uint32_t *coltypes)
 {
 	const struct ExprColumn *cols;
 	size_t n = expr_columns(e, &cols);
@@ -174,12 +225,16 @@ static bool check_expr_columns(struct Checker *ck, const struct EventDef *ev,
 		struct CatColumn *c = find_column(t, cols[i].name);
 		const char *side = cols[i].old ? "old" : "new";
 		if (!c) {
-			finding(ck, true, line, "event %s v%d: %s: column %s.%s does not exist in %s",
-				ev->name, ev->version, what, side, cols[i].name, ev->table);
+			ck->drift_seen = false;
+			check_recorded(ck, ev, NULL, cols[i].name, line, field);
+			finding(ck, !(ck->for_run && ck->drift_seen), line,
+				"event %s v%d: %s: column %s.%s does not exist in %s", ev->name,
+				ev->version, what, side, cols[i].name, ev->table);
 			ok = false;
 			continue;
 		}
 		coltypes[i] = c->typoid;
+		check_recorded(ck, ev, c, cols[i].name, line, field);
 		if (t->replident == 'f')
 			continue;
 		if (cols[i].old && !c->key)
@@ -212,14 +267,32 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 			bool pub_exists)
 {
 	char err[512];
+	uint32_t recorded = ck->ctr ? ctr_relid(ck->ctr, ev->table) : 0;
+	/*
+	 * At run's start the publication guard reports a table tablecast
+	 * streamed before that is gone or unpublished, with the LSN and the fix.
+	 */
+	bool guarded = ck->for_run && recorded;
 
 	if (!t->exists) {
-		finding(ck, true, ev->line, "event %s v%d: table %s does not exist", ev->name,
+		finding(ck, !guarded, ev->line, "event %s v%d: table %s does not exist", ev->name,
 			ev->version, ev->table);
 		return;
 	}
-	if (pub_exists && !t->published)
+	uint64_t gap;
+	const char *why;
+	if (ck->for_run)
+		recorded = 0;
+	if (recorded && recorded != t->relid)
 		finding(ck, true, ev->line,
+			"event %s v%d: table %s was re-created (OID %u, now %u) since tablecast recorded it: rows may be missing; see tablecast(8), --resync-table",
+			ev->name, ev->version, ev->table, recorded, t->relid);
+	else if (ck->ctr && !ck->for_run && ctr_gap(ck->ctr, ev->table, &gap, &why))
+		finding(ck, true, ev->line,
+			"event %s v%d: %s (recorded); after fixing it, tablecast run --resync-table %s",
+			ev->name, ev->version, why, ev->table);
+	if (pub_exists && !t->published)
+		finding(ck, !guarded, ev->line,
 			"event %s v%d: publication \"%s\" does not include %s (ALTER PUBLICATION %s ADD TABLE %s)",
 			ev->name, ev->version, ck->cfg->source.publication, ev->table,
 			ck->cfg->source.publication, ev->table);
@@ -242,23 +315,26 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 			continue;
 		uint32_t coltypes[256] = {0};
 		const struct ExprColumn *cols;
+		ck->drift_seen = false;
 		if (expr_columns(exprs[i].e, &cols) > 256)
 			continue;
 		if (!check_expr_columns(ck, ev, t, exprs[i].e, exprs[i].line, exprs[i].what,
-					coltypes))
+					exprs[i].field, coltypes))
 			continue;
 		enum value_kind kind;
+		/* At run's start, drift is the stream's to report (struct Checker). */
+		bool fatal = !(ck->for_run && ck->drift_seen);
 		if (expr_infer(exprs[i].e, coltypes, &kind, err, sizeof(err)) < 0) {
-			finding(ck, true, exprs[i].line, "event %s v%d: %s: %s", ev->name, ev->version,
+			finding(ck, fatal, exprs[i].line, "event %s v%d: %s: %s", ev->name, ev->version,
 				exprs[i].what, err);
 			continue;
 		}
 		if (i == 0 && kind != VAL_BOOL && kind != VAL_NULL)
-			finding(ck, true, exprs[i].line, "event %s v%d: when: the condition is not a boolean",
+			finding(ck, fatal, exprs[i].line, "event %s v%d: when: the condition is not a boolean",
 				ev->name, ev->version);
 		const struct EventField *f = exprs[i].field;
 		if (f && kind != VAL_NULL && !enc_kind_fits(f->type, f->repeated, kind))
-			finding(ck, true, f->line,
+			finding(ck, fatal, f->line,
 				"event %s v%d: field \"%s\": a %s value does not fit %s%s", ev->name,
 				ev->version, f->name, value_kind_name(kind),
 				f->repeated ? "repeated " : "", enc_type_name(f->type));
@@ -354,9 +430,9 @@ static int check_role(struct Checker *ck, char *err, size_t errlen)
 	return 0;
 }
 
-int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
+static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *err, size_t errlen)
 {
-	struct Checker ck = {.cfg = cfg, .out = out};
+	struct Checker ck = {.cfg = cfg, .out = out, .for_run = for_run};
 	const char *keys[] = {"dbname", "fallback_application_name", "options", NULL};
 	const char *vals[] = {cfg->source.conninfo, "tablecast check", "-c default_transaction_read_only=on", NULL};
 
@@ -368,27 +444,65 @@ int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 		PQfinish(ck.conn);
 		return -1;
 	}
+	char why[512];
+	ck.ctr = ctr_open(cfg, why, sizeof(why));
+	if (!ck.ctr && !for_run)
+		finding(&ck, false, 1, "%s: not compared with the recorded schema", why);
 	bool pub_exists = publication_exists(&ck);
 	if (!pub_exists && !cfg->source.create_publication)
 		finding(&ck, true, 1,
 			"publication \"%s\" does not exist and source.create_publication is false",
 			cfg->source.publication);
 
-	if (check_role(&ck, err, errlen) < 0) {
+	/* What the role needs and has: the command's question, not every start's. */
+	if (!for_run && check_role(&ck, err, errlen) < 0) {
 		PQfinish(ck.conn);
+		ctr_free(ck.ctr);
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->nevents; i++) {
 		struct CatTable t;
 		if (load_table(&ck, cfg->events[i].table, &t, err, errlen) < 0) {
 			PQfinish(ck.conn);
+			ctr_free(ck.ctr);
 			return -1;
 		}
 		check_event(&ck, &cfg->events[i], &t, pub_exists);
 		table_free(&t);
 	}
 	PQfinish(ck.conn);
+	ctr_free(ck.ctr);
 	fprintf(out, "%s: %d error%s, %d warning%s\n", cfg->path, ck.errors,
 		ck.errors == 1 ? "" : "s", ck.warnings, ck.warnings == 1 ? "" : "s");
 	return ck.errors;
+}
+
+int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
+{
+	return check_all(cfg, out, false, err, errlen);
+}
+
+int chk_start(const struct Config *cfg, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The recorded schema is the stream's to compare, where each row has its LSN. */
+	int errors = check_all(cfg, mem, true, err, errlen);
+	fclose(mem);
+	for (char *line = text, *next; errors >= 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strstr(line, ": error: "))
+			log_error("%s", line);
+		else if (strstr(line, ": warning: "))
+			log_warning("%s", line);
+	}
+	free(text);
+	return errors;
 }

@@ -11,11 +11,20 @@
  * its table and columns exist, expression types fit the declared field
  * types, old.<col> reads have the replica identity they need, TOAST-able
  * columns read from updates without REPLICA IDENTITY FULL, and that the
- * publication covers the tables. Writes one line per finding to out
+ * publication covers the tables; and compare tables and column types
+ * with what run recorded (docs/SCHEMA-DRIFT.md). Writes one line per finding to out
  * ("file:line: error: ..." or "file:line: warning: ..."). Returns the
  * number of errors, or -1 with err set when the database cannot be asked.
  */
 int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/*
+ * The same checks when `run` starts, except the comparison with the
+ * recorded schema (the stream makes it, row by row): findings go to the
+ * log. Returns the number of errors (run refuses to start on any), or -1
+ * with err when the database cannot be asked.
+ */
+int chk_start(const struct Config *cfg, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

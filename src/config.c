@@ -30,7 +30,8 @@ static const char *const source_keys[] = {"conninfo", "slot", "publication", "cr
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
 					  "signal_table", "backfill_chunk", "backfill_timeout",
-					  "release_after", NULL};
+					  "release_after", "all_tables", "on_table_recreated",
+					  "guard_interval", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -497,6 +498,15 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.signal_table = get_string(ld, src, "signal_table", "");
 	cfg->source.backfill_chunk = get_int(ld, src, "backfill_chunk", 4096, 1, 1 << 20);
 	cfg->source.backfill_timeout_ms = get_int(ld, src, "backfill_timeout", 60, 1, 86400) * 1000;
+	cfg->source.all_tables = get_bool(ld, src, "all_tables", false);
+	cfg->source.guard_interval_ms = get_int(ld, src, "guard_interval", 1, 1, 3600) * 1000;
+	char *recreated = get_string(ld, src, "on_table_recreated", "halt");
+	if (recreated && strcmp(recreated, "readd_and_backfill") == 0)
+		cfg->source.readd_recreated = true;
+	else if (recreated && strcmp(recreated, "halt") != 0)
+		fail_at(ld, config_setting_get_member(src, "on_table_recreated"),
+			"on_table_recreated must be \"halt\" or \"readd_and_backfill\"");
+	free(recreated);
 
 	const config_setting_t *tables = config_setting_get_member(src, "tables");
 	if (tables && !ld->failed) {
@@ -522,6 +532,13 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 				    strlen(cfg->source.slot)))
 		fail_at(ld, config_setting_get_member(src, "slot") ?: src,
 			"slot must be 1-63 characters of lower-case letters, digits and _");
+	if (!ld->failed && cfg->source.readd_recreated &&
+	    (!cfg->source.create_publication || !cfg->source.signal_table[0]))
+		fail_at(ld, config_setting_get_member(src, "on_table_recreated"),
+			"on_table_recreated = \"readd_and_backfill\" needs source.create_publication = true (tablecast owns the publication) and a source.signal_table for the backfill");
+	if (!ld->failed && cfg->source.all_tables && cfg->source.ntables)
+		fail_at(ld, config_setting_get_member(src, "all_tables"),
+			"all_tables = true and tables exclude each other");
 	if (!ld->failed && cfg->source.signal_table[0] && !strchr(cfg->source.signal_table, '.'))
 		fail_at(ld, config_setting_get_member(src, "signal_table"),
 			"signal_table must be written schema.table");
@@ -1183,7 +1200,8 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.publication");
 	if (a->source.create_slot != b->source.create_slot)
 		note(out, outlen, "source.create_slot");
-	if (a->source.create_publication != b->source.create_publication || tables)
+	if (a->source.create_publication != b->source.create_publication || tables ||
+	    a->source.all_tables != b->source.all_tables)
 		note(out, outlen, "source.create_publication/tables");
 	if (a->source.status_interval_ms != b->source.status_interval_ms)
 		note(out, outlen, "source.status_interval");
@@ -1191,6 +1209,9 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.max_in_flight");
 	if (a->source.release_after_ms != b->source.release_after_ms)
 		note(out, outlen, "source.release_after");
+	if (a->source.readd_recreated != b->source.readd_recreated ||
+	    a->source.guard_interval_ms != b->source.guard_interval_ms)
+		note(out, outlen, "source.on_table_recreated/guard_interval");
 	if (a->source.snapshot_initial != b->source.snapshot_initial ||
 	    a->source.snapshot_workers != b->source.snapshot_workers)
 		note(out, outlen, "source.snapshot/snapshot_workers");

@@ -84,8 +84,11 @@ struct Config {
 		char *publication;
 		bool create_slot; /* create the slot when it has never existed */
 		bool create_publication; /* create the publication when missing */
-		char **tables; /* for a created publication; NULL = FOR ALL TABLES */
+		char **tables; /* for a created publication; NULL = the tables events read */
 		size_t ntables;
+		bool all_tables; /* a created publication is FOR ALL TABLES */
+		bool readd_recreated; /* on_table_recreated = "readd_and_backfill" */
+		int guard_interval_ms; /* publication membership checked this often */
 		int status_interval_ms;
 		int max_in_flight; /* transactions waiting for acknowledgement */
 		int release_after_ms; /* sink silent this long: close the replication connection; 0 = never */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "json_valid.h"
 
 /* ---- wire writers ---------------------------------------------------------- */
 
@@ -766,6 +767,22 @@ static int hex_value(char ch)
 }
 
 /* Canonical 8-4-4-4-12 hex, emitted lower-case. */
+/* A json field promises consumers JSON: text from a text column must be one JSON value. */
+static int to_json(const struct Where *w, const struct Value *v, struct Conv *c)
+{
+	size_t at;
+	const char *why;
+
+	if (to_string(w, v, c) < 0)
+		return -1;
+	if (!json_valid(c->p, c->len, &at, &why)) {
+		char shown[64];
+		return fail(w, "%s is not JSON: %s at byte %zu",
+		            snippet(shown, sizeof(shown), c->p, c->len), why, at);
+	}
+	return 0;
+}
+
 static int to_uuid(const struct Where *w, const struct Value *v, struct Conv *c)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -889,8 +906,9 @@ static int convert(const struct Where *w, const struct Value *v, struct Conv *c)
 		return to_floating(w, v, c);
 	case FT_STRING:
 	case FT_DATE:
-	case FT_JSON:
 		return to_string(w, v, c);
+	case FT_JSON:
+		return to_json(w, v, c);
 	case FT_BYTES:
 		c->p = v->s.p;
 		c->len = v->s.len;

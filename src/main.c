@@ -82,7 +82,8 @@ static void usage(FILE *out)
 
 static void usage_run(FILE *out)
 {
-	fputs("usage: tablecast run --config FILE [--recreate-slot] [--log-level LEVEL]\n"
+	fputs("usage: tablecast run --config FILE [--recreate-slot] [--resync-table TABLE]...\n"
+	      "                     [--log-level LEVEL]\n"
 	      "\n"
 	      "Connect to the source database, make sure the publication and the slot\n"
 	      "exist (as the configuration allows) and stream every committed change to\n"
@@ -91,6 +92,9 @@ static void usage_run(FILE *out)
 	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
 	      "      --recreate-slot     replace a replication slot that was lost or\n"
 	      "                          invalidated; changes in the gap are not sent\n"
+	      "      --resync-table TABLE  accept that TABLE (schema.table) was re-created\n"
+	      "                          or missed from the publication: record it as it\n"
+	      "                          is now and, with source.signal_table, backfill it\n"
 	      "  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
 	      "  -h, --help              show this help\n",
 	      out);
@@ -246,12 +250,15 @@ static int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"recreate-slot", no_argument, NULL, 'R'},
+		{"resync-table", required_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *level_name = NULL;
 	bool recreate = false;
+	char *resync[64];
+	size_t nresync = 0;
 	bool snapshot_only = strcmp(argv[0], "snapshot") == 0;
 	void (*usage_fn)(FILE *) = snapshot_only ? usage_snapshot : usage_run;
 	int c;
@@ -270,6 +277,15 @@ static int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			recreate = true;
+			break;
+		case 'T':
+			if (snapshot_only || nresync == sizeof(resync) / sizeof(resync[0]) ||
+			    !strchr(optarg, '.')) {
+				fprintf(stderr, "tablecast: --resync-table takes schema.table (at most 64)\n");
+				usage_fn(stderr);
+				return EXIT_USAGE;
+			}
+			resync[nresync++] = optarg;
 			break;
 		case 'l':
 			level_name = optarg;
@@ -306,8 +322,24 @@ static int cmd_run(int argc, char **argv)
 	}
 	log_set_level(level);
 
+	/* A configuration that can never translate is refused now, not row by row later. */
+	if (!cfg->sink.raw_changes && cfg->nevents) {
+		int errors = chk_start(cfg, err, sizeof(err));
+		if (errors < 0) {
+			/* The server may be restarting: the stream reconnects and checks as it goes. */
+			log_warning("%s: the catalog checks could not run at start", err);
+		} else if (errors > 0) {
+			log_error("%s: %d error%s against the live catalog (the lines above; tablecast check --config %s lists them too): not starting",
+				  config_path, errors, errors == 1 ? "" : "s", config_path);
+			cfg_free(cfg);
+			return EXIT_USAGE;
+		}
+	}
+
 	struct RunOptions opts = {.cfg = cfg,
 				  .recreate_slot = recreate,
+				  .resync_tables = resync,
+				  .nresync_tables = nresync,
 				  .stop = &stop_requested,
 				  .reload = &reload_requested,
 				  .config_path = config_path,

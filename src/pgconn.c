@@ -87,3 +87,22 @@ int pgc_exec(PGconn *conn, const char *sql, const char *what, char *err, size_t 
 	snprintf(err, errlen, "%s: %s", what, line);
 	return -1;
 }
+
+char *pgc_table_name(PGconn *conn, const char *qualname)
+{
+	const char *dot = strchr(qualname, '.');
+	if (!dot)
+		return NULL;
+	char *nsp = PQescapeIdentifier(conn, qualname, (size_t)(dot - qualname));
+	char *rel = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
+	char *out = NULL;
+	if (nsp && rel) {
+		size_t len = strlen(nsp) + strlen(rel) + 2;
+		out = malloc(len);
+		if (out)
+			snprintf(out, len, "%s.%s", nsp, rel);
+	}
+	PQfreemem(nsp);
+	PQfreemem(rel);
+	return out;
+}

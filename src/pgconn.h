@@ -26,4 +26,10 @@ void pgc_first_line(const char *msg, char *out, size_t outlen);
 int pgc_exec(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * A configured "schema.table" as SQL: both parts quoted as identifiers
+ * ("public"."Orders"). malloc'd; NULL when out of memory or without a dot.
+ */
+char *pgc_table_name(PGconn *conn, const char *qualname);
+
 #endif

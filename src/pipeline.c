@@ -12,7 +12,9 @@
 #include "arena.h"
 #include "backfill.h"
 #include "checkpoint.h"
+#include "contract.h"
 #include "daemon.h"
+#include "guard.h"
 #include "histogram.h"
 #include "http.h"
 #include "json_sink.h"
@@ -94,6 +96,11 @@ struct Pipeline {
 	struct SnapshotStats snapshot_stats; /* of the latest */
 	bool snapshot_done; /* snapshot_only: finished */
 
+	Contract *ctr; /* the source schema events were validated against; NULL without events */
+	Guard *guard; /* publication membership; NULL without events */
+	int64_t next_guard_ms;
+	bool guard_halted; /* the guard stopped the run: confirm nothing more */
+
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
 	int64_t next_connect_ms;
@@ -103,6 +110,7 @@ struct Pipeline {
 
 	bool in_txn;
 	uint64_t txn_seq;
+	uint32_t txn_events; /* events the open transaction handed to the sink */
 	struct ChangeOrigin origin;
 	uint64_t received_lsn;
 	uint64_t sent_flush_lsn;
@@ -242,6 +250,27 @@ static void disconnect(struct Pipeline *p)
 static enum src_status run_snapshot(struct Pipeline *p);
 static void drain_kafka(struct Pipeline *p);
 
+/* Ask the publication guard now; a halt or failure is fatal, a catalog out of reach is not. */
+static enum src_status guard_check(struct Pipeline *p)
+{
+	if (!p->guard)
+		return SRC_OK;
+	enum grd_status gs = grd_check(p->guard, p->err, sizeof(p->err));
+	p->next_guard_ms =
+		now_ms() + grd_next_check_ms(p->guard, p->opts->cfg->source.guard_interval_ms);
+	switch (gs) {
+	case GRD_OK:
+	case GRD_UNKNOWN:
+		return SRC_OK;
+	case GRD_HALT:
+		p->guard_halted = true;
+		return SRC_FATAL;
+	case GRD_FATAL:
+		break;
+	}
+	return SRC_FATAL;
+}
+
 static enum src_status connect_source(struct Pipeline *p)
 {
 	const struct Config *cfg = p->opts->cfg;
@@ -287,6 +316,12 @@ static enum src_status connect_source(struct Pipeline *p)
 			return SRC_FATAL;
 		p->backfill_ready = true;
 	}
+	/* At start and on every reconnect: are the tables still the ones the record names? */
+	if (p->guard) {
+		grd_start_at(p->guard, src_start_lsn(p->src));
+		if ((st = guard_check(p)) != SRC_OK)
+			return st;
+	}
 	if ((st = src_start(p->src, p->err, sizeof(p->err))) != SRC_OK)
 		return st;
 	p->streaming = true;
@@ -294,6 +329,8 @@ static enum src_status connect_source(struct Pipeline *p)
 	p->received_lsn = p->sent_flush_lsn;
 	/* pgoutput sends every Relation again in a new session. */
 	rel_clear(p->rels);
+	if (p->xl)
+		xl_rebind(p->xl);
 	p->streamed = true;
 	p->backoff_ms = 0;
 	p->first_txn = true;
@@ -311,12 +348,25 @@ static enum src_status connect_source(struct Pipeline *p)
 	return SRC_OK;
 }
 
+/*
+ * What may be confirmed to PostgreSQL: what Kafka acknowledged, no further
+ * than the publication guard allows (guard.h), and never less than what
+ * the server was already told.
+ */
+static uint64_t confirmable(const struct Pipeline *p)
+{
+	uint64_t lsn = ckpt_confirmed(p->ckpt);
+	if (p->guard && lsn > grd_limit(p->guard))
+		lsn = grd_limit(p->guard);
+	return lsn > p->sent_flush_lsn ? lsn : p->sent_flush_lsn;
+}
+
 /* When the next status update is due. */
 static int64_t status_due_ms(const struct Pipeline *p)
 {
 	if (p->reply_now)
 		return 0;
-	if (ckpt_confirmed(p->ckpt) != p->sent_flush_lsn &&
+	if (confirmable(p) != p->sent_flush_lsn &&
 	    p->last_status_ms + CONFIRM_DELAY_MS < p->next_status_ms)
 		return p->last_status_ms + CONFIRM_DELAY_MS;
 	return p->next_status_ms;
@@ -326,7 +376,7 @@ static enum src_status send_status(struct Pipeline *p)
 {
 	if (!p->streaming)
 		return SRC_OK;
-	uint64_t flush = ckpt_confirmed(p->ckpt);
+	uint64_t flush = confirmable(p);
 	enum src_status st = src_send_status(p->src, p->received_lsn, flush, p->err, sizeof(p->err));
 	if (st == SRC_OK) {
 		if (flush != p->sent_flush_lsn) {
@@ -422,6 +472,7 @@ static int produce_event(struct Pipeline *p, const struct Event *ev, uint64_t se
 static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
 {
 	struct Pipeline *p = ctx;
+	p->txn_events++;
 	return produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
@@ -431,6 +482,7 @@ static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t
 	struct Pipeline *p = ctx;
 	if (p->skipping)
 		return 0; /* exactly-once: Kafka has this transaction, these rows included */
+	p->txn_events++;
 	return produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
@@ -577,6 +629,7 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 	case 'B':
 		p->in_txn = true;
 		p->txn_seq = ckpt_begin(p->ckpt);
+		p->txn_events = 0;
 		ckpt_set_commit_time(p->ckpt, p->txn_seq, m->begin.commit_time + PGO_EPOCH_OFFSET_US);
 		p->origin.xid = m->begin.xid;
 		p->origin.commit_time = m->begin.commit_time;
@@ -985,8 +1038,13 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (st != SRC_OK)
 			return st;
 	}
-	if (p->backfill && bf_work(p->backfill, ckpt_confirmed(p->ckpt), p->err, sizeof(p->err)) < 0)
+	if (p->backfill && bf_work(p->backfill, p->sent_flush_lsn, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
+	if (p->guard && now_ms() >= p->next_guard_ms) {
+		enum src_status st = guard_check(p);
+		if (st != SRC_OK)
+			return st;
+	}
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
 		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
@@ -1033,6 +1091,8 @@ static void reload(struct Pipeline *p)
 			daemon_ready("streaming (reload failed)");
 			return;
 		}
+		if (p->ctr)
+			xl_set_contract(xl, p->ctr, p->rels);
 		xl_free(p->xl);
 		p->xl = xl;
 	}
@@ -1112,16 +1172,29 @@ static bool release_over(struct Pipeline *p)
 	return true;
 }
 
-static void shutdown_stream(struct Pipeline *p)
+/*
+ * Stop streaming: deliver what was read (bounded by sink.flush_timeout),
+ * and tell PostgreSQL what Kafka acknowledged. A halt on a row that cannot
+ * become its event comes here too: the transactions before it are
+ * delivered and confirmed, the failing one stays open in the ring and so is
+ * not. After the guard halted, nothing past its limit may be confirmed, so
+ * no fence moves it.
+ */
+static void shutdown_stream(struct Pipeline *p, const char *how)
 {
-	char lsn[PGO_LSN_BUFSIZE];
+	char lsn[PGO_LSN_BUFSIZE], why[1024];
 
 	daemon_stopping();
 	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 		log_error("%s", p->err);
 	if (p->kafka && ksink_transactional(p->kafka)) {
-		/* Commit the complete transactions; a half-read one is aborted and comes again. */
-		if (p->in_txn)
+		/*
+		 * Commit the complete transactions. A half-read one that already
+		 * produced events is in the Kafka transaction too, so then all is
+		 * aborted and comes again; one that produced nothing (a halt on its
+		 * first row, typically) stays out of the commit and unconfirmed.
+		 */
+		if (p->in_txn && p->txn_events > 0)
 			ksink_txn_abort(p->kafka);
 		else if (ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
 			log_error("%s", p->err);
@@ -1131,6 +1204,13 @@ static void shutdown_stream(struct Pipeline *p)
 	save_resume(p, true);
 	if (!p->src)
 		return;
+	/* Two catalog checks, so that what the stream already brought may be confirmed. */
+	if (p->guard && !p->guard_halted && p->streaming) {
+		enum grd_status gs = grd_fence(p->guard, why, sizeof(why));
+		/* Out of reach: already warned, and the limit simply stays. */
+		if (gs == GRD_HALT || gs == GRD_FATAL)
+			log_error("%s", why);
+	}
 	/* The final status: everything acknowledged so far is confirmed. */
 	if (send_status(p) != SRC_OK)
 		log_warning("final status update: %s", p->err);
@@ -1139,7 +1219,7 @@ static void shutdown_stream(struct Pipeline *p)
 		if (poll(&pfd, 1, 1000) <= 0)
 			break;
 	}
-	log_info("stopped; confirmed %s", pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
+	log_info("%s; confirmed %s", how, pgo_lsn_format(p->sent_flush_lsn, lsn));
 }
 
 int pipe_run(const struct RunOptions *opts)
@@ -1156,6 +1236,19 @@ int pipe_run(const struct RunOptions *opts)
 	if (!p.ckpt || !p.rels || !p.arena || (!opts->cfg->sink.raw_changes && !p.xl)) {
 		log_error("out of memory");
 		goto out;
+	}
+	if (p.xl && !opts->snapshot_only) {
+		p.ctr = ctr_open(opts->cfg, p.err, sizeof(p.err));
+		if (!p.ctr) {
+			log_error("%s", p.err);
+			goto out;
+		}
+		xl_set_contract(p.xl, p.ctr, p.rels);
+		p.guard = grd_new(opts->cfg, p.ctr, opts->resync_tables, opts->nresync_tables);
+		if (!p.guard) {
+			log_error("out of memory");
+			goto out;
+		}
 	}
 	if (opts->cfg->sink.type == SINK_KAFKA)
 		p.kafka = ksink_new(opts->cfg, p.ckpt, p.err, sizeof(p.err));
@@ -1228,6 +1321,9 @@ int pipe_run(const struct RunOptions *opts)
 		}
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
+			/* Deliver and confirm what came before the failure; nothing after it. */
+			if (p.streaming)
+				shutdown_stream(&p, "halted");
 			goto out;
 		}
 		if (st == SRC_RETRY) {
@@ -1236,7 +1332,7 @@ int pipe_run(const struct RunOptions *opts)
 				disconnect(&p);
 		}
 	}
-	shutdown_stream(&p);
+	shutdown_stream(&p, "stopped");
 	rc = 0;
 out:
 	src_close(p.src);
@@ -1248,6 +1344,8 @@ out:
 			 p.changes, st->events, st->dead_letters, st->toast_unavailable);
 	}
 	xl_free(p.xl);
+	grd_free(p.guard);
+	ctr_free(p.ctr);
 	bf_free(p.backfill);
 	cfg_free(p.reloaded);
 	http_free(p.http);

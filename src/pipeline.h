@@ -19,6 +19,12 @@ struct RunOptions {
 	 */
 	volatile sig_atomic_t *reload;
 	const char *config_path;
+	/*
+	 * run --resync-table: tables whose re-creation or publication gap the
+	 * operator accepts; each is backfilled when source.signal_table is set.
+	 */
+	char **resync_tables;
+	size_t nresync_tables;
 	/* tablecast snapshot: take a snapshot (even of an existing slot), then stop. */
 	bool snapshot_only;
 };

@@ -17,6 +17,7 @@
 #include "pgoutput.h"
 #include "snapshot.h"
 #include "source.h"
+#include "strbuf.h"
 
 struct Source {
 	PGconn *conn;
@@ -228,30 +229,58 @@ static int publication_exists(Source *src, char *err, size_t errlen)
 	return exists;
 }
 
+/*
+ * The publication lists what tablecast needs: source.tables when set
+ * (written as SQL by the operator), otherwise the tables the events read.
+ * The signal table is added by the backfill when it exists. FOR ALL
+ * TABLES (superuser only, every table's changes on the wire) only with
+ * source.all_tables = true.
+ */
 static enum src_status create_publication(Source *src, char *err, size_t errlen)
 {
 	const struct Config *cfg = src->cfg;
-	size_t cap = 256 + strlen(cfg->source.publication);
-	for (size_t i = 0; i < cfg->source.ntables; i++)
-		cap += 2 * strlen(cfg->source.tables[i]) + 8;
-	char *sql = malloc(cap);
-	if (!sql) {
+	struct StrBuf sql = {0};
+
+	sb_printf(&sql, "CREATE PUBLICATION \"%s\"", cfg->source.publication);
+	if (cfg->source.all_tables) {
+		sb_printf(&sql, " FOR ALL TABLES");
+	} else if (cfg->source.ntables) {
+		/* Table names are written schema.table and used as given: they are the operator's SQL. */
+		sb_printf(&sql, " FOR TABLE ");
+		for (size_t i = 0; i < cfg->source.ntables; i++)
+			sb_printf(&sql, "%s%s", i ? ", " : "", cfg->source.tables[i]);
+	} else if (cfg->nevents && !cfg->sink.raw_changes) {
+		sb_printf(&sql, " FOR TABLE ");
+		const char *sep = "";
+		for (size_t i = 0; i < cfg->nevents; i++) {
+			bool seen = false;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = strcmp(cfg->events[j].table, cfg->events[i].table) == 0;
+			if (seen)
+				continue;
+			char *name = pgc_table_name(src->conn, cfg->events[i].table);
+			if (!name)
+				sql.broken = true;
+			else
+				sb_printf(&sql, "%s%s", sep, name);
+			sep = ", ";
+			free(name);
+		}
+	} else {
+		sb_free(&sql);
+		snprintf(err, errlen,
+			 "publication \"%s\" does not exist and nothing says which tables it should have: set source.tables, or source.all_tables = true for FOR ALL TABLES",
+			 cfg->source.publication);
+		return SRC_FATAL;
+	}
+	if (!sb_ok(&sql)) {
+		sb_free(&sql);
 		snprintf(err, errlen, "out of memory");
 		return SRC_FATAL;
 	}
-	int n = snprintf(sql, cap, "CREATE PUBLICATION \"%s\"", cfg->source.publication);
-	if (cfg->source.ntables == 0) {
-		n += snprintf(sql + n, cap - (size_t)n, " FOR ALL TABLES");
-	} else {
-		/* Table names are written schema.table and used as given: they are the operator's SQL. */
-		n += snprintf(sql + n, cap - (size_t)n, " FOR TABLE ");
-		for (size_t i = 0; i < cfg->source.ntables; i++)
-			n += snprintf(sql + n, cap - (size_t)n, "%s%s", i ? ", " : "",
-				      cfg->source.tables[i]);
-	}
 	enum src_status st;
-	PGresult *res = run(src, sql, PGRES_COMMAND_OK, &st, err, errlen);
-	free(sql);
+	PGresult *res = run(src, sql.data, PGRES_COMMAND_OK, &st, err, errlen);
+	sb_free(&sql);
 	if (!res)
 		return st == SRC_RETRY ? SRC_RETRY : SRC_FATAL;
 	PQclear(res);

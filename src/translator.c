@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "contract.h"
 #include "log.h"
 #include "schema.h"
 #include "strbuf.h"
@@ -23,7 +24,6 @@ struct ExprSlot {
 	size_t ncols;
 	const struct ExprColumn *cols;
 	int *attnum; /* per column; -1 when the relation has no such column */
-	uint32_t *baseline; /* type OID seen at the first binding, 0 before */
 };
 
 #define SLOT_WHEN 0
@@ -37,7 +37,7 @@ struct EventState {
 	size_t nslots;
 	uint32_t bound_relid;
 	uint32_t bound_generation;
-	char drift[512]; /* why the current relation cannot feed this event; "" when it can */
+	char drift[1024]; /* why the current relation cannot feed this event; "" when it can */
 	char dataschema[1024];
 	char type[256]; /* ce_type: name.v<version> */
 	char label[256]; /* "name v<version>", for messages */
@@ -63,6 +63,9 @@ struct Translator {
 	struct StrBuf payload;
 	struct StrBuf envelope; /* structured mode: the CloudEvent around the payload */
 	struct XlStats stats;
+	Contract *ctr; /* what each event was validated against */
+	bool own_ctr; /* ctr is this translator's memory record */
+	const RelCache *rels; /* for the names of custom types; may be NULL */
 };
 
 static void slot_init(struct ExprSlot *slot, const Expr *expr)
@@ -70,8 +73,7 @@ static void slot_init(struct ExprSlot *slot, const Expr *expr)
 	slot->expr = expr;
 	slot->ncols = expr ? expr_columns(expr, &slot->cols) : 0;
 	slot->attnum = calloc(slot->ncols ? slot->ncols : 1, sizeof(int));
-	slot->baseline = calloc(slot->ncols ? slot->ncols : 1, sizeof(uint32_t));
-	if (!slot->attnum || !slot->baseline)
+	if (!slot->attnum)
 		abort();
 }
 
@@ -87,9 +89,11 @@ Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
 	xl->emit = emit;
 	xl->ctx = ctx;
 	xl->arena = arena_new();
+	xl->ctr = ctr_new_memory();
+	xl->own_ctr = true;
 	xl->nevents = cfg->nevents;
 	xl->events = calloc(cfg->nevents ? cfg->nevents : 1, sizeof(struct EventState));
-	if (!xl->arena || !xl->events) {
+	if (!xl->arena || !xl->events || !xl->ctr) {
 		xl_free(xl);
 		return NULL;
 	}
@@ -134,18 +138,35 @@ void xl_free(Translator *xl)
 		return;
 	for (size_t i = 0; i < xl->nevents; i++) {
 		struct EventState *es = &xl->events[i];
-		for (size_t s = 0; es->slots && s < es->nslots; s++) {
+		for (size_t s = 0; es->slots && s < es->nslots; s++)
 			free(es->slots[s].attnum);
-			free(es->slots[s].baseline);
-		}
 		free(es->slots);
 	}
 	free(xl->events);
 	free(xl->values);
+	if (xl->own_ctr)
+		ctr_free(xl->ctr);
 	sb_free(&xl->payload);
 	sb_free(&xl->envelope);
 	arena_free(xl->arena);
 	free(xl);
+}
+
+void xl_set_contract(Translator *xl, Contract *ctr, const RelCache *rels)
+{
+	if (xl->own_ctr)
+		ctr_free(xl->ctr);
+	xl->ctr = ctr;
+	xl->own_ctr = false;
+	xl->rels = rels;
+	/* The record may say something else than the memory one did. */
+	xl_rebind(xl);
+}
+
+void xl_rebind(Translator *xl)
+{
+	for (size_t i = 0; i < xl->nevents; i++)
+		xl->events[i].bound_relid = 0;
 }
 
 void xl_begin(Translator *xl, const struct TxnInfo *txn)
@@ -179,13 +200,102 @@ void xl_event_stats(const Translator *xl, size_t i, uint64_t *emitted, uint64_t 
 	*failed = xl->events[i].failed;
 }
 
+/* What reads a slot's columns, for messages: "field \"carrier\"", "when", "key", "subject". */
+static void slot_use(const struct EventState *es, size_t s, char *out, size_t outlen)
+{
+	if (s >= SLOT_FIELDS)
+		snprintf(out, outlen, "field \"%s\" (%s%s)", es->def->fields[s - SLOT_FIELDS].name,
+			 es->def->fields[s - SLOT_FIELDS].repeated ? "repeated " : "",
+			 enc_type_name(es->def->fields[s - SLOT_FIELDS].type));
+	else
+		snprintf(out, outlen, "%s", s == SLOT_WHEN ? "when" : s == SLOT_KEY ? "key" : "subject");
+}
+
+/* rel's columns with their types, "id bigint, status text", for a message about a vanished one. */
+static void describe_columns(const Translator *xl, const struct Relation *rel, char *out,
+			     size_t outlen)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (uint16_t a = 0; a < rel->natts && n + 1 < outlen; a++) {
+		char type[128];
+		ctr_type_format(rel->atts[a].typoid, rel->atts[a].typmod,
+				xl->rels ? rel_type_name(xl->rels, rel->atts[a].typoid) : NULL, type,
+				sizeof(type));
+		int w = snprintf(out + n, outlen - n, "%s%s %s", a ? ", " : "", rel->atts[a].name, type);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	if (n >= outlen && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
+}
+
 /*
- * Bind every expression column of es to rel's attribute numbers. A column
- * that vanished or changed type since the first binding is schema drift:
- * the reason is kept in es->drift and every row of the relation fails
- * with it, under the event's error policy, until the definition is fixed.
+ * Compare one column an event reads with the contract: what this event
+ * was validated against (the record in the state directory, which
+ * survives restarts), never merely what this process saw first. The
+ * first sight of a column records it; a compatible change (the table in
+ * docs/SCHEMA-DRIFT.md) is logged once and recorded as a new version from
+ * lsn on, so a stream replayed from before it still matches the older
+ * one; anything else is drift, and the record keeps the old type so a
+ * restart finds the same drift. Returns 0 (es->drift set on drift), or
+ * -1 with err when the record cannot be kept.
  */
-static void bind(struct EventState *es, const struct Relation *rel)
+static int bind_column(Translator *xl, struct EventState *es, const struct Relation *rel,
+		       size_t s, size_t c, uint64_t lsn, char *err, size_t errlen)
+{
+	struct ExprSlot *slot = &es->slots[s];
+	const char *name = slot->cols[c].name;
+	const struct EventField *field = s >= SLOT_FIELDS ? &es->def->fields[s - SLOT_FIELDS] : NULL;
+	struct CtrType was, now;
+	char use[160], now_name[128];
+	bool recorded = ctr_lookup(xl->ctr, es->label, rel->qualname, name, lsn, &was);
+
+	slot_use(es, s, use, sizeof(use));
+	if (slot->attnum[c] < 0) {
+		char cols[300];
+		describe_columns(xl, rel, cols, sizeof(cols));
+		snprintf(es->drift, sizeof(es->drift),
+			 "relation %s: column \"%s\"%s%s%s read by %s vanished; the table now has: %s",
+			 rel->qualname, name, recorded ? " (" : "", recorded ? was.name : "",
+			 recorded ? ")" : "", use, cols);
+		return 0;
+	}
+	const struct RelColumn *att = &rel->atts[slot->attnum[c]];
+	ctr_type_format(att->typoid, att->typmod, xl->rels ? rel_type_name(xl->rels, att->typoid) : NULL,
+			now_name, sizeof(now_name));
+	now = (struct CtrType){att->typoid, att->typmod, now_name};
+	if (recorded && was.typoid == now.typoid && was.typmod == now.typmod)
+		return 0;
+	if (recorded && !ctr_compatible(&was, &now, field)) {
+		snprintf(es->drift, sizeof(es->drift),
+			 "relation %s: column \"%s\" read by %s changed type from %s to %s, which is not compatible (docs/SCHEMA-DRIFT.md); the record keeps %s",
+			 rel->qualname, name, use, was.name, now.name, was.name);
+		return 0;
+	}
+	if (recorded) {
+		char at[PGO_LSN_BUFSIZE];
+		log_info("relation %s: column \"%s\" read by %s of event %s changed type from %s to %s at %s: compatible, recorded",
+			 rel->qualname, name, use, es->label, was.name, now.name,
+			 lsn == UINT64_MAX ? "a snapshot read" : pgo_lsn_format(lsn, at));
+	}
+	if (ctr_record(xl->ctr, es->label, rel->qualname, name, lsn == UINT64_MAX ? 0 : lsn, &now) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bind every expression column of es to rel's attribute numbers and
+ * compare each with the contract. On drift the reason is kept in
+ * es->drift and every row of the relation fails with it, under the
+ * event's error policy, until the definition is fixed. Returns 0, or -1
+ * with err when the record cannot be written (fatal).
+ */
+static int bind(Translator *xl, struct EventState *es, const struct Relation *rel, uint64_t lsn,
+		char *err, size_t errlen)
 {
 	es->bound_relid = rel->relid;
 	es->bound_generation = rel->generation;
@@ -200,24 +310,11 @@ static void bind(struct EventState *es, const struct Relation *rel)
 					break;
 				}
 			}
-			if (es->drift[0])
-				continue;
-			if (slot->attnum[c] < 0) {
-				snprintf(es->drift, sizeof(es->drift),
-					 "relation %s: column \"%s\" vanished (event %s)", rel->qualname,
-					 slot->cols[c].name, es->label);
-				continue;
-			}
-			uint32_t typoid = rel->atts[slot->attnum[c]].typoid;
-			if (slot->baseline[c] == 0)
-				slot->baseline[c] = typoid;
-			else if (slot->baseline[c] != typoid)
-				snprintf(es->drift, sizeof(es->drift),
-					 "relation %s: column \"%s\" changed type from OID %u to OID %u (event %s)",
-					 rel->qualname, slot->cols[c].name, slot->baseline[c], typoid,
-					 es->label);
+			if (!es->drift[0] && bind_column(xl, es, rel, s, c, lsn, err, errlen) < 0)
+				return -1;
 		}
 	}
+	return ctr_save(xl->ctr, err, errlen);
 }
 
 /* The change being translated, with its column values converted at most once. */
@@ -477,8 +574,9 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 	char reason[512], id[320];
 	struct Value when, key = {.kind = VAL_NULL}, subject = {.kind = VAL_NULL};
 
-	if (es->bound_relid != row->rel->relid || es->bound_generation != row->rel->generation)
-		bind(es, row->rel);
+	if ((es->bound_relid != row->rel->relid || es->bound_generation != row->rel->generation) &&
+	    bind(xl, es, row->rel, row->op == 'S' ? UINT64_MAX : row->lsn, err, errlen) < 0)
+		return -1;
 	if (es->drift[0])
 		return translation_failed(xl, es, row, es->drift, err, errlen);
 

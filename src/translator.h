@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "contract.h"
 #include "encoder.h"
 #include "pgoutput.h"
 #include "relcache.h"
@@ -53,6 +54,19 @@ struct XlStats {
 
 Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx);
 void xl_free(Translator *xl);
+
+/*
+ * Compare relations with ctr (the record in the state directory, which
+ * the caller owns and which outlives the translator) instead of a record
+ * in memory; rels names custom types in messages (may be NULL).
+ */
+void xl_set_contract(Translator *xl, Contract *ctr, const RelCache *rels);
+
+/*
+ * A new replication session: the relation cache starts over with the same
+ * OIDs and generations, so bind every event again at its next row.
+ */
+void xl_rebind(Translator *xl);
 
 /* A new transaction: event numbering (the ce_id suffix) restarts. */
 void xl_begin(Translator *xl, const struct TxnInfo *txn);

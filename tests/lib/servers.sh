@@ -179,6 +179,7 @@ source = {
   create_publication = true;
   status_interval = 1;
 $(for l in "$@"; do echo "  $l"; done)
+$(case "$*" in *tables*) ;; *) echo "  all_tables = true;" ;; esac)
 };
 sink = { type = "stdout"; format = "changes"; };
 CFG

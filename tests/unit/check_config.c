@@ -47,6 +47,9 @@ START_TEST(test_minimal_defaults)
 	ck_assert(!cfg->source.create_slot);
 	ck_assert_int_eq(cfg->source.status_interval_ms, 10000);
 	ck_assert_int_eq(cfg->source.release_after_ms, 20000); /* well under pg_ctl's 60 s */
+	ck_assert_int_eq(cfg->source.guard_interval_ms, 1000);
+	ck_assert(!cfg->source.all_tables);
+	ck_assert(!cfg->source.readd_recreated);
 	ck_assert_int_eq(cfg->sink.type, SINK_STDOUT);
 	ck_assert(cfg->sink.raw_changes);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
@@ -178,6 +181,12 @@ static const struct {
 	{"source = {\n  conninfo = \"x\";\n  status_interval = 0;\n};\n",
 	 ":3: status_interval must be between 1 and 3600"},
 	{"source = {\n  conninfo = \"x\";\n  slot = \"Bad-Name\";\n};\n", ":3: slot must be"},
+	{"source = {\n  conninfo = \"x\";\n  on_table_recreated = \"readd\";\n};\n",
+	 ":3: on_table_recreated must be \"halt\" or \"readd_and_backfill\""},
+	{"source = {\n  conninfo = \"x\"; create_publication = true;\n  on_table_recreated = \"readd_and_backfill\";\n};\n",
+	 ":3: on_table_recreated = \"readd_and_backfill\" needs source.create_publication = true"},
+	{"source = {\n  conninfo = \"x\"; tables = [\"public.t\"];\n  all_tables = true;\n};\n",
+	 ":3: all_tables = true and tables exclude each other"},
 	{"source = {\n  conninfo = \"x\";\n  tables = [1, 2];\n};\n",
 	 ":3: tables must be a list of strings"},
 	{"source = { conninfo = \"x\"; };\nsink = {\n  type = \"kafka2\";\n};\n",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "encoder.h"
+#include "json_valid.h"
 #include "run_suite.h"
 
 /* ---- building events and values -------------------------------------------- */
@@ -517,6 +518,23 @@ START_TEST(test_json_and_uuid)
 	PB_ERR(field("doc", 1, FT_JSON), v_int(1),
 	       "field \"doc\" (json): cannot hold an integer value; cast it in the field's "
 	       "expression");
+	/* Text from a text column must be one JSON value: the field promises JSON. */
+	ck_assert_msg(pb1(field("doc", 1, FT_JSON),
+			  v_text(" [1, -2.5e3, 0, \"a\\u00e9\\n\", {\"b\": null, \"c\": {}}, [], true] ")) == 0,
+		      "%s", err);
+	PB_ERR(field("doc", 1, FT_JSON), v_text("{\"a\": 1"),
+	       "field \"doc\" (json): \"{\"a\": 1\" is not JSON: unexpected end at byte 7");
+	PB_ERR(field("doc", 1, FT_JSON), v_text("not json"),
+	       "field \"doc\" (json): \"not json\" is not JSON: invalid literal at byte 1");
+	PB_ERR(field("doc", 1, FT_JSON), v_text("{} x"),
+	       "field \"doc\" (json): \"{} x\" is not JSON: text after the value at byte 3");
+	char deep[JSON_VALID_MAX_DEPTH + 2];
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	ck_assert_int_eq(pb1(field("doc", 1, FT_JSON), v_text(deep)), -1);
+	ck_assert_msg(strstr(err, "is not JSON: nested too deeply at byte 256"), "%s", err);
+	PB_ERR(field("doc", 1, FT_JSON), v_text("01"),
+	       "field \"doc\" (json): \"01\" is not JSON: text after the value at byte 1");
 	PB_OK(field("id", 1, FT_UUID), v_text("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"), 0x0a, 36,
 	      'a', '0', 'e', 'e', 'b', 'c', '9', '9', '-', '9', 'c', '0', 'b', '-', '4', 'e', 'f',
 	      '8', '-', 'b', 'b', '6', 'd', '-', '6', 'b', 'b', '9', 'b', 'd', '3', '8', '0', 'a',
