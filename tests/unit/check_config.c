@@ -303,7 +303,7 @@ START_TEST(test_include_names_its_file)
 	const char *text = "log_level = \"info\";\n\nsink = { tpye = \"stdout\"; };\n";
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	char main_text[256];
+	char main_text[512];
 	snprintf(main_text, sizeof(main_text), SRC "@include \"%s\"\n", inc);
 	write_config(main_text);
 	ck_assert_ptr_null(cfg_load(path, err, sizeof(err)));
