@@ -30,7 +30,9 @@ struct CatColumn {
 struct CatTable {
 	bool exists;
 	char replident; /* d n f i */
+	bool partitioned;
 	bool published;
+	bool via_root; /* the publication publishes partitions' changes as the root's */
 	uint32_t relid;
 	struct CatColumn *cols;
 	int ncols;
@@ -104,7 +106,7 @@ static int load_table(struct Checker *ck, const char *qualname, struct CatTable 
 		"    AND (i.indisreplident OR (c.relreplident = 'd' AND i.indisprimary)) "
 		"    AND a.attnum = ANY (i.indkey)), "
 		"  t.typlen = -1 AND a.attstorage IN ('x', 'e'), "
-		"  a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod), c.oid "
+		"  a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod), c.oid, c.relkind "
 		"FROM pg_catalog.pg_class c "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
@@ -131,8 +133,18 @@ static int load_table(struct Checker *ck, const char *qualname, struct CatTable 
 		t->cols[i].typmod = (int32_t)strtol(PQgetvalue(res, i, 5), NULL, 10);
 		t->cols[i].type_name = strdup(PQgetvalue(res, i, 6));
 		t->relid = (uint32_t)strtoul(PQgetvalue(res, i, 7), NULL, 10);
+		t->partitioned = PQgetvalue(res, i, 8)[0] == 'p';
 	}
 	PQclear(res);
+
+	if (t->partitioned) {
+		res = PQexecParams(ck->conn,
+				   "SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = $1",
+				   1, NULL, params + 2, NULL, NULL, 0);
+		t->via_root = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+			      PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+	}
 
 	res = PQexecParams(ck->conn,
 			   "SELECT 1 FROM pg_catalog.pg_publication_tables "
@@ -291,7 +303,17 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 		finding(ck, true, ev->line,
 			"event %s v%d: %s (recorded); after fixing it, tablecast run --resync-table %s",
 			ev->name, ev->version, why, ev->table);
-	if (pub_exists && !t->published)
+	/*
+	 * Without publish_via_partition_root, pgoutput sends a partitioned
+	 * table's rows under each partition's own name, which no event is
+	 * declared for: the events would never fire.
+	 */
+	if (pub_exists && t->partitioned && !t->via_root)
+		finding(ck, true, ev->line,
+			"event %s v%d: %s is a partitioned table, and publication \"%s\" publishes its rows under each partition's name, so the event would never fire (ALTER PUBLICATION %s SET (publish_via_partition_root = true))",
+			ev->name, ev->version, ev->table, ck->cfg->source.publication,
+			ck->cfg->source.publication);
+	else if (pub_exists && !t->published)
 		finding(ck, !guarded, ev->line,
 			"event %s v%d: publication \"%s\" does not include %s (ALTER PUBLICATION %s ADD TABLE %s)",
 			ev->name, ev->version, ck->cfg->source.publication, ev->table,

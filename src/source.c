@@ -230,11 +230,13 @@ static int publication_exists(Source *src, char *err, size_t errlen)
 }
 
 /*
- * The publication lists what tablecast needs: source.tables when set
- * (written as SQL by the operator), otherwise the tables the events read.
- * The signal table is added by the backfill when it exists. FOR ALL
- * TABLES (superuser only, every table's changes on the wire) only with
- * source.all_tables = true.
+ * The publication lists what tablecast needs: source.tables when set,
+ * otherwise the tables the events read, each name quoted (a configuration
+ * file is no place for SQL). The signal table is added by the backfill
+ * when it exists. FOR ALL TABLES (superuser only, every table's changes on
+ * the wire) only with source.all_tables = true. A partitioned table's rows
+ * are published under its own name, where its events are declared, not
+ * under each partition's.
  */
 static enum src_status create_publication(Source *src, char *err, size_t errlen)
 {
@@ -242,27 +244,29 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 	struct StrBuf sql = {0};
 
 	sb_printf(&sql, "CREATE PUBLICATION \"%s\"", cfg->source.publication);
+	size_t n = cfg->source.ntables ? cfg->source.ntables : cfg->sink.raw_changes ? 0 : cfg->nevents;
 	if (cfg->source.all_tables) {
 		sb_printf(&sql, " FOR ALL TABLES");
-	} else if (cfg->source.ntables) {
-		/* Table names are written schema.table and used as given: they are the operator's SQL. */
-		sb_printf(&sql, " FOR TABLE ");
-		for (size_t i = 0; i < cfg->source.ntables; i++)
-			sb_printf(&sql, "%s%s", i ? ", " : "", cfg->source.tables[i]);
-	} else if (cfg->nevents && !cfg->sink.raw_changes) {
+	} else if (n) {
 		sb_printf(&sql, " FOR TABLE ");
 		const char *sep = "";
-		for (size_t i = 0; i < cfg->nevents; i++) {
+		for (size_t i = 0; i < n; i++) {
+			const char *table =
+				cfg->source.ntables ? cfg->source.tables[i] : cfg->events[i].table;
 			bool seen = false;
-			for (size_t j = 0; j < i && !seen; j++)
-				seen = strcmp(cfg->events[j].table, cfg->events[i].table) == 0;
+			for (size_t j = 0; j < i && !seen && !cfg->source.ntables; j++)
+				seen = strcmp(cfg->events[j].table, table) == 0;
 			if (seen)
 				continue;
-			char *name = pgc_table_name(src->conn, cfg->events[i].table);
-			if (!name)
-				sql.broken = true;
-			else
-				sb_printf(&sql, "%s%s", sep, name);
+			char *name = pgc_table_name(src->conn, table);
+			if (!name) {
+				sb_free(&sql);
+				snprintf(err, errlen,
+					 "publication \"%s\": table \"%s\" is not written schema.table",
+					 cfg->source.publication, table);
+				return SRC_FATAL;
+			}
+			sb_printf(&sql, "%s%s", sep, name);
 			sep = ", ";
 			free(name);
 		}
@@ -273,6 +277,7 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 			 cfg->source.publication);
 		return SRC_FATAL;
 	}
+	sb_printf(&sql, " WITH (publish_via_partition_root = true)");
 	if (!sb_ok(&sql)) {
 		sb_free(&sql);
 		snprintf(err, errlen, "out of memory");

@@ -22,10 +22,25 @@ CREATE TABLE items_z0_h1 PARTITION OF items_z0 FOR VALUES WITH (MODULUS 2, REMAI
 CREATE TABLE items_z1 PARTITION OF items FOR VALUES FROM (1) TO (2);
 INSERT INTO items SELECT g, g % 2, g % 1000, 'item ' || g, repeat('x', 200) FROM generate_series(1, $ROWS) g;
 ANALYZE items;
-CREATE PUBLICATION tablecast FOR TABLE items WITH (publish_via_partition_root = true);
+CREATE PUBLICATION tablecast FOR TABLE items;
 SQL
 
 items_setup "$TC_TMP/parts.cfg" 'snapshot = "initial"; snapshot_workers = 2;'
+
+# A publication that sends the rows under each partition's name would leave
+# the events on the partitioned table silent: check says so, run refuses.
+fix="ALTER PUBLICATION tablecast SET (publish_via_partition_root = true)"
+"$top_builddir/tablecast" check --config "$TC_TMP/parts.cfg" >"$TC_TMP/check.out" 2>&1 &&
+	tc_fail "check accepted a publication without publish_via_partition_root"
+grep -q "public.items is a partitioned table.*($fix)" "$TC_TMP/check.out" ||
+	tc_fail "check did not name the fix: $(cat "$TC_TMP/check.out")"
+rc=0
+timeout 60 "$top_builddir/tablecast" run --config "$TC_TMP/parts.cfg" 2>"$TC_TMP/refused.log" || rc=$?
+[ "$rc" -eq 2 ] || tc_fail "run started with events that can never fire (exit $rc): $(cat "$TC_TMP/refused.log")"
+grep -q "($fix)" "$TC_TMP/refused.log" || tc_fail "run did not name the fix: $(cat "$TC_TMP/refused.log")"
+[ "$(psql -Atc 'SELECT count(*) FROM pg_replication_slots')" -eq 0 ] || tc_fail "a refused start created a slot"
+rm -rf "$TC_TMP/state"
+psql -q -v ON_ERROR_STOP=1 -c "$fix"
 
 # Writes throughout: updates, rows moving to the other zone (a DELETE from
 # one partition and an INSERT into another), inserts, deletes.
@@ -82,4 +97,16 @@ UPDATE items_z2 SET label = 'after detach';
 UPDATE items SET label = 'last' WHERE id = $((ROWS + 1));
 SQL
 items_verify initial "SELECT id, qty, label FROM items UNION ALL SELECT * FROM z2_detached ORDER BY id"
+tc_stop
+
+# A publication tablecast creates publishes partitioned tables through their root.
+sed -e 's/slot = "tablecast"; //' -e 's/source = {/source = { slot = "parts2"; publication = "parts2";/' \
+	-e 's/tables = \["public.items"\];//' -e 's/snapshot = "initial";//' "$TC_TMP/parts.cfg" >"$TC_TMP/parts2.cfg"
+tc_start "$TC_TMP/parts2.cfg"
+wait_for 30 grep -q 'created publication "parts2"' "$TC_TMP/tablecast.log" || tc_fail "no publication created"
+[ "$(psql -Atc "SELECT pubviaroot FROM pg_publication WHERE pubname = 'parts2'")" = t ] ||
+	tc_fail "the publication tablecast created does not publish through the partition root"
+[ "$(psql -Atc "SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_publication_tables WHERE pubname = 'parts2'")" = public.items ] ||
+	tc_fail "the created publication does not list exactly public.items"
+tc_stop
 echo "partitions: $(wc -l <"$TC_TMP/expected.tsv") rows match after a kill -9 mid-snapshot of $chunks chunks, rows moving between partitions, an attach and a detach"
