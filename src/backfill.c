@@ -74,6 +74,7 @@ struct Backfill {
 	bool window; /* between our low and high watermark in the stream */
 	bool emitted; /* the high watermark was seen and the chunk emitted */
 	bool emitted_in_txn;
+	uint64_t req_rows, req_skipped; /* of the running request, by this process */
 	char **changed; /* keys changed inside the window */
 	size_t nchanged, capchanged;
 	uint32_t stream_relid, stream_generation; /* where stream_keys was computed */
@@ -556,6 +557,7 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 		free(key);
 		if (stale) {
 			bf->stats.skipped++;
+			bf->req_skipped++;
 			continue;
 		}
 		snprintf(bf->idbuf, sizeof(bf->idbuf), "backfill:%lld:%s:%" PRIu64 ":%zu",
@@ -565,6 +567,7 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 		if (xl_snapshot_row(bf->xl, &t->rel, &tuple, err, errlen) < 0)
 			return -1;
 		bf->stats.rows++;
+		bf->req_rows++;
 	}
 	bf->stats.chunks++;
 	struct Progress *grown = realloc(bf->progress, (bf->nprogress + 1) * sizeof(*grown));
@@ -588,8 +591,8 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 	bf->emitted = true;
 	if (complete)
 		log_info("backfill %lld of %s: every row read (%" PRIu64 " rows emitted, %" PRIu64
-			 " skipped for newer changes)",
-			 bf->reqs[0].id, bf->reqs[0].table, bf->stats.rows, bf->stats.skipped);
+			 " skipped for newer changes, by this run of tablecast)",
+			 bf->reqs[0].id, bf->reqs[0].table, bf->req_rows, bf->req_skipped);
 	return 0;
 }
 
@@ -887,6 +890,8 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	struct Request *r = &bf->reqs[0];
 	char why[1024];
 
+	bf->req_rows = bf->req_skipped = 0;
+
 	char setup[256];
 
 	/*
@@ -1072,6 +1077,14 @@ long long bf_request(const struct Config *cfg, const char *table, const char *co
 	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
 	if (!conn)
 		return -1;
+	/* What the running tablecast would refuse (no such table, no key) is refused here. */
+	struct ReadTable target;
+	if (rd_load(conn, cfg, table, RD_BACKFILL, &target, why, sizeof(why)) < 0) {
+		PQfinish(conn);
+		snprintf(err, errlen, "%s", why);
+		return -2;
+	}
+	rd_free(&target);
 	char *name = signal_sql_name(conn, cfg->source.signal_table);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO %s (kind, target, condition) VALUES ('backfill', $1, $2) RETURNING id",

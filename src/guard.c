@@ -31,6 +31,7 @@ struct Guard {
 	int64_t pending_ms; /* when it was read */
 	bool have_pending;
 	bool unknown_warned;
+	bool unreachable; /* the last query failed for want of a connection */
 };
 
 static int64_t mono_ms(void)
@@ -99,15 +100,19 @@ void grd_start_at(Guard *g, uint64_t lsn)
 static PGresult *query(Guard *g, const char *sql, int nparams, const char *const *params, char *err,
                        size_t errlen)
 {
+	g->unreachable = false;
 	if (!g->conn) {
 		g->conn =
 		    pgc_connect(g->cfg->source.conninfo, false, "tablecast guard", err, errlen);
-		if (!g->conn)
+		if (!g->conn) {
+			g->unreachable = true;
 			return NULL;
+		}
 	}
 	PGresult *res = PQexecParams(g->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
+	g->unreachable = PQstatus(g->conn) == CONNECTION_BAD;
 	char line[512];
 	pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
 	snprintf(err, errlen, "publication guard: %s", line);
@@ -269,7 +274,7 @@ enum grd_status grd_check(Guard *g, char *err, size_t errlen)
 			log_warning("%s; the slot is confirmed no further until the check succeeds",
 			            err);
 		g->unknown_warned = true;
-		return GRD_UNKNOWN;
+		return g->unreachable ? GRD_UNREACHABLE : GRD_UNKNOWN;
 	}
 	g->unknown_warned = false;
 

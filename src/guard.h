@@ -45,6 +45,13 @@ void grd_free(Guard *g);
 enum grd_status {
 	GRD_OK = 0,
 	GRD_UNKNOWN = 1, /* the catalog could not be read: the limit stays, try again later */
+	/*
+	 * The server cannot be reached (no connection, or it was closed): the
+	 * limit stays, so the replication connection must go too. A walsender
+	 * that is shutting down waits for its client to confirm everything it
+	 * sent, and held at the limit it would block the server's stop.
+	 */
+	GRD_UNREACHABLE = 2,
 	GRD_HALT = -1,  /* a table left the publication or was re-created: err says which and how to
 	                   fix it */
 	GRD_FATAL = -2, /* the record cannot be written */

@@ -262,6 +262,13 @@ static enum src_status guard_check(struct Pipeline *p)
 	case GRD_OK:
 	case GRD_UNKNOWN:
 		return SRC_OK;
+	case GRD_UNREACHABLE: {
+		/* Release the walsender too: a server that is stopping must not wait for us. */
+		size_t n = strlen(p->err);
+		snprintf(p->err + n, sizeof(p->err) - n,
+			 "; closing the replication connection as well, so that a server that is stopping is not held");
+		return SRC_RETRY;
+	}
 	case GRD_HALT:
 		p->guard_halted = true;
 		return SRC_FATAL;

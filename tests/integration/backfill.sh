@@ -24,6 +24,20 @@ grep -q "created signal table public.tablecast_signal" "$TC_TMP/tablecast.log" |
 # Bad requests: one clear line each, nothing sent.
 out=$("$top_builddir/tablecast" backfill --config "$TC_TMP/bf.cfg" --table public.nope 2>&1) && tc_fail "unknown table accepted"
 echo "$out" | grep -q 'no event of table public.nope is declared on = \["snapshot"\]' || tc_fail "unclear refusal: $out"
+# A table the daemon could not read in key order is refused where it is asked for.
+psql -q -c "CREATE TABLE nokey (id int, v text)"
+cat >"$TC_TMP/nokey.cfg" <<CFG
+source = { conninfo = "$TC_CONNINFO"; signal_table = "public.tablecast_signal"; };
+sink = { type = "stdout"; };
+events = ( { name = "acme.items.NoKey"; version = 1; table = "public.nokey"; on = ["snapshot"]; topic = "items";
+             fields = ( { name = "id"; number = 1; type = "int64"; value = "new.id"; } ); } );
+CFG
+rc=0
+out=$("$top_builddir/tablecast" backfill --config "$TC_TMP/nokey.cfg" --table public.nokey 2>&1) || rc=$?
+[ "$rc" -eq 2 ] || tc_fail "a table without a key: exit $rc: $out"
+echo "$out" | grep -q 'table public.nokey has no primary key or replica identity index' || tc_fail "unclear refusal: $out"
+[ "$(psql -Atc "SELECT count(*) FROM tablecast_signal WHERE target = 'public.nokey'")" -eq 0 ] ||
+	tc_fail "a refused request was written to the signal table"
 
 # Hot rows spread over the table, updated all through the backfill; a
 # few inserts and deletes too.
