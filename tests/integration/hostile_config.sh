@@ -76,7 +76,7 @@ kill -0 "$TC_PID" || tc_fail "tablecast died"
 [ "$(grep -c 'keeping the running configuration' "$TC_TMP/tablecast.log")" -eq "$n" ] ||
 	tc_fail "reload verdicts: $(grep -c 'keeping the running configuration' "$TC_TMP/tablecast.log") of $n"
 # A reload verdict is one line, with the file and line, like check-config's.
-grep 'keeping the running configuration' "$TC_TMP/tablecast.log" | grep -Evq '^tablecast: error: reload: [^: ]+:[0-9]+: ' &&
+grep 'keeping the running configuration' "$TC_TMP/tablecast.log" | grep -Evq '^([0-9T:.Z-]+ )?tablecast: error: reload: [^: ]+:[0-9]+: ' &&
 	tc_fail "reload verdict without file:line: $(grep 'keeping the running' "$TC_TMP/tablecast.log" | grep -Ev 'reload: [^: ]+:[0-9]+: ' | head -2)"
 gap=$(awk '/WATCHDOG=1/ { if (last) { d = $1 - last; if (d > max) max = d } last = $1 } END { printf "%.3f", max }' "$TC_TMP/notify.log")
 pings=$(grep -c 'WATCHDOG=1' "$TC_TMP/notify.log")

@@ -105,7 +105,8 @@ for a in "${attempts[@]}"; do
 done
 
 # Through the command line: exit 2 and one clear line, nothing inserted.
-before=$(psql -qAt -c "SELECT count(*) FROM tablecast_signal")
+# (The running tablecast inserts and deletes watermark rows meanwhile: count requests only.)
+before=$(psql -qAt -c "SELECT nextval(pg_get_serial_sequence('tablecast_signal', 'id'))")
 for a in "${attempts[@]}"; do
 	cond=${a#*|}
 	case "$a" in "a division by zero"*) continue ;; esac
@@ -115,8 +116,8 @@ for a in "${attempts[@]}"; do
 	[ "$(wc -l <"$TC_TMP/cli.out")" -eq 1 ] || tc_fail "--where ${a%%|*}: not one line: $(cat "$TC_TMP/cli.out")"
 	grep -q "^tablecast: --where: " "$TC_TMP/cli.out" || tc_fail "--where ${a%%|*}: $(cat "$TC_TMP/cli.out")"
 done
-after=$(psql -qAt -c "SELECT count(*) FROM tablecast_signal")
-[ "$before" -eq "$after" ] || tc_fail "refused --where requests inserted rows"
+[ "$(psql -qAt -c "SELECT count(*) FROM tablecast_signal WHERE kind = 'backfill' AND id > $before")" -eq 0 ] ||
+	tc_fail "refused --where requests inserted rows"
 
 # Nothing happened to the database or the host; the secret is not in the log; no forged line.
 [ "$(psql -qAt -c "SELECT payload FROM victim")" = "TOPSECRET-4711" ] || tc_fail "the victim table was changed"

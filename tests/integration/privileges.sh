@@ -163,7 +163,7 @@ rc=0
 "$TC" check --config "$TC_TMP/nobody.cfg" >"$TC_TMP/check.out" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || tc_fail "check as a missing role: exit $rc"
 [ "$(wc -l <"$TC_TMP/check.out")" -eq 1 ] || tc_fail "check: not one line: $(cat "$TC_TMP/check.out")"
-grep -q '^tablecast: error: connecting to PostgreSQL: .*role "nobody" does not exist$' "$TC_TMP/check.out" ||
+grep -Eq '^([0-9T:.Z-]+ )?tablecast: error: connecting to PostgreSQL: .*role "nobody" does not exist$' "$TC_TMP/check.out" ||
 	tc_fail "check: $(cat "$TC_TMP/check.out")"
 ! grep -q "FATAL" "$TC_TMP/check.out" || tc_fail "check printed the raw severity: $(cat "$TC_TMP/check.out")"
 echo "privileges: check, snapshot, run, backfill and run with create_slot/create_publication pass as least-privilege roles; a missing GRANT is refused before anything is created"
