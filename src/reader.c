@@ -59,6 +59,22 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+/* "[ONLY ]\"nsp\".\"rel\"", quoted, for a FROM clause. */
+static char *from_clause(PGconn *conn, const char *nsp, const char *rel, bool only)
+{
+	char *qn = PQescapeIdentifier(conn, nsp, strlen(nsp));
+	char *qr = PQescapeIdentifier(conn, rel, strlen(rel));
+	if (!qn || !qr)
+		abort();
+	struct StrBuf from = {0};
+	sb_printf(&from, "%s%s.%s", only ? "ONLY " : "", qn, qr);
+	PQfreemem(qn);
+	PQfreemem(qr);
+	if (!sb_ok(&from))
+		abort();
+	return from.data;
+}
+
 /* A partitioned table's leaf partitions that hold rows (plain tables), into t->parts. */
 static int load_parts(PGconn *conn, struct ReadTable *t, char *err, size_t errlen)
 {
@@ -91,17 +107,7 @@ static int load_parts(PGconn *conn, struct ReadTable *t, char *err, size_t errle
 		part->filenode = (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10);
 		part->blocks = strtoull(PQgetvalue(res, i, 2), NULL, 10);
 		part->reltuples = strtod(PQgetvalue(res, i, 3), NULL);
-		char *qn = PQescapeIdentifier(conn, PQgetvalue(res, i, 4), strlen(PQgetvalue(res, i, 4)));
-		char *qr = PQescapeIdentifier(conn, PQgetvalue(res, i, 5), strlen(PQgetvalue(res, i, 5)));
-		if (!qn || !qr)
-			abort();
-		struct StrBuf from = {0};
-		sb_printf(&from, "ONLY %s.%s", qn, qr);
-		PQfreemem(qn);
-		PQfreemem(qr);
-		if (!sb_ok(&from))
-			abort();
-		part->from = from.data;
+		part->from = from_clause(conn, PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), true);
 	}
 	PQclear(res);
 	return 0;
@@ -248,17 +254,9 @@ int rd_load(PGconn *conn, const struct Config *cfg, const char *qualname, enum r
 			 qualname);
 		goto fail;
 	}
-	char *qn = PQescapeIdentifier(conn, nsp, strlen(nsp));
-	char *qr = PQescapeIdentifier(conn, rel, strlen(rel));
-	if (!qn || !qr)
+	if (!sb_ok(&sel))
 		abort();
-	struct StrBuf from = {0};
-	sb_printf(&from, "%s%s.%s", t->partitioned ? "" : "ONLY ", qn, qr);
-	PQfreemem(qn);
-	PQfreemem(qr);
-	if (!sb_ok(&sel) || !sb_ok(&from))
-		abort();
-	t->from = from.data;
+	t->from = from_clause(conn, nsp, rel, !t->partitioned);
 	/* No column is needed (events of constants): still one line per row. */
 	t->select_list = sel.len ? sel.data : xstrdup("");
 	if (!sel.len)

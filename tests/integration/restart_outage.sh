@@ -2,8 +2,10 @@
 # The broker goes down, then PostgreSQL restarts (pg_ctl restart -m fast
 # -t 60) under load. A walsender that is shutting down waits until its
 # client confirms all the WAL it sent, which tablecast cannot do while Kafka
-# is down: after source.release_after (20 s by default) it closes the
-# replication connection, and the restart completes within pg_ctl's timeout.
+# is down: it closes the replication connection when its publication guard
+# loses its own connection to the stopping server, or at the latest after
+# source.release_after (20 s by default) of Kafka's silence, and the restart
+# completes within pg_ctl's timeout.
 # When the broker returns the consumer has every change; duplicates (by
 # ce_id) are at most the events in flight when the outage began, although
 # PostgreSQL 15 restarts the slot from an older position.
@@ -35,7 +37,12 @@ grep -q "closing the replication connection" "$TC_TMP/tablecast.log" ||
 sleep 3 # still down: tablecast waits for Kafka, the slot unused
 kill -USR2 "$TC_BROKER_PID"
 tc_log "broker up"
-wait_for 30 grep -q "kafka acknowledges again" "$TC_TMP/tablecast.log" || tc_fail "no reconnect after the release"
+# Released because Kafka was silent (source.release_after), tablecast
+# reconnects once Kafka acknowledges again. Released because the publication
+# guard lost its connection to the stopping server, it reconnected at once.
+if grep -q "kafka has acknowledged nothing for" "$TC_TMP/tablecast.log"; then
+	wait_for 30 grep -q "kafka acknowledges again" "$TC_TMP/tablecast.log" || tc_fail "no reconnect after the release"
+fi
 wait_for 30 grep -q "streaming slot.*skipped if the server sends it" "$TC_TMP/tablecast.log" ||
 	tc_fail "tablecast did not stream again"
 sleep 5
