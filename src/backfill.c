@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pgconn.h"
 #include "reader.h"
+#include "rowid.h"
 #include "strbuf.h"
 
 /* After a lost connection, wait this long before trying again. */
@@ -82,6 +83,8 @@ struct Backfill {
 	struct PgoValue *cols;
 	struct BackfillStats stats;
 	char idbuf[256];
+	struct RowId rowid; /* row ids: read again after a crash, a row repeats its own */
+	bool rowid_ready;
 	/* Requests refused lately: a stream read again after a reconnect does not log them twice. */
 	long long refused[64];
 	unsigned nrefused;
@@ -264,6 +267,7 @@ void bf_free(Backfill *bf)
 	free(bf->progress);
 	free(bf->changed);
 	free(bf->cols);
+	rowid_free(&bf->rowid);
 	sb_free(&bf->rows);
 	xl_free(bf->xl);
 	free(bf);
@@ -540,6 +544,13 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 	clock_gettime(CLOCK_REALTIME, &now);
 	int64_t time_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 
+	if (!bf->rowid_ready) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s.rowid", bf->cfg->state_dir, bf->cfg->source.slot);
+		if (rowid_load(&bf->rowid, path, err, errlen) < 0)
+			return -1;
+		bf->rowid_ready = true;
+	}
 	if (bf->nchanged)
 		qsort(bf->changed, bf->nchanged, sizeof(char *), cmp_str);
 	for (size_t row = 0; p && p < end; row++) {
@@ -560,8 +571,10 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 			bf->req_skipped++;
 			continue;
 		}
-		snprintf(bf->idbuf, sizeof(bf->idbuf), "backfill:%lld:%s:%" PRIu64 ":%zu",
-			 bf->reqs[0].id, bf->nonce, bf->chunk, row);
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "backfill:%lld:", bf->reqs[0].id);
+		rowid_format(&bf->rowid, bf->idbuf, sizeof(bf->idbuf), prefix, t->rel.relid, bf->cols,
+			     t->keys, t->nkeys);
 		xl_begin_read(bf->xl, bf->idbuf, time_us, "backfill");
 		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = bf->cols};
 		if (xl_snapshot_row(bf->xl, &t->rel, &tuple, err, errlen) < 0)

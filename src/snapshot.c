@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "pgconn.h"
 #include "reader.h"
+#include "rowid.h"
 #include "snapshot.h"
 
 /* Pages per chunk (8 MiB with 8 kB pages): enough chunks to share, few enough to track. */
@@ -49,7 +49,7 @@ enum worker_state { WORKER_IDLE, WORKER_STARTING, WORKER_COPYING };
  */
 struct MarkerIds {
 	char id[17]; /* 64 random bits in hex: which snapshot */
-	uint8_t secret[crypto_shorthash_siphashx24_KEYBYTES]; /* keys the row digests; never published */
+	uint8_t secret[ROWID_SECRET_BYTES]; /* keys the row digests; never published */
 	int64_t time_us; /* when it was first owed: ce_time of its events */
 };
 
@@ -77,8 +77,7 @@ struct Snapshot {
 	int64_t started_ms, shown_ms;
 	bool tty;
 	char idbuf[160];
-	uint8_t *keybuf; /* a row's key, serialised for its digest */
-	size_t keycap;
+	struct RowId rowid; /* keyed with ids.secret */
 	uint64_t current_seq; /* the chunk whose row is being translated */
 };
 
@@ -373,9 +372,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		snprintf(snap->name, sizeof(snap->name), "%s", opts->exported);
 	snap->xl = xl_new(cfg, emit, snap);
 	snap->workers = calloc((size_t)cfg->source.snapshot_workers, sizeof(struct Worker));
-	snap->keycap = 256; /* grown by row_id for longer keys */
-	snap->keybuf = malloc(snap->keycap);
-	if (!snap->xl || !snap->workers || !snap->keybuf) {
+	if (!snap->xl || !snap->workers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -428,6 +425,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	struct DoneChunk *done;
 	bool have_ids;
 	size_t ndone = read_marker(cfg, &done, &snap->ids, &have_ids);
+	memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 	plan(snap, done, ndone);
 	free(done);
 
@@ -458,6 +456,7 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		char text[256];
 		if (draw_ids(&snap->ids, err, errlen) < 0)
 			goto fail;
+		memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 		int n = format_ids(&snap->ids, text, sizeof(text));
 		if (write(snap->progress_fd, text, (size_t)n) != n || fdatasync(snap->progress_fd) != 0) {
 			snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
@@ -491,7 +490,7 @@ void snap_close(Snapshot *snap)
 	free(snap->chunks);
 	free(snap->workers);
 	free(snap->cols);
-	free(snap->keybuf);
+	rowid_free(&snap->rowid);
 	xl_free(snap->xl);
 	free(snap);
 }
@@ -557,13 +556,11 @@ static int worker_failed(Snapshot *snap, struct Worker *w, PGresult *res, char *
 }
 
 /*
- * The ce_id base of a row: "snapshot:<snapshot id>:<digest>", the digest
- * a 128-bit SipHash (keyed with the marker's secret, so that it reveals
- * nothing of a key column no event publishes) of the table and the row's
- * key. A chunk read again after a crash gives each row the id it had, even
- * when rows changed in between. A table without a key has no such identity:
- * its rows are numbered within their chunk, which repeats only when the
- * chunk is unchanged.
+ * The ce_id base of a row: "snapshot:<snapshot id>:<digest>" (rowid.h), so
+ * a chunk read again after a crash gives each row the id it had, even when
+ * rows changed in between. A table without a key has no such identity: its
+ * rows are numbered within their chunk, which repeats only when the chunk
+ * is unchanged.
  */
 static void row_id(Snapshot *snap, const struct ReadTable *t, const struct Chunk *c,
 		   const struct PgoTuple *tuple)
@@ -573,40 +570,10 @@ static void row_id(Snapshot *snap, const struct ReadTable *t, const struct Chunk
 			 snap->ids.id, c->relid, c->first, c->rows);
 		return;
 	}
-	/* relid, then each key value length-prefixed: ("ab","c") and ("a","bc") differ. */
-	uint8_t *p = snap->keybuf;
-	for (int i = 0; i < 4; i++)
-		*p++ = (uint8_t)(t->rel.relid >> (24 - 8 * i));
-	for (uint16_t k = 0; k < t->nkeys; k++) {
-		const struct PgoValue *v = &tuple->cols[t->keys[k]];
-		uint32_t n = v->kind == 'n' ? UINT32_MAX : v->len;
-		size_t need = (size_t)(p - snap->keybuf) + 4 + (v->kind == 'n' ? 0 : v->len);
-		if (need > snap->keycap) {
-			size_t at = (size_t)(p - snap->keybuf);
-			uint8_t *grown = realloc(snap->keybuf, need * 2);
-			if (!grown)
-				abort();
-			snap->keybuf = grown;
-			snap->keycap = need * 2;
-			p = grown + at;
-		}
-		for (int i = 0; i < 4; i++)
-			*p++ = (uint8_t)(n >> (24 - 8 * i));
-		if (v->kind != 'n') {
-			memcpy(p, v->data, v->len);
-			p += v->len;
-		}
-	}
-	uint8_t md[crypto_shorthash_siphashx24_BYTES];
-	crypto_shorthash_siphashx24(md, snap->keybuf, (unsigned long long)(p - snap->keybuf),
-				    snap->ids.secret);
-	static const char hex[] = "0123456789abcdef";
-	int n = snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:", snap->ids.id);
-	for (size_t i = 0; i < sizeof(md) && (size_t)n + 2 < sizeof(snap->idbuf); i++) {
-		snap->idbuf[n++] = hex[md[i] >> 4];
-		snap->idbuf[n++] = hex[md[i] & 15];
-	}
-	snap->idbuf[n] = '\0';
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "snapshot:%s:", snap->ids.id);
+	rowid_format(&snap->rowid, snap->idbuf, sizeof(snap->idbuf), prefix, t->rel.relid,
+		     tuple->cols, t->keys, t->nkeys);
 }
 
 /* Read and translate what one worker has buffered. */
