@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
 #include "condition.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,9 +29,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct StrBuf sql = {0};
 	struct CondParams params = {0};
 	if (cond_sql(c, &sql, &params, err, sizeof(err)) == 0) {
-		/* What is sent is one expression: no statement separator, no comment. */
-		if (!sql.data || strchr(sql.data, ';') || strstr(sql.data, "--") || strstr(sql.data, "/*"))
+		/*
+		 * What is sent is one expression: no statement separator and no
+		 * comment among its tokens (inside a quoted name either may be).
+		 */
+		if (!sql.data)
 			abort();
+		PgQueryScanResult r = pg_query_scan(sql.data);
+		if (r.error)
+			abort();
+		PgQuery__ScanResult *sr =
+			pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+		if (!sr)
+			abort();
+		for (size_t i = 0; i < sr->n_tokens; i++) {
+			PgQuery__Token t = sr->tokens[i]->token;
+			if (t == PG_QUERY__TOKEN__ASCII_59 || t == PG_QUERY__TOKEN__SQL_COMMENT ||
+			    t == PG_QUERY__TOKEN__C_COMMENT)
+				abort();
+		}
+		pg_query__scan_result__free_unpacked(sr, NULL);
+		pg_query_free_scan_result(r);
 	}
 	sb_free(&sql);
 	cond_params_free(&params);
