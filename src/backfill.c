@@ -29,6 +29,7 @@ struct Request {
 	char *condition; /* NULL: every row */
 	Condition *cond; /* condition, parsed: only what it compiled to is ever sent */
 	char *after; /* key of the last row confirmed, COPY text joined by tabs; NULL: none yet */
+	uint64_t rows, skipped; /* emitted and dropped in the chunks confirmed so far */
 };
 
 /* A chunk emitted in a transaction not yet confirmed to PostgreSQL. */
@@ -37,6 +38,20 @@ struct Progress {
 	long long id;
 	char *after;
 	bool complete; /* the last chunk of the request */
+	uint64_t rows, skipped; /* of this chunk */
+};
+
+/*
+ * What the signal table is to say about a request: its row's status, with
+ * a reason, the row counts and the time, written between chunks (marks are
+ * kept until written, so a request's end is recorded even when the
+ * database was away at that moment).
+ */
+struct Mark {
+	long long id;
+	const char *status; /* "done", "refused" or "failed" */
+	char *reason; /* NULL for done */
+	uint64_t rows, skipped;
 };
 
 enum bf_state {
@@ -46,7 +61,6 @@ enum bf_state {
 	BF_READ, /* chunk query sent */
 	BF_HIGH, /* transaction closed, high watermark sent */
 	BF_WAIT, /* waiting for the high watermark in the stream */
-	BF_CLEAN, /* deleting a finished request's signal rows */
 };
 
 struct Backfill {
@@ -75,6 +89,7 @@ struct Backfill {
 	bool window; /* between our low and high watermark in the stream */
 	bool emitted; /* the high watermark was seen and the chunk emitted */
 	bool emitted_in_txn;
+	bool row_gone; /* a watermark updated no row: the request's row was deleted */
 	uint64_t req_rows, req_skipped; /* of the running request, by this process */
 	char **changed; /* keys changed inside the window */
 	size_t nchanged, capchanged;
@@ -88,6 +103,9 @@ struct Backfill {
 	/* Requests refused lately: a stream read again after a reconnect does not log them twice. */
 	long long refused[64];
 	unsigned nrefused;
+	struct Mark *marks; /* not yet written to the signal table */
+	size_t nmarks;
+	int64_t marks_retry_at_ms;
 };
 
 static int64_t mono_ms(void)
@@ -120,7 +138,10 @@ static void request_free(struct Request *r)
 	free(r->after);
 }
 
-/* ---- the state file: one COPY text line per request: id, table, condition, after ---- */
+/*
+ * ---- the state file: one COPY text line per request: id, table,
+ * condition, after, rows, skipped (older files lack the counts) ----
+ */
 
 static int save(Backfill *bf, char *err, size_t errlen)
 {
@@ -134,7 +155,7 @@ static int save(Backfill *bf, char *err, size_t errlen)
 		copy_escape(&sb, r->condition, r->condition ? strlen(r->condition) : 0);
 		sb_putc(&sb, '\t');
 		copy_escape(&sb, r->after, r->after ? strlen(r->after) : 0);
-		sb_putc(&sb, '\n');
+		sb_printf(&sb, "\t%" PRIu64 "\t%" PRIu64 "\n", r->rows, r->skipped);
 	}
 	if (!sb_ok(&sb)) {
 		sb_free(&sb);
@@ -151,7 +172,7 @@ static int load(Backfill *bf, char *err, size_t errlen)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	struct PgoValue v[4];
+	struct PgoValue v[6];
 
 	FILE *f = fopen(bf->path, "r");
 	if (!f)
@@ -159,7 +180,13 @@ static int load(Backfill *bf, char *err, size_t errlen)
 						       strerror(errno)), -1);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		char perr[256];
-		if (copy_parse_row((uint8_t *)line, (size_t)n, v, 4, perr, sizeof(perr)) < 0 ||
+		/* Six columns, or the four of a file an older version wrote. */
+		size_t tabs = 0;
+		for (ssize_t i = 0; i < n; i++)
+			tabs += line[i] == '\t';
+		uint16_t ncols = tabs >= 5 ? 6 : 4;
+		v[4] = v[5] = (struct PgoValue){.kind = 'n'};
+		if (copy_parse_row((uint8_t *)line, (size_t)n, v, ncols, perr, sizeof(perr)) < 0 ||
 		    v[0].kind != 't' || v[1].kind != 't') {
 			log_warning("backfill state %s: a line is damaged (%s); it is ignored", bf->path,
 				    perr);
@@ -177,6 +204,14 @@ static int load(Backfill *bf, char *err, size_t errlen)
 		r->table = xstrndup((const char *)v[1].data, v[1].len);
 		r->condition = v[2].kind == 't' ? xstrndup((const char *)v[2].data, v[2].len) : NULL;
 		r->after = v[3].kind == 't' ? xstrndup((const char *)v[3].data, v[3].len) : NULL;
+		for (int c = 4; c < 6; c++) {
+			char num[24] = "0";
+			if (v[c].kind == 't' && v[c].len < sizeof(num)) {
+				memcpy(num, v[c].data, v[c].len);
+				num[v[c].len] = '\0';
+			}
+			*(c == 4 ? &r->rows : &r->skipped) = strtoull(num, NULL, 10);
+		}
 		char why[512];
 		if (r->condition && !(r->cond = cond_parse(r->condition, why, sizeof(why)))) {
 			/* Kept by an older version that sent conditions as they came. */
@@ -247,6 +282,7 @@ static void disconnect(Backfill *bf)
 		rd_free(&bf->table);
 	bf->loaded = false;
 	bf->state = BF_IDLE;
+	bf->row_gone = false;
 	forget_chunk(bf);
 	free(bf->cursor);
 	bf->cursor = NULL;
@@ -265,6 +301,9 @@ void bf_free(Backfill *bf)
 		request_free(&bf->reqs[i]);
 	free(bf->reqs);
 	free(bf->progress);
+	for (size_t i = 0; i < bf->nmarks; i++)
+		free(bf->marks[i].reason);
+	free(bf->marks);
 	free(bf->changed);
 	free(bf->cols);
 	rowid_free(&bf->rowid);
@@ -272,6 +311,19 @@ void bf_free(Backfill *bf)
 	xl_free(bf->xl);
 	free(bf);
 }
+
+/*
+ * The columns a request's row gets beside those its requester fills in:
+ * where it stands, why it was refused, the watermark of the chunk in
+ * flight (see send_watermark), what it emitted, and when. Added to a
+ * signal table an older version created, by its owner.
+ */
+#define SIGNAL_STATUS_COLUMNS                                                                    \
+	"ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'requested', "                  \
+	"ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS watermark text, "       \
+	"ADD COLUMN IF NOT EXISTS rows_emitted bigint, ADD COLUMN IF NOT EXISTS rows_skipped bigint, " \
+	"ADD COLUMN IF NOT EXISTS started_at timestamptz, "                                    \
+	"ADD COLUMN IF NOT EXISTS finished_at timestamptz"
 
 /* The signal table's name as SQL: schema and table quoted. */
 static char *signal_sql_name(PGconn *conn, const char *qualname)
@@ -296,7 +348,8 @@ static char *signal_sql_name(PGconn *conn, const char *qualname)
  */
 struct SignalState {
 	bool exists, published;
-	bool can_select, can_insert, can_delete, can_use_sequence;
+	bool can_select, can_insert, can_update, can_delete, can_use_sequence;
+	bool has_status; /* the columns that record a request's status (SIGNAL_STATUS_COLUMNS) */
 	bool can_create; /* CREATE on the schema */
 	bool owns_publication; /* or: the publication does not exist yet (we create it) */
 	bool owns_table;
@@ -324,7 +377,11 @@ static int signal_state(PGconn *conn, const struct Config *cfg, struct SignalSta
 		"    FROM pg_catalog.pg_namespace n WHERE n.nspname = $1), false), "
 		"  COALESCE((SELECT pg_catalog.pg_has_role(p.pubowner, 'USAGE') "
 		"    FROM pg_catalog.pg_publication p WHERE p.pubname = $3), true), "
-		"  c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+		"  c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE'), "
+		"  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'UPDATE'), "
+		"  COALESCE((SELECT count(*) = 7 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
+		"    AND NOT a.attisdropped AND a.attname IN ('status', 'reason', 'watermark', "
+		"    'rows_emitted', 'rows_skipped', 'started_at', 'finished_at')), false) "
 		"FROM (SELECT 1) one LEFT JOIN (pg_catalog.pg_class c "
 		"  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace AND cn.nspname = $1) "
 		"  ON c.relname = $2 AND c.relkind IN ('r', 'p')",
@@ -336,9 +393,10 @@ static int signal_state(PGconn *conn, const struct Config *cfg, struct SignalSta
 		PQclear(res);
 		return -1;
 	}
-	bool *fields[] = {&st->exists,	    &st->published,	   &st->can_select,
-			  &st->can_insert,  &st->can_delete,	   &st->can_use_sequence,
-			  &st->can_create,  &st->owns_publication, &st->owns_table};
+	bool *fields[] = {&st->exists,	   &st->published,	  &st->can_select,
+			  &st->can_insert, &st->can_delete,	  &st->can_use_sequence,
+			  &st->can_create, &st->owns_publication, &st->owns_table,
+			  &st->can_update, &st->has_status};
 	for (int i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++)
 		*fields[i] = PQgetvalue(res, 0, i)[0] == 't';
 	PQclear(res);
@@ -374,12 +432,19 @@ int bf_check(PGconn *conn, const struct Config *cfg, bool *create, bool *publish
 			 what, cfg->source.publication, what);
 		return -1;
 	}
-	if (st.exists && (!st.can_select || !st.can_insert || !st.can_delete || !st.can_use_sequence)) {
+	if (st.exists && !st.has_status && !st.owns_table) {
 		snprintf(err, errlen,
-			 "signal table %s: this role lacks%s%s%s%s (GRANT SELECT, INSERT, DELETE ON %s, and USAGE on the sequence of its id)",
+			 "signal table %s lacks the columns that record a request's status, and only its owner may add them: ALTER TABLE %s %s",
+			 what, what, SIGNAL_STATUS_COLUMNS);
+		return -1;
+	}
+	if (st.exists && (!st.can_select || !st.can_insert || !st.can_update || !st.can_delete ||
+			  !st.can_use_sequence)) {
+		snprintf(err, errlen,
+			 "signal table %s: this role lacks%s%s%s%s%s (GRANT SELECT, INSERT, UPDATE, DELETE ON %s, and USAGE on the sequence of its id)",
 			 what, st.can_select ? "" : " SELECT", st.can_insert ? "" : " INSERT",
-			 st.can_delete ? "" : " DELETE", st.can_use_sequence ? "" : " USAGE on the id sequence",
-			 what);
+			 st.can_update ? "" : " UPDATE", st.can_delete ? "" : " DELETE",
+			 st.can_use_sequence ? "" : " USAGE on the id sequence", what);
 		return -1;
 	}
 	return 0;
@@ -409,15 +474,28 @@ int bf_prepare(Backfill *bf, bool create_objects, char *err, size_t errlen)
 		goto out;
 	}
 	if (create) {
-		/* kind: 'backfill' (a request) or 'backfill-low'/'backfill-high' (watermarks). */
+		/* kind: 'backfill', the one kind of request so far. */
 		snprintf(sql, sizeof(sql),
 			 "CREATE TABLE %s (id bigserial PRIMARY KEY, kind text NOT NULL, "
 			 "target text NOT NULL, condition text, "
-			 "created_at timestamptz NOT NULL DEFAULT now())",
+			 "created_at timestamptz NOT NULL DEFAULT now(), "
+			 "status text NOT NULL DEFAULT 'requested', reason text, watermark text, "
+			 "rows_emitted bigint, rows_skipped bigint, started_at timestamptz, "
+			 "finished_at timestamptz)",
 			 name);
 		if (pgc_exec(conn, sql, what, err, errlen) < 0)
 			goto out;
 		log_info("created signal table %s", what);
+	} else {
+		struct SignalState st;
+		if (signal_state(conn, cfg, &st, err, errlen) < 0)
+			goto out;
+		if (!st.has_status) {
+			snprintf(sql, sizeof(sql), "ALTER TABLE %s %s", name, SIGNAL_STATUS_COLUMNS);
+			if (pgc_exec(conn, sql, what, err, errlen) < 0)
+				goto out;
+			log_info("signal table %s: added the columns that record a request's status", what);
+		}
 	}
 	if (publish) {
 		/* A FOR ALL TABLES publication already has the table it just created. */
@@ -468,11 +546,46 @@ static bool has_snapshot_event(const struct Config *cfg, const char *table)
 	return false;
 }
 
-/* Say once why a request is not run, and remember that it was not. */
-static void refuse(Backfill *bf, long long id)
+/* A request not run: its INSERT, read again after a reconnect, must not bring it back. */
+static void remember_refused(Backfill *bf, long long id)
 {
 	bf->refused[bf->nrefused++ % (sizeof(bf->refused) / sizeof(bf->refused[0]))] = id;
+}
+
+/* The running request is over (done, refused or cancelled): the next one is reqs[0]. */
+static void drop_first(Backfill *bf)
+{
+	request_free(&bf->reqs[0]);
+	memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
+	bf->nreqs--;
+	bf->stats.pending = bf->nreqs;
+}
+
+/* Queue what the signal table is to say about request id (see struct Mark). */
+static void mark(Backfill *bf, long long id, const char *status, const char *reason,
+		 uint64_t rows, uint64_t skipped)
+{
+	struct Mark *grown = realloc(bf->marks, (bf->nmarks + 1) * sizeof(*grown));
+	if (!grown)
+		abort();
+	bf->marks = grown;
+	bf->marks[bf->nmarks++] = (struct Mark){.id = id,
+						.status = status,
+						.reason = xstrdup_or_null(reason),
+						.rows = rows,
+						.skipped = skipped};
+}
+
+/*
+ * Remember that a request is not run (status "refused": it can never run;
+ * "failed": the server refused its read), so that a stream read again does
+ * not bring it back, and record why in its row. The caller has logged it.
+ */
+static void refuse(Backfill *bf, long long id, const char *status, const char *reason)
+{
+	remember_refused(bf, id);
 	bf->stats.failed++;
+	mark(bf, id, status, reason, 0, 0);
 }
 
 static int add_request(Backfill *bf, long long id, const char *table, const char *condition,
@@ -487,7 +600,7 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	if (!has_snapshot_event(bf->cfg, table)) {
 		log_warning("backfill %lld of %s: no event of that table is declared on = [\"snapshot\"]; ignored",
 			    id, table);
-		refuse(bf, id);
+		refuse(bf, id, "refused", "no event of the table is declared on = [\"snapshot\"]");
 		return 0;
 	}
 	/* Refused once, for good: the stream goes on and nothing asks again. */
@@ -496,7 +609,9 @@ static int add_request(Backfill *bf, long long id, const char *table, const char
 	if (condition && !(cond = cond_parse(condition, why, sizeof(why)))) {
 		log_error("backfill %lld of %s: condition refused: %s; the request is dropped (condition: %.256s)",
 			  id, table, why, condition);
-		refuse(bf, id);
+		char reason[600];
+		snprintf(reason, sizeof(reason), "condition refused: %s", why);
+		refuse(bf, id, "refused", reason);
 		return 0;
 	}
 	struct Request *grown = realloc(bf->reqs, (bf->nreqs + 1) * sizeof(*grown));
@@ -553,6 +668,7 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 	}
 	if (bf->nchanged)
 		qsort(bf->changed, bf->nchanged, sizeof(char *), cmp_str);
+	uint64_t chunk_rows = 0, chunk_skipped = 0;
 	for (size_t row = 0; p && p < end; row++) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = (size_t)(nl - p) + 1;
@@ -569,6 +685,7 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 		if (stale) {
 			bf->stats.skipped++;
 			bf->req_skipped++;
+			chunk_skipped++;
 			continue;
 		}
 		char prefix[48];
@@ -581,6 +698,7 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 			return -1;
 		bf->stats.rows++;
 		bf->req_rows++;
+		chunk_rows++;
 	}
 	bf->stats.chunks++;
 	struct Progress *grown = realloc(bf->progress, (bf->nprogress + 1) * sizeof(*grown));
@@ -591,6 +709,8 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 		.id = bf->reqs[0].id,
 		.after = xstrdup_or_null(bf->last_key ? bf->last_key : bf->cursor),
 		.complete = bf->nrows < (size_t)bf->cfg->source.backfill_chunk,
+		.rows = chunk_rows,
+		.skipped = chunk_skipped,
 	};
 	bf->emitted_in_txn = true;
 	/* The next chunk starts after this one's last row, dropped or not. */
@@ -599,24 +719,19 @@ static int emit_chunk(Backfill *bf, char *err, size_t errlen)
 		bf->cursor = bf->last_key;
 		bf->last_key = NULL;
 	}
-	bool complete = bf->progress[bf->nprogress - 1].complete;
 	forget_chunk(bf);
 	bf->emitted = true;
-	if (complete)
-		log_info("backfill %lld of %s: every row read (%" PRIu64 " rows emitted, %" PRIu64
-			 " skipped for newer changes, by this run of tablecast)",
-			 bf->reqs[0].id, bf->reqs[0].table, bf->req_rows, bf->req_skipped);
 	return 0;
 }
 
-/* Does a watermark's condition name the chunk in flight? */
-static bool ours(const Backfill *bf, const char *target, const char *mark)
+/* Does a watermark ("low:<nonce>:<chunk>" or "high:...") of request id name the chunk in flight? */
+static bool ours(const Backfill *bf, const char *id, const char *which, const char *watermark)
 {
 	char want[96];
-	if (!bf->nreqs || !bf->loaded || bf->state == BF_IDLE || bf->state == BF_CLEAN)
+	if (!bf->nreqs || !bf->loaded || bf->state == BF_IDLE)
 		return false;
-	snprintf(want, sizeof(want), "%s:%" PRIu64, bf->nonce, bf->chunk);
-	return atoll(target) == bf->reqs[0].id && strcmp(mark, want) == 0;
+	snprintf(want, sizeof(want), "%s:%s:%" PRIu64, which, bf->nonce, bf->chunk);
+	return atoll(id) == bf->reqs[0].id && strcmp(watermark, want) == 0;
 }
 
 int bf_signal(Backfill *bf, const struct Relation *rel, const struct PgoMessage *msg, char *err,
@@ -626,21 +741,28 @@ int bf_signal(Backfill *bf, const struct Relation *rel, const struct PgoMessage 
 	char kind[32], target[512], condition[COND_MAX_LEN + 2], id[32];
 	bool null, cond_null;
 
+	const struct PgoTuple *tuple = &msg->change.new_tuple;
+	if (msg->kind == 'U') {
+		/* tablecast's own watermarks: updates of the running request's row. */
+		char watermark[96];
+		signal_column(rel, tuple, "id", id, sizeof(id), &null);
+		signal_column(rel, tuple, "watermark", watermark, sizeof(watermark), &null);
+		if (ours(bf, id, "low", watermark)) {
+			bf->window = true;
+			return 0;
+		}
+		if (ours(bf, id, "high", watermark) && !bf->emitted)
+			return emit_chunk(bf, err, errlen);
+		return 0;
+	}
 	if (msg->kind != 'I')
 		return 0;
-	const struct PgoTuple *tuple = &msg->change.new_tuple;
 	signal_column(rel, tuple, "kind", kind, sizeof(kind), &null);
 	signal_column(rel, tuple, "target", target, sizeof(target), &null);
 	signal_column(rel, tuple, "condition", condition, sizeof(condition), &cond_null);
 	signal_column(rel, tuple, "id", id, sizeof(id), &null);
 	if (strcmp(kind, "backfill") == 0)
 		return add_request(bf, atoll(id), target, cond_null ? NULL : condition, err, errlen);
-	if (strcmp(kind, "backfill-low") == 0 && ours(bf, target, condition)) {
-		bf->window = true;
-		return 0;
-	}
-	if (strcmp(kind, "backfill-high") == 0 && ours(bf, target, condition) && !bf->emitted)
-		return emit_chunk(bf, err, errlen);
 	return 0;
 }
 
@@ -723,15 +845,23 @@ static int send(Backfill *bf, const char *sql, enum bf_state next, char *err, si
 	return 0;
 }
 
-/* A watermark row; the high one also ends the chunk's read-only transaction. */
-static int send_watermark(Backfill *bf, const char *kind, enum bf_state next, char *err,
+/*
+ * A watermark: an update of the request's own row, which the stream brings
+ * back in WAL order (so a request takes one id, and no rows pile up). It
+ * names this process (nonce) and the chunk, so a watermark read again
+ * after a reconnect never matches. The high one also ends the chunk's
+ * read-only transaction; the low one marks the request running.
+ */
+static int send_watermark(Backfill *bf, const char *which, enum bf_state next, char *err,
 			  size_t errlen)
 {
 	char sql[1024];
 	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
 	snprintf(sql, sizeof(sql),
-		 "%sINSERT INTO %s (kind, target, condition) VALUES ('%s', '%lld', '%s:%" PRIu64 "')",
-		 next == BF_HIGH ? "COMMIT; " : "", name, kind, bf->reqs[0].id, bf->nonce, bf->chunk);
+		 "%sUPDATE %s SET watermark = '%s:%s:%" PRIu64 "'%s WHERE id = %lld",
+		 next == BF_HIGH ? "COMMIT; " : "", name, which, bf->nonce, bf->chunk,
+		 next == BF_LOW ? ", status = 'running', started_at = COALESCE(started_at, now())" : "",
+		 bf->reqs[0].id);
 	free(name);
 	return send(bf, sql, next, err, errlen);
 }
@@ -852,6 +982,9 @@ static int collect(Backfill *bf, char *err, size_t errlen)
 		ExecStatusType st = PQresultStatus(res);
 		if (st == PGRES_TUPLES_OK && bf->state == BF_READ) {
 			take_rows(bf, res);
+		} else if (st == PGRES_COMMAND_OK && strncmp(PQcmdStatus(res), "UPDATE", 6) == 0 &&
+			   strcmp(PQcmdTuples(res), "0") == 0) {
+			bf->row_gone = true;
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 			char line[512];
 			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
@@ -878,6 +1011,8 @@ static int keep_progress(Backfill *bf, uint64_t confirmed, char *err, size_t err
 			free(bf->reqs[i].after);
 			bf->reqs[i].after = pr->after;
 			pr->after = NULL;
+			bf->reqs[i].rows += pr->rows;
+			bf->reqs[i].skipped += pr->skipped;
 			finished |= pr->complete && i == 0;
 			changed = true;
 		}
@@ -888,11 +1023,13 @@ static int keep_progress(Backfill *bf, uint64_t confirmed, char *err, size_t err
 	memmove(bf->progress, bf->progress + done, (bf->nprogress - done) * sizeof(*bf->progress));
 	bf->nprogress -= done;
 	if (finished) {
-		request_free(&bf->reqs[0]);
-		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
-		bf->nreqs--;
+		struct Request *r = &bf->reqs[0];
+		log_info("backfill %lld of %s: done, %" PRIu64 " rows emitted, %" PRIu64
+			 " skipped for newer changes",
+			 r->id, r->table, r->rows, r->skipped);
+		mark(bf, r->id, "done", NULL, r->rows, r->skipped);
 		bf->stats.completed++;
-		bf->stats.pending = bf->nreqs;
+		drop_first(bf);
 	}
 	return changed ? save(bf, err, errlen) : 0;
 }
@@ -927,13 +1064,10 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	if (rd_load(bf->conn, bf->cfg, r->table, RD_BACKFILL, &bf->table, why, sizeof(why)) < 0) {
 		log_error("backfill %lld of %s: failed: %s; the request is dropped", r->id, r->table,
 			  why);
-		refuse(bf, r->id);
+		refuse(bf, r->id, "refused", why);
 		PQfinish(bf->conn);
 		bf->conn = NULL;
-		request_free(r);
-		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
-		bf->nreqs--;
-		bf->stats.pending = bf->nreqs;
+		drop_first(bf);
 		return save(bf, err, errlen);
 	}
 	bf->loaded = true;
@@ -950,16 +1084,67 @@ static int start_request(Backfill *bf, char *err, size_t errlen)
 	return 0;
 }
 
-/* Delete a finished request's signal rows, so the table stays small. */
-static int send_cleanup(Backfill *bf, long long id, char *err, size_t errlen)
+/*
+ * Write the queued marks into the signal table, then delete rows whose
+ * request ended more than source.backfill_retention ago. Uses the
+ * backfill's connection when it is between queries, else a short one of its
+ * own. Returns 0; a failure is logged and retried later.
+ */
+static void flush_marks(Backfill *bf)
 {
-	char sql[1024];
-	char *name = signal_sql_name(bf->conn, bf->cfg->source.signal_table);
+	char sql[1024], why[1024], rows[24], skipped[24], id[24];
+	PGconn *conn = bf->conn;
+
+	if (!bf->nmarks || mono_ms() < bf->marks_retry_at_ms)
+		return;
+	if (conn && bf->state != BF_IDLE && bf->state != BF_WAIT)
+		return; /* a query is in flight: next time */
+	if (!conn && !(conn = pgc_connect(bf->cfg->source.conninfo, false, "tablecast backfill", why,
+					  sizeof(why))))
+		goto failed;
+	char *name = signal_sql_name(conn, bf->cfg->source.signal_table);
 	snprintf(sql, sizeof(sql),
-		 "DELETE FROM %s WHERE id = %lld OR (kind IN ('backfill-low', 'backfill-high') AND target = '%lld')",
-		 name, id, id);
+		 "UPDATE %s SET status = $1, reason = $2, rows_emitted = $3, rows_skipped = $4, "
+		 "watermark = NULL, finished_at = now() WHERE id = $5",
+		 name);
+	while (bf->nmarks) {
+		struct Mark *m = &bf->marks[0];
+		snprintf(rows, sizeof(rows), "%" PRIu64, m->rows);
+		snprintf(skipped, sizeof(skipped), "%" PRIu64, m->skipped);
+		snprintf(id, sizeof(id), "%lld", m->id);
+		const char *done = strcmp(m->status, "done") == 0 ? "" : NULL;
+		const char *params[5] = {m->status, m->reason, done ? rows : NULL,
+					 done ? skipped : NULL, id};
+		PGresult *res = PQexecParams(conn, sql, 5, NULL, params, NULL, NULL, 0);
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			pgc_first_line(PQresultErrorMessage(res), why, sizeof(why));
+		PQclear(res);
+		if (!ok) {
+			free(name);
+			goto failed;
+		}
+		free(m->reason);
+		memmove(bf->marks, bf->marks + 1, (bf->nmarks - 1) * sizeof(*bf->marks));
+		bf->nmarks--;
+	}
+	/* Rows an older version left: its watermarks, and requests it deleted only when done. */
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM %s WHERE (status IN ('done', 'refused', 'failed') "
+		 "AND finished_at < now() - make_interval(secs => %d)) "
+		 "OR kind IN ('backfill-low', 'backfill-high')",
+		 name, bf->cfg->source.backfill_retention_s);
 	free(name);
-	return send(bf, sql, BF_CLEAN, err, errlen);
+	if (pgc_exec(conn, sql, "backfill: cleaning up the signal table", why, sizeof(why)) < 0)
+		goto failed;
+	if (conn != bf->conn)
+		PQfinish(conn);
+	return;
+failed:
+	log_warning("backfill: recording requests' status in the signal table: %s; trying again", why);
+	if (conn != bf->conn)
+		PQfinish(conn);
+	bf->marks_retry_at_ms = mono_ms() + RETRY_MS;
 }
 
 int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
@@ -969,12 +1154,9 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 
 	if (keep_progress(bf, confirmed, err, errlen) < 0)
 		return -1;
-	if (running && (!bf->nreqs || bf->reqs[0].id != running)) {
-		/* reqs[0] finished: clean up after it, then the next one. */
-		if (bf->conn && bf->state == BF_WAIT && send_cleanup(bf, running, why, sizeof(why)) == 0)
-			return 0;
-		disconnect(bf);
-	}
+	flush_marks(bf);
+	if (running && (!bf->nreqs || bf->reqs[0].id != running))
+		disconnect(bf); /* reqs[0] finished: the next one */
 	if (!bf->conn) {
 		if (!bf->nreqs || mono_ms() < bf->retry_at_ms)
 			return 0;
@@ -983,7 +1165,7 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		if (!bf->conn)
 			return 0;
 		bf->chunk++;
-		if (send_watermark(bf, "backfill-low", BF_LOW, why, sizeof(why)) < 0)
+		if (send_watermark(bf, "low", BF_LOW, why, sizeof(why)) < 0)
 			goto lost;
 		return 0;
 	}
@@ -997,6 +1179,8 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		case BF_LOW:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
+			if (bf->row_gone)
+				goto cancelled;
 			if (send_begin(bf, why, sizeof(why)) < 0)
 				goto lost;
 			break;
@@ -1012,12 +1196,14 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 		case BF_READ:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
-			if (send_watermark(bf, "backfill-high", BF_HIGH, why, sizeof(why)) < 0)
+			if (send_watermark(bf, "high", BF_HIGH, why, sizeof(why)) < 0)
 				goto lost;
 			break;
 		case BF_HIGH:
 			if ((rc = collect(bf, why, sizeof(why))) <= 0)
 				goto result;
+			if (bf->row_gone)
+				goto cancelled;
 			bf->state = BF_WAIT;
 			break;
 		case BF_WAIT:
@@ -1028,14 +1214,9 @@ int bf_work(Backfill *bf, uint64_t confirmed, char *err, size_t errlen)
 				return 0;
 			bf->emitted = false;
 			bf->chunk++;
-			if (send_watermark(bf, "backfill-low", BF_LOW, why, sizeof(why)) < 0)
+			if (send_watermark(bf, "low", BF_LOW, why, sizeof(why)) < 0)
 				goto lost;
 			break;
-		case BF_CLEAN:
-			if ((rc = collect(bf, why, sizeof(why))) <= 0)
-				goto result;
-			disconnect(bf);
-			return 0;
 		}
 	}
 result:
@@ -1050,14 +1231,19 @@ refused:
 		 */
 		log_error("backfill %lld of %s: failed: %s; the request is dropped", bf->reqs[0].id,
 			  bf->reqs[0].table, why);
-		refuse(bf, bf->reqs[0].id);
+		refuse(bf, bf->reqs[0].id, "failed", why);
 		disconnect(bf);
-		request_free(&bf->reqs[0]);
-		memmove(bf->reqs, bf->reqs + 1, (bf->nreqs - 1) * sizeof(*bf->reqs));
-		bf->nreqs--;
-		bf->stats.pending = bf->nreqs;
+		drop_first(bf);
 		return save(bf, err, errlen);
 	}
+cancelled:
+	/* Deleting a request's row cancels it: its watermarks have nowhere to go. */
+	log_warning("backfill %lld of %s: its row in the signal table was deleted: cancelled",
+		    bf->reqs[0].id, bf->reqs[0].table);
+	remember_refused(bf, bf->reqs[0].id);
+	disconnect(bf);
+	drop_first(bf);
+	return save(bf, err, errlen);
 lost:
 	log_warning("backfill %lld: %s; reading again from the last confirmed chunk",
 		    bf->reqs[0].id, why);
@@ -1116,4 +1302,71 @@ long long bf_request(const struct Config *cfg, const char *table, const char *co
 	PQclear(res);
 	PQfinish(conn);
 	return id;
+}
+
+int bf_status(const struct Config *cfg, long long id, int wait_s, FILE *out, char *err,
+	      size_t errlen)
+{
+	char sql[1024], idtext[24];
+	if (!cfg->source.signal_table[0]) {
+		snprintf(err, errlen, "%s: source.signal_table is not set", cfg->path);
+		return -2;
+	}
+	PGconn *conn = pgc_connect(cfg->source.conninfo, false, "tablecast backfill", err, errlen);
+	if (!conn)
+		return -1;
+	char *name = signal_sql_name(conn, cfg->source.signal_table);
+	snprintf(sql, sizeof(sql),
+		 "SELECT id, target, status, coalesce(rows_emitted::text, '-'), "
+		 "coalesce(rows_skipped::text, '-'), to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'), "
+		 "coalesce(to_char(finished_at, 'YYYY-MM-DD HH24:MI:SS'), '-'), "
+		 "coalesce(condition, ''), coalesce(reason, '') "
+		 "FROM %s WHERE kind = 'backfill' AND ($1::bigint IS NULL OR id = $1) ORDER BY id",
+		 name);
+	free(name);
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	const char *params[1] = {id > 0 ? idtext : NULL};
+	int64_t deadline = mono_ms() + (int64_t)wait_s * 1000;
+	int rc = -1;
+	for (;;) {
+		PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			char line[512];
+			pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+			snprintf(err, errlen, "signal table %s: %s", cfg->source.signal_table, line);
+			PQclear(res);
+			break;
+		}
+		int n = PQntuples(res);
+		if (id > 0 && n == 0) {
+			snprintf(err, errlen, "backfill %lld: no such request in %s (cleaned up, or never made)",
+				 id, cfg->source.signal_table);
+			PQclear(res);
+			rc = -2;
+			break;
+		}
+		const char *status = n ? PQgetvalue(res, 0, 2) : "";
+		bool over = strcmp(status, "done") == 0 || strcmp(status, "refused") == 0 ||
+			    strcmp(status, "failed") == 0;
+		if (id > 0 && wait_s > 0 && !over && mono_ms() < deadline) {
+			PQclear(res);
+			usleep(250 * 1000);
+			continue;
+		}
+		fprintf(out, "%-8s %-28s %-9s %10s %8s  %-19s  %-19s  %s\n", "id", "table", "status",
+			"emitted", "skipped", "requested", "finished", "condition / reason");
+		for (int i = 0; i < n; i++) {
+			const char *cond = PQgetvalue(res, i, 7), *reason = PQgetvalue(res, i, 8);
+			fprintf(out, "%-8s %-28.28s %-9s %10s %8s  %-19s  %-19s  %.200s%s%.300s\n",
+				PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+				PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+				PQgetvalue(res, i, 6), cond, cond[0] && reason[0] ? " / " : "", reason);
+		}
+		/* Waiting for one: 0 when it finished, 1 otherwise. */
+		rc = id > 0 && wait_s > 0 ? (strcmp(status, "done") == 0 ? 0 : 1) : 0;
+		PQclear(res);
+		break;
+	}
+	PQfinish(conn);
+	return rc;
 }

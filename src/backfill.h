@@ -3,6 +3,7 @@
 #define TABLECAST_SRC_BACKFILL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,5 +106,16 @@ const struct BackfillStats *bf_stats(const Backfill *bf);
  */
 long long bf_request(const struct Config *cfg, const char *table, const char *condition,
 		     char *err, size_t errlen);
+
+/*
+ * tablecast backfill --status: print the requests in the signal table
+ * (request id, or all with id 0) with their status, row counts, times and
+ * reason. With wait_s > 0 and an id, first wait up to wait_s seconds for
+ * the request to end. Returns 0 (when waiting: it is done), 1 (when
+ * waiting: refused, failed or still running), -2 with err for a request
+ * that does not exist or no signal table, -1 with err on a database error.
+ */
+int bf_status(const struct Config *cfg, long long id, int wait_s, FILE *out, char *err,
+	      size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -29,7 +29,7 @@ static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
-					  "signal_table", "backfill_chunk", "backfill_timeout",
+					  "signal_table", "backfill_chunk", "backfill_timeout", "backfill_retention",
 					  "release_after", "all_tables", "on_table_recreated",
 					  "guard_interval", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
@@ -498,6 +498,8 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 	cfg->source.signal_table = get_string(ld, src, "signal_table", "");
 	cfg->source.backfill_chunk = get_int(ld, src, "backfill_chunk", 4096, 1, 1 << 20);
 	cfg->source.backfill_timeout_ms = get_int(ld, src, "backfill_timeout", 60, 1, 86400) * 1000;
+	cfg->source.backfill_retention_s =
+		get_int(ld, src, "backfill_retention", 7 * 86400, 0, 366 * 86400);
 	cfg->source.all_tables = get_bool(ld, src, "all_tables", false);
 	cfg->source.guard_interval_ms = get_int(ld, src, "guard_interval", 1, 1, 3600) * 1000;
 	char *recreated = get_string(ld, src, "on_table_recreated", "halt");
@@ -1217,8 +1219,9 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.snapshot/snapshot_workers");
 	if (differ(a->source.signal_table, b->source.signal_table) ||
 	    a->source.backfill_chunk != b->source.backfill_chunk ||
-	    a->source.backfill_timeout_ms != b->source.backfill_timeout_ms)
-		note(out, outlen, "source.signal_table/backfill_chunk/backfill_timeout");
+	    a->source.backfill_timeout_ms != b->source.backfill_timeout_ms ||
+	    a->source.backfill_retention_s != b->source.backfill_retention_s)
+		note(out, outlen, "source.signal_table/backfill_chunk/backfill_timeout/backfill_retention");
 	if (a->sink.type != b->sink.type || a->sink.raw_changes != b->sink.raw_changes ||
 	    differ(a->sink.path, b->sink.path))
 		note(out, outlen, "sink.type/format/path");

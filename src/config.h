@@ -97,6 +97,7 @@ struct Config {
 		char *signal_table; /* "schema.table" whose inserts request backfills; "" = none */
 		int backfill_chunk; /* rows per backfill chunk */
 		int backfill_timeout_ms; /* statement_timeout of each chunk's read */
+		int backfill_retention_s; /* how long finished requests stay in the signal table */
 	} source;
 
 	struct {

@@ -38,7 +38,16 @@ struct KafkaSink {
 	/* Exactly-once mode */
 	const struct Config *cfg;
 	bool transactional;
-	bool txn_open;
+	/*
+	 * A Kafka transaction ends through calls that block until the
+	 * coordinator answers, and the loop must not block while a broker is
+	 * away (the walsender would be held). So the end is a state: it is
+	 * started, then advanced in short steps (librdkafka resumes a commit or
+	 * abort that timed out), and nothing new is produced until it is over.
+	 */
+	enum { TXN_NONE, TXN_OPEN, TXN_COMMITTING, TXN_ABORTING } txn_state;
+	int64_t txn_ending_since_ms; /* when the commit or abort started */
+	uint64_t txn_committed_lsn; /* end LSN of the latest Kafka transaction committed here */
 	int64_t txn_started_ms;
 	bool txn_has_seq;
 	uint64_t txn_first_seq, txn_last_seq; /* PostgreSQL transactions in the batch */
@@ -56,6 +65,9 @@ struct KafkaSink {
 	size_t npartitions;
 	int32_t next_partition; /* of the event being produced: where a retry goes on */
 };
+
+/* How long one step of a Kafka transaction's commit or abort may block the loop. */
+#define TXN_STEP_MS 20
 
 static int64_t mono_ms(void)
 {
@@ -347,11 +359,22 @@ static int32_t partition_count(KafkaSink *sink, const char *topic)
 	return count;
 }
 
-/* Open a Kafka transaction for the next batch, if none is open. */
+/* Open a Kafka transaction for the next batch, if none is open: 1 while the last one still ends. */
 static int txn_begin(KafkaSink *sink)
 {
-	if (sink->txn_open)
+	if (sink->txn_state == TXN_OPEN)
 		return 0;
+	if (sink->txn_state != TXN_NONE) {
+		char err[512];
+		int rc = ksink_txn_step(sink, TXN_STEP_MS, err, sizeof(err));
+		if (rc < 0) {
+			sink->failed = true;
+			snprintf(sink->error, sizeof(sink->error), "%s", err);
+			return -1;
+		}
+		if (rc > 0)
+			return 1;
+	}
 	rd_kafka_error_t *error = rd_kafka_begin_transaction(sink->rk);
 	if (error) {
 		sink->failed = true;
@@ -360,7 +383,7 @@ static int txn_begin(KafkaSink *sink)
 		rd_kafka_error_destroy(error);
 		return -1;
 	}
-	sink->txn_open = true;
+	sink->txn_state = TXN_OPEN;
 	sink->txn_has_seq = false;
 	sink->txn_started_ms = mono_ms();
 	/*
@@ -380,8 +403,13 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 {
 	if (sink->failed)
 		return KSINK_FAILED;
-	if (sink->transactional && txn_begin(sink) < 0)
-		return KSINK_FAILED;
+	if (sink->transactional) {
+		int rc = txn_begin(sink);
+		if (rc < 0)
+			return KSINK_FAILED;
+		if (rc > 0)
+			return KSINK_FULL; /* the previous batch is still being committed */
+	}
 
 	/* CloudEvents Kafka protocol binding, binary mode: attributes as ce_ headers. */
 	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
@@ -467,7 +495,16 @@ void ksink_poll(KafkaSink *sink, int timeout_ms)
 	char drain[64];
 	while (read(sink->event_pipe[0], drain, sizeof(drain)) > 0)
 		;
-	rd_kafka_poll(sink->rk, timeout_ms);
+	if (ksink_txn_ending(sink)) {
+		/* The commit call serves delivery reports itself, as rd_kafka_flush does. */
+		char err[512];
+		int step = timeout_ms < TXN_STEP_MS ? TXN_STEP_MS : timeout_ms;
+		if (ksink_txn_step(sink, step, err, sizeof(err)) < 0 && !sink->failed) {
+			sink->failed = true;
+			snprintf(sink->error, sizeof(sink->error), "%s", err);
+		}
+	}
+	rd_kafka_poll(sink->rk, ksink_txn_ending(sink) ? 0 : timeout_ms);
 	/* Down with nothing to deliver: no delivery report will say they are back, so ask. */
 	int64_t now = mono_ms();
 	if (sink->down && sink->outstanding == 0 && now >= sink->next_probe_ms) {
@@ -479,10 +516,16 @@ void ksink_poll(KafkaSink *sink, int timeout_ms)
 
 int64_t ksink_stalled_ms(const KafkaSink *sink, int64_t now_ms)
 {
-	if (sink->outstanding == 0)
-		return 0;
-	int64_t since = sink->last_ack_ms > sink->busy_since_ms ? sink->last_ack_ms : sink->busy_since_ms;
-	return now_ms - since;
+	int64_t stalled = 0;
+	if (sink->outstanding > 0) {
+		int64_t since = sink->last_ack_ms > sink->busy_since_ms ? sink->last_ack_ms
+									: sink->busy_since_ms;
+		stalled = now_ms - since;
+	}
+	/* Every record delivered, but the coordinator does not answer the commit. */
+	if (ksink_txn_ending(sink) && now_ms - sink->txn_ending_since_ms > stalled)
+		stalled = now_ms - sink->txn_ending_since_ms;
+	return stalled;
 }
 
 int64_t ksink_last_ack_ms(const KafkaSink *sink)
@@ -524,7 +567,7 @@ bool ksink_transactional(const KafkaSink *sink)
 
 void ksink_txn_add(KafkaSink *sink, uint64_t seq, uint64_t end_lsn)
 {
-	if (!sink->txn_open)
+	if (sink->txn_state != TXN_OPEN)
 		return; /* a transaction without events: nothing to commit for it */
 	if (!sink->txn_has_seq)
 		sink->txn_first_seq = seq;
@@ -535,8 +578,76 @@ void ksink_txn_add(KafkaSink *sink, uint64_t seq, uint64_t end_lsn)
 
 bool ksink_txn_due(const KafkaSink *sink, int64_t now_ms)
 {
-	return sink->txn_open && sink->txn_has_seq &&
+	return sink->txn_state == TXN_OPEN && sink->txn_has_seq &&
 	       now_ms - sink->txn_started_ms >= sink->cfg->sink.transaction_ms;
+}
+
+bool ksink_txn_ending(const KafkaSink *sink)
+{
+	return sink->txn_state == TXN_COMMITTING || sink->txn_state == TXN_ABORTING;
+}
+
+uint64_t ksink_txn_committed_lsn(const KafkaSink *sink)
+{
+	return sink->txn_committed_lsn;
+}
+
+static void txn_ending(KafkaSink *sink, int state)
+{
+	sink->txn_state = state;
+	sink->txn_ending_since_ms = mono_ms();
+}
+
+int ksink_txn_step(KafkaSink *sink, int timeout_ms, char *err, size_t errlen)
+{
+	rd_kafka_error_t *error;
+
+	if (sink->txn_state == TXN_COMMITTING) {
+		error = rd_kafka_commit_transaction(sink->rk, timeout_ms);
+		if (!error) {
+			/* Committed: every event of these PostgreSQL transactions is in Kafka. */
+			for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++) {
+				record_latency(sink, seq); /* one sample per PostgreSQL transaction */
+				ckpt_ack_all(sink->ckpt, seq);
+			}
+			if (sink->txn_end_lsn > sink->txn_committed_lsn)
+				sink->txn_committed_lsn = sink->txn_end_lsn;
+			sink->txn_state = TXN_NONE;
+			sink->txn_has_seq = false;
+			return 0;
+		}
+		if (rd_kafka_error_is_retriable(error)) {
+			rd_kafka_error_destroy(error); /* a timeout: the commit goes on in the background */
+			return 1;
+		}
+		snprintf(err, errlen, "kafka: committing a transaction: %s",
+			 rd_kafka_error_string(error));
+		bool abort = rd_kafka_error_txn_requires_abort(error);
+		rd_kafka_error_destroy(error);
+		if (abort) {
+			/* Its events come again from the server after the restart this causes. */
+			txn_ending(sink, TXN_ABORTING);
+			sink->txn_has_seq = false;
+		}
+		return -1;
+	}
+	if (sink->txn_state == TXN_ABORTING) {
+		error = rd_kafka_abort_transaction(sink->rk, timeout_ms);
+		if (!error) {
+			sink->txn_state = TXN_NONE;
+			return 0;
+		}
+		if (rd_kafka_error_is_retriable(error)) {
+			rd_kafka_error_destroy(error);
+			return 1;
+		}
+		snprintf(err, errlen, "kafka: aborting a transaction: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		sink->failed = true;
+		snprintf(sink->error, sizeof(sink->error), "%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
@@ -544,8 +655,8 @@ int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 	char value[192], lsn[PGO_LSN_BUFSIZE];
 	const char *slot = sink->cfg->source.slot;
 
-	if (!sink->txn_open || !sink->txn_has_seq)
-		return 0;
+	if (sink->txn_state != TXN_OPEN || !sink->txn_has_seq)
+		return ksink_txn_step(sink, TXN_STEP_MS, err, errlen);
 	/* The offsets record commits with the events: "<end LSN> <transaction id>". */
 	int n = snprintf(value, sizeof(value), "%s %s", pgo_lsn_format(sink->txn_end_lsn, lsn),
 			 sink->txn_id);
@@ -559,43 +670,33 @@ int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 	}
 	if (sink->outstanding++ == 0)
 		sink->busy_since_ms = mono_ms();
-
-	rd_kafka_error_t *error;
-	while ((error = rd_kafka_commit_transaction(sink->rk, 60000)) != NULL &&
-	       rd_kafka_error_is_retriable(error)) {
-		log_warning("kafka: committing a transaction: %s (retrying)",
-			    rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	}
-	if (error) {
-		snprintf(err, errlen, "kafka: committing a transaction: %s",
-			 rd_kafka_error_string(error));
-		if (rd_kafka_error_txn_requires_abort(error))
-			ksink_txn_abort(sink);
-		rd_kafka_error_destroy(error);
-		return -1;
-	}
-	/* Committed: every event of these PostgreSQL transactions is in Kafka. */
-	for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++) {
-		record_latency(sink, seq); /* one sample per PostgreSQL transaction here */
-		ckpt_ack_all(sink->ckpt, seq);
-	}
-	sink->txn_open = false;
-	sink->txn_has_seq = false;
-	return 0;
+	txn_ending(sink, TXN_COMMITTING);
+	return ksink_txn_step(sink, TXN_STEP_MS, err, errlen);
 }
 
 void ksink_txn_abort(KafkaSink *sink)
 {
-	if (!sink->txn_open)
-		return;
-	rd_kafka_error_t *error = rd_kafka_abort_transaction(sink->rk, 30000);
-	if (error) {
-		log_warning("kafka: aborting a transaction: %s", rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	}
-	sink->txn_open = false;
+	char err[512];
+
+	if (sink->txn_state != TXN_OPEN)
+		return; /* none open, or already ending: a commit under way is let finish */
+	txn_ending(sink, TXN_ABORTING);
 	sink->txn_has_seq = false;
+	if (ksink_txn_step(sink, TXN_STEP_MS, err, sizeof(err)) < 0)
+		log_warning("%s", err);
+}
+
+int ksink_txn_finish(KafkaSink *sink, int timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	int rc = ksink_txn_commit(sink, err, errlen);
+
+	while (rc > 0 && mono_ms() < deadline)
+		rc = ksink_txn_step(sink, TXN_STEP_MS, err, errlen);
+	if (rc > 0)
+		snprintf(err, errlen, "kafka: the transaction did not %s within %d ms",
+			 sink->txn_state == TXN_COMMITTING ? "commit" : "abort", timeout_ms);
+	return rc;
 }
 
 int ksink_committed_lsn(const struct Config *cfg, uint64_t *lsn, char *err, size_t errlen)

@@ -88,15 +88,37 @@ void ksink_txn_add(KafkaSink *sink, uint64_t seq, uint64_t end_lsn);
 bool ksink_txn_due(const KafkaSink *sink, int64_t now_ms);
 
 /*
- * Write the offsets record and commit the open Kafka transaction; on
- * success every event of its PostgreSQL transactions is acknowledged.
- * Returns 0 (also when nothing was open), or -1 with err: the run stops and
- * restarts from the confirmed LSN.
+ * Write the offsets record and start committing the open Kafka
+ * transaction; on success every event of its PostgreSQL transactions is
+ * acknowledged. The commit waits for the coordinator, which a broker
+ * outage can make take minutes, so it only starts here and runs one short
+ * step: ksink_poll and ksink_produce advance it, and nothing new is
+ * produced (KSINK_FULL) until it is over. Returns 0 when committed (or
+ * nothing was open), 1 while it is under way, or -1 with err: the run stops
+ * and restarts from the confirmed LSN.
  */
 int ksink_txn_commit(KafkaSink *sink, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Abort the open Kafka transaction (its events were never visible to read_committed consumers). */
+/* Advance a commit or abort under way, blocking at most timeout_ms: 0 over, 1 under way, -1 failed. */
+int ksink_txn_step(KafkaSink *sink, int timeout_ms, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Commit the open transaction, or finish the end under way, waiting up to timeout_ms (shutdown). */
+int ksink_txn_finish(KafkaSink *sink, int timeout_ms, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* A commit or abort is under way. */
+bool ksink_txn_ending(const KafkaSink *sink);
+
+/* End LSN of the latest Kafka transaction this process committed (0 = none). */
+uint64_t ksink_txn_committed_lsn(const KafkaSink *sink);
+
+/*
+ * Start aborting the open Kafka transaction (its events were never visible
+ * to read_committed consumers); the abort finishes like a commit. A commit
+ * already under way is left to finish.
+ */
 void ksink_txn_abort(KafkaSink *sink);
 
 /*

@@ -1,6 +1,7 @@
 /* Command line: subcommands, options, signals and exit codes. */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,6 +123,8 @@ static void usage_snapshot(FILE *out)
 static void usage_backfill(FILE *out)
 {
 	fputs("usage: tablecast backfill --config FILE --table SCHEMA.TABLE [--where CONDITION]\n"
+	      "                          [--wait SECONDS]\n"
+	      "       tablecast backfill --config FILE --status [--id ID [--wait SECONDS]]\n"
 	      "\n"
 	      "Ask tablecast to publish the table's current rows again, as snapshot events\n"
 	      "(tablecastsnapshot=backfill), without stopping the stream: a row goes into\n"
@@ -135,9 +138,19 @@ static void usage_backfill(FILE *out)
 	      "can do the same: INSERT INTO <signal_table> (kind, target, condition)\n"
 	      "VALUES ('backfill', 'schema.table', NULL).\n"
 	      "\n"
+	      "The request's row records its status (requested, running, done, refused,\n"
+	      "failed), the reason for a refusal, the rows emitted and skipped, and its\n"
+	      "times; it is deleted source.backfill_retention after it ended. Deleting a\n"
+	      "request's row cancels it.\n"
+	      "\n"
 	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
 	      "  -t, --table TABLE       the table, as the events name it (schema.table)\n"
 	      "  -w, --where CONDITION   only rows matching it\n"
+	      "  -s, --status            list the requests in the signal table\n"
+	      "  -i, --id ID             only request ID\n"
+	      "  -W, --wait SECONDS      wait up to SECONDS for the request to end, then\n"
+	      "                          print it: exit 0 when done, 1 when refused, failed\n"
+	      "                          or still running\n"
 	      "  -h, --help              show this help\n",
 	      out);
 }
@@ -200,14 +213,20 @@ static int cmd_backfill(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"table", required_argument, NULL, 't'},
 		{"where", required_argument, NULL, 'w'},
+		{"status", no_argument, NULL, 's'},
+		{"id", required_argument, NULL, 'i'},
+		{"wait", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *table = NULL, *condition = NULL;
+	bool status = false;
+	long long id = 0;
+	int wait_s = 0;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:t:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:t:w:si:W:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -218,6 +237,25 @@ static int cmd_backfill(int argc, char **argv)
 		case 'w':
 			condition = optarg;
 			break;
+		case 's':
+			status = true;
+			break;
+		case 'i':
+		case 'W': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || (c == 'W' && v > 86400)) {
+				fprintf(stderr, "tablecast: --%s: not a number in range: %s\n",
+					c == 'i' ? "id" : "wait", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'i')
+				id = v;
+			else
+				wait_s = (int)v;
+			break;
+		}
 		case 'h':
 			usage_backfill(stdout);
 			return EXIT_OK;
@@ -226,8 +264,10 @@ static int cmd_backfill(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!config_path || !table || optind != argc) {
-		fprintf(stderr, "tablecast: backfill needs --config FILE and --table TABLE\n");
+	if (!config_path || optind != argc || (status ? table || condition : !table || id) ||
+	    (status && wait_s && !id)) {
+		fprintf(stderr,
+			"tablecast: backfill needs --config FILE and either --table TABLE or --status\n");
 		usage_backfill(stderr);
 		return EXIT_USAGE;
 	}
@@ -235,14 +275,26 @@ static int cmd_backfill(int argc, char **argv)
 	if (!cfg)
 		return EXIT_USAGE;
 	char err[1024];
-	long long id = bf_request(cfg, table, condition, err, sizeof(err));
-	cfg_free(cfg);
-	if (id < 0) {
-		fprintf(stderr, "tablecast: %s\n", err);
-		return id == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+	int rc = EXIT_OK;
+	if (!status) {
+		id = bf_request(cfg, table, condition, err, sizeof(err));
+		if (id < 0) {
+			fprintf(stderr, "tablecast: %s\n", err);
+			cfg_free(cfg);
+			return id == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+		}
+		printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id,
+		       table);
 	}
-	printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id, table);
-	return EXIT_OK;
+	if (status || wait_s) {
+		fflush(stdout);
+		int st = bf_status(cfg, id, wait_s, stdout, err, sizeof(err));
+		if (st < 0)
+			fprintf(stderr, "tablecast: %s\n", err);
+		rc = st == 0 ? EXIT_OK : st == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+	}
+	cfg_free(cfg);
+	return rc;
 }
 
 static int cmd_run(int argc, char **argv)

@@ -36,6 +36,8 @@
 #define CONFIRM_DELAY_MS 200
 /* The resume state file follows the confirmed LSN at most this often (one fsync each). */
 #define RESUME_SAVE_MS 200
+/* Exactly-once: how often a Kafka commit under way is advanced while WAL waits. */
+#define TXN_WAIT_MS 50
 
 struct Pipeline {
 	const struct RunOptions *opts;
@@ -209,8 +211,19 @@ static void end_session(struct Pipeline *p)
 	if (p->backfill)
 		bf_reset(p->backfill);
 	if (p->kafka && ksink_transactional(p->kafka)) {
-		/* The batch in Kafka is incomplete: abort it; everything unconfirmed comes again. */
-		ksink_txn_abort(p->kafka);
+		/*
+		 * A batch that holds part of the open PostgreSQL transaction is
+		 * aborted; one of complete transactions is committed. Either ends
+		 * in the background (a broker may be away), and the next session
+		 * starts only once it has (see pipe_run). Everything unconfirmed
+		 * comes again; what the commit covers is skipped then
+		 * (connect_source).
+		 */
+		char why[512];
+		if (p->in_txn && p->txn_events > 0)
+			ksink_txn_abort(p->kafka);
+		else if (ksink_txn_commit(p->kafka, why, sizeof(why)) < 0)
+			log_warning("%s", why);
 		ckpt_clear(p->ckpt);
 		p->in_txn = false;
 		/* Only what a committed Kafka transaction holds may be skipped when it comes again. */
@@ -298,6 +311,9 @@ static enum src_status connect_source(struct Pipeline *p)
 	if (st != SRC_OK)
 		return st;
 	load_resume(p);
+	/* A Kafka transaction committed since the last session ended (end_session). */
+	if (p->kafka && ksink_txn_committed_lsn(p->kafka) > p->resume_lsn)
+		p->resume_lsn = ksink_txn_committed_lsn(p->kafka);
 	ckpt_set_confirmed(p->ckpt, src_start_lsn(p->src));
 	/* What the offsets topic or the state file says Kafka has is safe to confirm. */
 	ckpt_set_confirmed(p->ckpt, p->resume_lsn);
@@ -412,9 +428,7 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
 static bool release_due(const struct Pipeline *p)
 {
 	int limit = p->opts->cfg->source.release_after_ms;
-	/* Exactly-once waits inside Kafka transaction calls; wal_sender_timeout frees it there. */
-	return limit > 0 && p->kafka && !ksink_transactional(p->kafka) &&
-	       ksink_stalled_ms(p->kafka, now_ms()) >= limit;
+	return limit > 0 && p->kafka && ksink_stalled_ms(p->kafka, now_ms()) >= limit;
 }
 
 /*
@@ -610,8 +624,8 @@ static enum src_status run_snapshot(struct Pipeline *p)
 		/* Keep what Kafka has: commit (exactly-once), wait, and record it. */
 		char why[512];
 		if (p->kafka && ksink_transactional(p->kafka) &&
-		    ksink_txn_commit(p->kafka, why, sizeof(why)) < 0)
-			ksink_txn_abort(p->kafka);
+		    ksink_txn_finish(p->kafka, p->opts->cfg->sink.flush_timeout_ms, why, sizeof(why)) != 0)
+			log_warning("%s", why);
 		if (p->kafka)
 			drain_kafka(p);
 		if (snap_work(p->snapshot, why, sizeof(why)) < 0)
@@ -691,8 +705,9 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		p->in_txn = false;
 		p->skipping = false;
 		p->last_commit_ms = now_ms();
-		if (p->kafka && ksink_txn_due(p->kafka, now_ms()))
-			return ksink_txn_commit(p->kafka, p->err, sizeof(p->err));
+		if (p->kafka && ksink_txn_due(p->kafka, now_ms()) &&
+		    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
+			return -1;
 		return 0;
 	case 'R':
 		if (rel_update(p->rels, m, &changed) < 0) {
@@ -804,8 +819,8 @@ static enum src_status read_frames(struct Pipeline *p)
 	if (st != SRC_OK)
 		return st;
 	for (int i = 0; i < FRAMES_PER_ROUND && !*p->opts->stop; i++) {
-		/* Backpressure: no new transaction until the ring has room. */
-		if (!p->in_txn && ckpt_full(p->ckpt))
+		/* Backpressure: no new transaction until the ring has room or a Kafka commit is over. */
+		if (!p->in_txn && (ckpt_full(p->ckpt) || (p->kafka && ksink_txn_ending(p->kafka))))
 			break;
 		const uint8_t *data;
 		size_t len;
@@ -994,8 +1009,13 @@ static enum src_status stream_once(struct Pipeline *p)
 	int64_t due = status_due_ms(p);
 	int timeout = due > now ? (int)(due - now) : 0;
 
-	/* Backpressure: no new transaction until the ring has room. */
-	if (!ckpt_full(p->ckpt) || p->in_txn)
+	/*
+	 * Backpressure: no new transaction until the ring has room, nor while
+	 * a Kafka transaction is being committed (exactly-once), which is then
+	 * advanced at least every TXN_WAIT_MS.
+	 */
+	bool ending = p->kafka && ksink_txn_ending(p->kafka);
+	if ((!ckpt_full(p->ckpt) && !ending) || p->in_txn)
 		pfd[0].events |= POLLIN;
 	if (src_flush(p->src))
 		pfd[0].events |= POLLOUT;
@@ -1003,6 +1023,8 @@ static enum src_status stream_once(struct Pipeline *p)
 		pfd[1].fd = ksink_fd(p->kafka);
 		pfd[1].events = POLLIN;
 	}
+	if (ending && timeout > TXN_WAIT_MS)
+		timeout = TXN_WAIT_MS;
 	if (timeout > 1000)
 		timeout = 1000;
 	if (timeout > daemon_watchdog_period_ms())
@@ -1024,7 +1046,7 @@ static enum src_status stream_once(struct Pipeline *p)
 		http_run(p->http);
 	watch_lag(p);
 	if (p->kafka) {
-		if (pfd[1].revents & POLLIN)
+		if ((pfd[1].revents & POLLIN) || ksink_txn_ending(p->kafka))
 			ksink_poll(p->kafka, 0);
 		if (ksink_failed(p->kafka, p->err, sizeof(p->err)))
 			return SRC_FATAL;
@@ -1169,7 +1191,8 @@ static int idle_wait(struct Pipeline *p, int timeout_ms)
 static bool release_over(struct Pipeline *p)
 {
 	int64_t acked = ksink_last_ack_ms(p->kafka);
-	if (acked <= p->released_ms && ksink_outstanding(p->kafka) > 0)
+	if ((acked <= p->released_ms && ksink_outstanding(p->kafka) > 0) ||
+	    ksink_txn_ending(p->kafka))
 		return false;
 	log_info("kafka acknowledges again after %.1f s of silence: reconnecting to PostgreSQL (the replication connection was closed for %.1f s)",
 		 (double)(now_ms() - p->silent_since_ms) / 1000.0,
@@ -1203,7 +1226,8 @@ static void shutdown_stream(struct Pipeline *p, const char *how)
 		 */
 		if (p->in_txn && p->txn_events > 0)
 			ksink_txn_abort(p->kafka);
-		else if (ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
+		if (ksink_txn_finish(p->kafka, p->opts->cfg->sink.flush_timeout_ms, p->err,
+				     sizeof(p->err)) != 0)
 			log_error("%s", p->err);
 	}
 	if (p->kafka)
@@ -1299,6 +1323,9 @@ int pipe_run(const struct RunOptions *opts)
 		}
 		if (!p.src) {
 			int64_t wait = p.released && !release_over(&p) ? 200 : p.next_connect_ms - now_ms();
+			/* Exactly-once: a new session waits until the last batch is committed or aborted. */
+			if (wait <= 0 && p.kafka && ksink_txn_ending(p.kafka))
+				wait = 200;
 			if (wait > 0) {
 				if (idle_wait(&p, (int)wait) < 0) {
 					log_error("%s", p.err);

@@ -84,7 +84,7 @@ good() { # CONDITION EXPECTED_KEYS
 INSERT INTO tablecast_signal (kind, target, condition) VALUES ('backfill', 'public.items', :'cond') RETURNING id;
 SQL
 	)
-	wait_for 60 grep -q "backfill $id of public.items: every row read" "$TC_TMP/tablecast.log" ||
+	wait_for 60 grep -q "backfill $id of public.items: done," "$TC_TMP/tablecast.log" ||
 		tc_fail "the good backfill $1 did not finish"
 	keys=$(grep "\"id\":\"backfill:$id:" "$TC_TMP/changes.jsonl" | grep -o '"key":"[0-9]*"' | tr -dc '0-9\n' | sort -n | tr '\n' ' ')
 	[ "$keys" = "$2" ] || tc_fail "backfill where $1: keys $keys, expected $2"

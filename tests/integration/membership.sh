@@ -60,7 +60,7 @@ grep -q "error: event acme.items.ItemStocked v1: table public.items was re-creat
 psql -q -c "ALTER PUBLICATION tablecast ADD TABLE items"
 ddl_start "$TC_TMP/tc.cfg" --resync-table public.items
 ddl_verify items "$FIELDS" "$ALL"
-grep -q "backfill .* of public.items: every row read" "$TC_TMP/tablecast.log" || tc_fail "no backfill"
+wait_for 30 grep -q "backfill .* of public.items: done," "$TC_TMP/tablecast.log" || tc_fail "no backfill"
 psql -q -c "UPDATE items SET qty = 7 WHERE id = 1"
 ddl_verify items "$FIELDS" "$ALL"
 tc_log "re-created table: halted streaming and restarted; --resync-table backfilled it"
@@ -94,7 +94,8 @@ ddl_start "$TC_TMP/tc.cfg" --resync-table public.items
 # consumer keeps them (docs/SCHEMA-DRIFT.md); every row of the new table is there.
 ddl_verify items "$FIELDS" "SELECT id, qty, label FROM items UNION ALL
 	SELECT id, qty, label FROM before_drop WHERE id NOT IN (SELECT id FROM items) ORDER BY id"
-ddl_log | grep -q "backfill .* of public.items: every row read" || tc_fail "no backfill"
+backfill_done() { ddl_log | grep -q "backfill .* of public.items: done,"; }
+wait_for 30 backfill_done || tc_fail "no backfill"
 tc_stop
 
 # 4. On reconnect: with checks an hour apart, only the reconnect after the

@@ -6,6 +6,7 @@
 # partitions all through it; a partition is attached and another detached
 # while streaming. A consumer keeping the last event per key ends with
 # exactly the table, and rows read again after the kill keep their ids.
+# Then a publication tablecast creates itself carries changes the same way.
 . "$(dirname "$0")/../lib/servers.sh"
 . "$(dirname "$0")/../lib/items.sh"
 
@@ -108,5 +109,14 @@ wait_for 30 grep -q 'created publication "parts2"' "$TC_TMP/tablecast.log" || tc
 	tc_fail "the publication tablecast created does not publish through the partition root"
 [ "$(psql -Atc "SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_publication_tables WHERE pubname = 'parts2'")" = public.items ] ||
 	tc_fail "the created publication does not list exactly public.items"
+wait_for 30 grep -q 'streaming slot "parts2"' "$TC_TMP/tablecast.log" || tc_fail "parts2 did not stream"
+# Changes in every partition, and moves between them, reach the consumer through it too.
+psql -q -v ON_ERROR_STOP=1 <<SQL
+UPDATE items SET qty = qty + 100, label = 'via parts2' WHERE id % 97 = 0;
+UPDATE items SET zone = 1 - zone, label = 'moved via parts2' WHERE id % 101 = 0;
+DELETE FROM items WHERE id % 103 = 0;
+INSERT INTO items SELECT g, g % 2, 1, 'parts2 ' || g, 'x' FROM generate_series($((ROWS + 2000)), $((ROWS + 2099))) g;
+SQL
+items_verify initial "SELECT id, qty, label FROM items UNION ALL SELECT * FROM z2_detached ORDER BY id"
 tc_stop
 echo "partitions: $(wc -l <"$TC_TMP/expected.tsv") rows match after a kill -9 mid-snapshot of $chunks chunks, rows moving between partitions, an attach and a detach"

@@ -53,7 +53,7 @@ CREATE PUBLICATION tablecast FOR TABLE public.items, public.tablecast_signal;
 SELECT pg_create_logical_replication_slot('tablecast', 'pgoutput') \g /dev/null
 CREATE ROLE tablecast LOGIN REPLICATION;
 GRANT SELECT ON public.items TO tablecast;
-GRANT SELECT, INSERT, DELETE ON public.tablecast_signal TO tablecast;
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.tablecast_signal TO tablecast;
 GRANT USAGE ON SEQUENCE public.tablecast_signal_id_seq TO tablecast;
 CREATE ROLE requester LOGIN;
 GRANT INSERT, SELECT (id) ON public.tablecast_signal TO requester;
@@ -62,6 +62,15 @@ SQL
 write_cfg "$TC_TMP/dba.cfg" tablecast tablecast tablecast false public.tablecast_signal
 write_cfg "$TC_TMP/snap.cfg" tablecast snap tablecast true ""
 sed -i 's/create_publication = true; /create_publication = false; /' "$TC_TMP/snap.cfg"
+
+# The signal table lacks the status columns (the shape an older version
+# documented): check names the ALTER TABLE its owner must run, which works.
+rc=0
+"$TC" check --config "$TC_TMP/dba.cfg" >"$TC_TMP/check.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || tc_fail "check accepted a signal table without status columns: $(cat "$TC_TMP/check.out")"
+alter=$(sed -n 's/.*lacks the columns that record a request.s status, and only its owner may add them: \(ALTER TABLE .*\)/\1/p' "$TC_TMP/check.out")
+[ -n "$alter" ] || tc_fail "check did not name the fix: $(cat "$TC_TMP/check.out")"
+psql -q -v ON_ERROR_STOP=1 -c "$alter" || tc_fail "the ALTER TABLE check printed failed: $alter"
 
 # check: no error, no warning.
 "$TC" check --config "$TC_TMP/dba.cfg" >"$TC_TMP/check.out" 2>&1 || tc_fail "check: $(cat "$TC_TMP/check.out")"
@@ -82,10 +91,10 @@ psql -q -c "SET ROLE app; INSERT INTO items VALUES (101, 1, 'new')"
 sed 's/user=tablecast/user=requester/' "$TC_TMP/dba.cfg" >"$TC_TMP/requester.cfg"
 "$TC" backfill --config "$TC_TMP/requester.cfg" --table public.items --where "qty = 3" >"$TC_TMP/request.out" 2>&1 ||
 	tc_fail "backfill request: $(cat "$TC_TMP/request.out")"
-wait_for 60 grep -q "every row read (10 rows emitted" "$TC_TMP/tablecast.log" ||
+wait_for 60 grep -q "done, 10 rows emitted" "$TC_TMP/tablecast.log" ||
 	tc_fail "backfill: $(grep backfill "$TC_TMP/tablecast.log" | tail -n 3)"
-signals_gone() { [ "$(psql -Atc "SELECT count(*) FROM tablecast_signal")" -eq 0 ]; }
-wait_for 30 signals_gone || tc_fail "the backfill's signal rows were not deleted"
+marked_done() { [ "$(psql -Atc "SELECT status || ' ' || rows_emitted FROM tablecast_signal")" = "done 10" ]; }
+wait_for 30 marked_done || tc_fail "the request's row was not marked done: $(psql -Atc "SELECT * FROM tablecast_signal")"
 have() { [ "$(count_topic items-tablecast)" -ge "$1" ]; }
 wait_for 30 have 11 || tc_fail "run: $(count_topic items-tablecast) events, expected 11"
 tc_stop
@@ -138,7 +147,7 @@ have_created() { [ "$(count_topic items-created)" -ge 5 ]; }
 wait_for 30 have_created || tc_fail "run (create): $(count_topic items-created) events, expected 5"
 "$TC" backfill --config "$TC_TMP/create.cfg" --table public.items --where "id > 95" >/dev/null ||
 	tc_fail "backfill request (create)"
-wait_for 60 grep -q "every row read (6 rows emitted" "$TC_TMP/tablecast.log" ||
+wait_for 60 grep -q "done, 6 rows emitted" "$TC_TMP/tablecast.log" ||
 	tc_fail "backfill (create): $(grep backfill "$TC_TMP/tablecast.log" | tail -n 3)"
 tc_stop
 tc_log "run with create_slot and create_publication: $(count_topic items-created) events"

@@ -43,7 +43,7 @@ wait "$writer_pid"
 wait_for 30 grep -q "added public.items (OID $newoid) to publication \"tablecast\" again" "$TC_TMP/tablecast.log" ||
 	tc_fail "not re-added: $(tail -n 5 "$TC_TMP/tablecast.log")"
 grep -q "relation public.items was re-created (OID $oid, now $newoid)" "$TC_TMP/tablecast.log" || tc_fail "the re-creation was not logged"
-wait_for 60 grep -q "backfill 1 of public.items: every row read" "$TC_TMP/tablecast.log" || tc_fail "the backfill did not finish"
+wait_for 60 grep -q "backfill 1 of public.items: done," "$TC_TMP/tablecast.log" || tc_fail "the backfill did not finish"
 items_verify backfill
 kill -0 "$TC_PID" || tc_fail "tablecast stopped"
 
@@ -64,7 +64,7 @@ tc_start "$TC_TMP/tc.cfg"
 streams_again() { [ "$(grep -c "streaming slot" "$TC_TMP/tablecast.log")" -ge 2 ]; }
 wait_for 30 streams_again || tc_fail "no restart: $(tail -n 3 "$TC_TMP/tablecast.log")"
 grep -q "relation public.items was re-created (OID $oid, now $newoid)" "$TC_TMP/tablecast.log" || tc_fail "the start did not see the re-creation"
-backfilled_twice() { [ "$(grep -c "of public.items: every row read" "$TC_TMP/tablecast.log")" -ge 2 ]; }
+backfilled_twice() { [ "$(grep -c "of public.items: done," "$TC_TMP/tablecast.log")" -ge 2 ]; }
 wait_for 60 backfilled_twice || tc_fail "the second backfill did not finish"
 items_verify backfill
 kill -0 "$TC_PID" || tc_fail "tablecast stopped after the restart: $(tail -n 3 "$TC_TMP/tablecast.log")"
