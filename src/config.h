@@ -73,6 +73,13 @@ struct EventDef {
 	int line;
 };
 
+/* owners = ( { table = "public.orders"; role = "orders_service"; } ): who owns a shared table. */
+struct TableOwner {
+	char *table; /* "schema.table" */
+	char *role;
+	int line;
+};
+
 struct Config {
 	char *path; /* the file it came from */
 	enum log_level log_level;
@@ -125,6 +132,9 @@ struct Config {
 
 	struct EventDef *events;
 	size_t nevents;
+
+	struct TableOwner *owners; /* for tablecast audit: access by other roles is foreign */
+	size_t nowners;
 };
 
 /*
