@@ -605,9 +605,23 @@ static int save_state(struct Audit *a)
 	return rc;
 }
 
+static int by_table_kind_role(const void *pa, const void *pb)
+{
+	const struct Access *x = pa, *y = pb;
+	int c = strcmp(x->table, y->table);
+	if (c)
+		return c;
+	if (x->write != y->write)
+		return x->write ? 1 : -1;
+	return strcmp(x->role, y->role);
+}
+
 /* Compare with the previous audit: what changed, what started. */
 static void compare(struct Audit *a)
 {
+	/* Sorted, so that the report and the state file list them in a stable order. */
+	if (a->nacc)
+		qsort(a->acc, a->nacc, sizeof(*a->acc), by_table_kind_role);
 	for (size_t i = 0; i < a->nacc; i++) {
 		struct Access *x = &a->acc[i];
 		struct Prev *pv = NULL;
