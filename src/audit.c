@@ -40,6 +40,7 @@ struct Access {
 	time_t last_change; /* when an audit first saw calls other than the audit before it */
 	bool active; /* calls changed since the previous audit (or no previous audit) */
 	bool started; /* new, or idle at the previous audit and active now */
+	bool is_new; /* started, and not in the previous audit at all */
 };
 
 /* What the previous audit kept. */
@@ -633,7 +634,7 @@ static void compare(struct Audit *a)
 			x->active = true;
 			x->last_change = a->now;
 		} else if (!pv) {
-			x->active = x->started = true;
+			x->active = x->started = x->is_new = true;
 			x->last_change = a->now;
 		} else {
 			pv->seen = true;
@@ -658,6 +659,12 @@ static bool foreign(const struct Audit *a, const char *table, const char *role)
 {
 	const char *owner = owner_of(a, table);
 	return owner && strcmp(owner, role) != 0;
+}
+
+static bool is_owner(const struct Audit *a, const char *table, const char *role)
+{
+	const char *owner = owner_of(a, table);
+	return owner && strcmp(owner, role) == 0;
 }
 
 static int str_cmp(const void *pa, const void *pb)
@@ -806,14 +813,17 @@ static void json_str(struct StrBuf *sb, const char *s)
 }
 
 static void json_change(struct StrBuf *sb, const char *table, const char *role, bool write,
-			bool foreign_access)
+			bool foreign_access, int is_new)
 {
 	sb_puts(sb, "{\"table\":");
 	json_str(sb, table);
 	sb_puts(sb, ",\"role\":");
 	json_str(sb, role);
-	sb_printf(sb, ",\"access\":\"%s\",\"foreign\":%s}", write ? "write" : "read",
+	sb_printf(sb, ",\"access\":\"%s\",\"foreign\":%s", write ? "write" : "read",
 		  foreign_access ? "true" : "false");
+	if (is_new >= 0)
+		sb_printf(sb, ",\"new\":%s", is_new ? "true" : "false");
+	sb_putc(sb, '}');
 }
 
 static void report_json(struct Audit *a, struct StrBuf *sb)
@@ -902,7 +912,7 @@ static void report_json(struct Audit *a, struct StrBuf *sb)
 			continue;
 		if (!first)
 			sb_putc(sb, ',');
-		json_change(sb, x->table, x->role, x->write, foreign(a, x->table, x->role));
+		json_change(sb, x->table, x->role, x->write, foreign(a, x->table, x->role), x->is_new);
 		first = false;
 	}
 	sb_puts(sb, "],\"stopped\":[");
@@ -921,7 +931,7 @@ static void report_json(struct Audit *a, struct StrBuf *sb)
 			continue;
 		if (!first)
 			sb_putc(sb, ',');
-		json_change(sb, x->table, x->role, x->write, foreign(a, x->table, x->role));
+		json_change(sb, x->table, x->role, x->write, foreign(a, x->table, x->role), -1);
 		first = false;
 	}
 	for (size_t k = 0; k < a->nprev; k++) {
@@ -930,7 +940,7 @@ static void report_json(struct Audit *a, struct StrBuf *sb)
 			continue;
 		if (!first)
 			sb_putc(sb, ',');
-		json_change(sb, pv->table, pv->role, pv->write, foreign(a, pv->table, pv->role));
+		json_change(sb, pv->table, pv->role, pv->write, foreign(a, pv->table, pv->role), -1);
 		first = false;
 	}
 	sb_puts(sb, "]}\n");
@@ -1009,20 +1019,22 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 		sb_puts(sb, "\nno previous audit to compare with: this one is the baseline\n");
 		return;
 	}
-	sb_puts(sb, "\nsince the previous audit:\n");
+	/* The owners' own comings and goings are in the JSON; here, only other roles'. */
+	sb_puts(sb, "\nsince the previous audit (roles other than the owners):\n");
 	bool any = false;
 	for (size_t i = 0; i < a->nacc; i++) {
 		const struct Access *x = &a->acc[i];
-		if (!x->started)
+		if (!x->started || is_owner(a, x->table, x->role))
 			continue;
 		bool f = foreign(a, x->table, x->role);
-		sb_printf(sb, "  %s %s %s %s\n", f ? "NEW FOREIGN" : "started", x->role,
-			  x->write ? "writes" : "reads", x->table);
+		sb_printf(sb, "  %s %s %s %s%s\n", f ? "FOREIGN" : "started", x->role,
+			  x->write ? "writes" : "reads", x->table,
+			  x->is_new ? " (new)" : " (again, idle at the previous audit)");
 		any = true;
 	}
 	for (size_t i = 0; i < a->nacc; i++) {
 		const struct Access *x = &a->acc[i];
-		if (x->active)
+		if (x->active || is_owner(a, x->table, x->role))
 			continue;
 		for (size_t k = 0; k < a->nprev; k++)
 			if (a->prev[k].active && a->prev[k].write == x->write &&
@@ -1034,7 +1046,7 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 			}
 	}
 	for (size_t k = 0; k < a->nprev; k++)
-		if (!a->prev[k].seen) {
+		if (!a->prev[k].seen && !is_owner(a, a->prev[k].table, a->prev[k].role)) {
 			sb_printf(sb, "  gone %s %s %s (statistics reset or evicted)\n", a->prev[k].role,
 				  a->prev[k].write ? "writing" : "reading", a->prev[k].table);
 			any = true;

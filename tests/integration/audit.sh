@@ -162,7 +162,7 @@ python3 - "$TC_TMP/since2.json" <<'PY' || tc_fail "since-last report"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 started = {(s["table"], s["role"], s["access"], s["foreign"]) for s in doc["started"]}
-if ("public.orders", "snoop", "read", True) not in started:
+if ("public.orders", "snoop", "read", True) not in started or not all(s["new"] for s in doc["started"] if s["role"] == "snoop"):
     sys.exit("FAIL: snoop not among started: %s" % sorted(started))
 # The owner resuming is reported, but is not foreign.
 if any(s[1] == "storefront" and s[3] for s in started):
@@ -171,8 +171,11 @@ t = [t for t in doc["tables"] if t["table"] == "public.orders"][0]
 if t["status"] != "1 reader left":
     sys.exit("FAIL: status %s" % t["status"])
 PY
+# The alarm is raised once: the next audit, with nothing new, exits 0.
+rc=0
 "$TC" audit --config "$TC_TMP/audit.cfg" --since-last >"$TC_TMP/since3.txt" 2>&1 || rc=$?
-tc_log "after snoop's read: $(grep -c . "$TC_TMP/since3.txt") lines; the next audit exits ${rc:-0}"
+[ "$rc" -eq 0 ] || tc_fail "audit --since-last after the alarm: exit $rc: $(tail -n 5 "$TC_TMP/since3.txt")"
+grep -q "stopped snoop reading public.orders" "$TC_TMP/since3.txt" || tc_fail "snoop not stopped: $(tail -n 5 "$TC_TMP/since3.txt")"
 
 # 6. Only the owner keeps working: exit 0.
 as_role storefront -v n=8 -f "$top_srcdir/conf/demo/storefront.sql"
