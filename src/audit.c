@@ -66,6 +66,7 @@ struct Audit {
 	char *pss; /* the schema of pg_stat_statements, quoted */
 	struct Rel *rels; /* sorted by (schema, name) */
 	size_t nrels;
+	struct Rel **by_oid; /* the same, sorted by oid */
 	struct RoleCtx *roles;
 	size_t nroles;
 	char *default_path;
@@ -181,12 +182,17 @@ static struct Rel *rel_find(struct Audit *a, const char *schema, const char *nam
 	return bsearch(&key, a->rels, a->nrels, sizeof(*a->rels), rel_cmp);
 }
 
+static int rel_oid_cmp(const void *pa, const void *pb)
+{
+	const struct Rel *x = *(const struct Rel *const *)pa, *y = *(const struct Rel *const *)pb;
+	return (x->oid > y->oid) - (x->oid < y->oid);
+}
+
 static struct Rel *rel_by_oid(struct Audit *a, uint32_t oid)
 {
-	for (size_t i = 0; i < a->nrels; i++)
-		if (a->rels[i].oid == oid)
-			return &a->rels[i];
-	return NULL;
+	struct Rel key = {.oid = oid}, *kp = &key;
+	struct Rel **found = bsearch(&kp, a->by_oid, a->nrels, sizeof(*a->by_oid), rel_oid_cmp);
+	return found ? *found : NULL;
 }
 
 /* Every table, view and the like, and what each view's rules read (views of views too). */
@@ -217,6 +223,10 @@ static int load_catalog(struct Audit *a)
 	}
 	PQclear(res);
 	qsort(a->rels, a->nrels, sizeof(*a->rels), rel_cmp);
+	a->by_oid = xcalloc(a->nrels, sizeof(*a->by_oid));
+	for (size_t i = 0; i < a->nrels; i++)
+		a->by_oid[i] = &a->rels[i];
+	qsort(a->by_oid, a->nrels, sizeof(*a->by_oid), rel_oid_cmp);
 
 	/* A view's _RETURN rule depends on every relation its query names. */
 	res = query(a,
@@ -723,12 +733,14 @@ static void table_status(const struct Audit *a, const char *table, char *out, si
 	char hidden[96] = "";
 	if (a->hidden)
 		snprintf(hidden, sizeof(hidden), " (incomplete: %lld statements hidden)", a->hidden);
-	if (readers == 0 && writers == 0) {
+	if (readers == 0 && writers == 0 && a->hidden) {
+		snprintf(out, outlen, "unknown: %lld statements of other roles are hidden from this role",
+			 a->hidden);
+	} else if (readers == 0 && writers == 0) {
 		if (idle)
-			snprintf(out, outlen, "no foreign access since the last audit (%d idle)%s", idle,
-				 hidden);
+			snprintf(out, outlen, "no foreign access since the last audit (%d idle)", idle);
 		else
-			snprintf(out, outlen, "no foreign access%s", hidden);
+			snprintf(out, outlen, "no foreign access");
 	} else if (writers == 0) {
 		snprintf(out, outlen, "%d reader%s left%s", readers, readers == 1 ? "" : "s", hidden);
 	} else if (readers == 0) {
@@ -1066,6 +1078,7 @@ static void audit_free(struct Audit *a)
 		free(a->rels[i].bases);
 	}
 	free(a->rels);
+	free(a->by_oid);
 	for (size_t i = 0; i < a->nroles; i++) {
 		free(a->roles[i].role);
 		for (size_t k = 0; k < a->roles[i].npath; k++)
