@@ -958,6 +958,24 @@ static void report_json(struct Audit *a, struct StrBuf *sb)
 	sb_puts(sb, "]}\n");
 }
 
+/*
+ * A name as the text report shows it: control characters (a role may be
+ * called "a\nb") become '?', so no name can forge a line of the report or
+ * send escape sequences to a terminal. Four rotating buffers: up to four
+ * names per printf.
+ */
+static const char *shown(const char *s)
+{
+	static char bufs[4][256];
+	static unsigned next;
+	char *b = bufs[next++ % 4];
+	size_t i = 0;
+	for (; s[i] && i < sizeof(bufs[0]) - 1; i++)
+		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	b[i] = '\0';
+	return b;
+}
+
 static void report_text(struct Audit *a, struct StrBuf *sb)
 {
 	char when[32], prev[32];
@@ -977,7 +995,7 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 			  a->hidden);
 	if (a->unattributed)
 		sb_printf(sb, "warning: %lld statements could not be attributed (first: %s)\n",
-			  a->unattributed, a->unattributed_example);
+			  a->unattributed, shown(a->unattributed_example));
 	if (a->no_text)
 		sb_printf(sb, "warning: %lld statements have lost their text (pg_stat_statements' file was reset)\n",
 			  a->no_text);
@@ -992,9 +1010,9 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 		char status[256];
 		int readers, writers;
 		table_status(a, tables[t], status, sizeof(status), &readers, &writers);
-		sb_printf(sb, "\n%s", tables[t]);
+		sb_printf(sb, "\n%s", shown(tables[t]));
 		if (owner)
-			sb_printf(sb, "  owner %s", owner);
+			sb_printf(sb, "  owner %s", shown(owner));
 		sb_printf(sb, ": %s\n", status);
 		size_t before = sb->len;
 		sb_puts(sb, "  events: ");
@@ -1018,9 +1036,9 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 			iso_time(x->last_change, changed, sizeof(changed));
 			bool own = owner && strcmp(owner, x->role) == 0;
 			sb_printf(sb, "  %-5s %-20s %8lld calls %10lld rows  last change %s%s%s%s%s\n",
-				  x->write ? "write" : "read", x->role, x->calls, x->rows, changed,
+				  x->write ? "write" : "read", shown(x->role), x->calls, x->rows, changed,
 				  own ? "  (owner)" : "", x->active ? "" : "  (idle)",
-				  x->via ? "  via " : "", x->via ? x->via : "");
+				  x->via ? "  via " : "", x->via ? shown(x->via) : "");
 		}
 		free(v);
 	}
@@ -1039,8 +1057,8 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 		if (!x->started || is_owner(a, x->table, x->role))
 			continue;
 		bool f = foreign(a, x->table, x->role);
-		sb_printf(sb, "  %s %s %s %s%s\n", f ? "FOREIGN" : "started", x->role,
-			  x->write ? "writes" : "reads", x->table,
+		sb_printf(sb, "  %s %s %s %s%s\n", f ? "FOREIGN" : "started", shown(x->role),
+			  x->write ? "writes" : "reads", shown(x->table),
 			  x->is_new ? " (new)" : " (again, idle at the previous audit)");
 		any = true;
 	}
@@ -1052,15 +1070,16 @@ static void report_text(struct Audit *a, struct StrBuf *sb)
 			if (a->prev[k].active && a->prev[k].write == x->write &&
 			    strcmp(a->prev[k].table, x->table) == 0 &&
 			    strcmp(a->prev[k].role, x->role) == 0) {
-				sb_printf(sb, "  stopped %s %s %s\n", x->role,
-					  x->write ? "writing" : "reading", x->table);
+				sb_printf(sb, "  stopped %s %s %s\n", shown(x->role),
+					  x->write ? "writing" : "reading", shown(x->table));
 				any = true;
 			}
 	}
 	for (size_t k = 0; k < a->nprev; k++)
 		if (!a->prev[k].seen && !is_owner(a, a->prev[k].table, a->prev[k].role)) {
-			sb_printf(sb, "  gone %s %s %s (statistics reset or evicted)\n", a->prev[k].role,
-				  a->prev[k].write ? "writing" : "reading", a->prev[k].table);
+			sb_printf(sb, "  gone %s %s %s (statistics reset or evicted)\n",
+				  shown(a->prev[k].role), a->prev[k].write ? "writing" : "reading",
+				  shown(a->prev[k].table));
 			any = true;
 		}
 	if (!any)

@@ -154,6 +154,11 @@ grep -q "^public.orders  owner storefront: no foreign access since the last audi
 # 5. A new role starts reading an owned table: exit 1, naming it.
 psql -q -v ON_ERROR_STOP=1 -c "CREATE ROLE snoop LOGIN; GRANT SELECT ON orders TO snoop;"
 as_role snoop -c "SELECT id, status FROM public.orders o WHERE o.total > 0"
+# A role whose name holds a tab and a newline: exact in JSON and in the state
+# file, and no forged line in the text report.
+odd=$'odd\tone\nFOREIGN x'
+psql -q -v ON_ERROR_STOP=1 -c "CREATE ROLE \"$odd\" LOGIN; GRANT SELECT ON customers TO \"$odd\";"
+as_role "$odd" -c "SELECT count(*) FROM customers"
 as_role storefront -v n=7 -f "$top_srcdir/conf/demo/storefront.sql"
 rc=0
 "$TC" audit --config "$TC_TMP/audit.cfg" --since-last --json >"$TC_TMP/since2.json" 2>"$TC_TMP/err" || rc=$?
@@ -167,6 +172,8 @@ if ("public.orders", "snoop", "read", True) not in started or not all(s["new"] f
 # The owner resuming is reported, but is not foreign.
 if any(s[1] == "storefront" and s[3] for s in started):
     sys.exit("FAIL: the owner counted as foreign: %s" % sorted(started))
+if ("public.customers", "odd\tone\nFOREIGN x", "read", True) not in started:
+    sys.exit("FAIL: the odd role not among started: %s" % sorted(started))
 t = [t for t in doc["tables"] if t["table"] == "public.orders"][0]
 if t["status"] != "1 reader left":
     sys.exit("FAIL: status %s" % t["status"])
@@ -176,6 +183,9 @@ rc=0
 "$TC" audit --config "$TC_TMP/audit.cfg" --since-last >"$TC_TMP/since3.txt" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || tc_fail "audit --since-last after the alarm: exit $rc: $(tail -n 5 "$TC_TMP/since3.txt")"
 grep -q "stopped snoop reading public.orders" "$TC_TMP/since3.txt" || tc_fail "snoop not stopped: $(tail -n 5 "$TC_TMP/since3.txt")"
+grep -q "stopped odd?one?FOREIGN x reading public.customers" "$TC_TMP/since3.txt" ||
+	tc_fail "the odd role: $(tail -n 5 "$TC_TMP/since3.txt")"
+! grep -q "^FOREIGN" "$TC_TMP/since3.txt" || tc_fail "a role name forged a line"
 
 # 6. Only the owner keeps working: exit 0.
 as_role storefront -v n=8 -f "$top_srcdir/conf/demo/storefront.sql"
