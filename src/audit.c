@@ -1122,24 +1122,30 @@ static void audit_free(struct Audit *a)
 		PQfinish(a->conn);
 }
 
+/* Connect and attribute every statement to its tables; then compare with a->prev. */
+static int collect(struct Audit *a)
+{
+	a->conn = pgc_connect(a->o->cfg->source.conninfo, false, "tablecast audit", a->err, a->errlen);
+	if (!a->conn)
+		return -1;
+	a->database = xstrdup(PQdb(a->conn));
+	/* One snapshot of the catalog for every query. */
+	if (pgc_exec(a->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the audit",
+		     a->err, a->errlen) < 0)
+		return -1;
+	if (load_catalog(a) < 0 || load_search_paths(a) < 0 || load_statements(a) < 0)
+		return -1;
+	compare(a);
+	return 0;
+}
+
 int audit_run(const struct AuditOptions *opts, char *err, size_t errlen)
 {
 	struct Audit a = {.o = opts, .err = err, .errlen = errlen, .now = time(NULL)};
 	int rc = AUDIT_FAILED;
 
-	if (load_prev(&a) < 0)
+	if (load_prev(&a) < 0 || collect(&a) < 0)
 		goto out;
-	a.conn = pgc_connect(opts->cfg->source.conninfo, false, "tablecast audit", err, errlen);
-	if (!a.conn)
-		goto out;
-	a.database = xstrdup(PQdb(a.conn));
-	/* One snapshot of the catalog for every query. */
-	if (pgc_exec(a.conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the audit",
-		     err, errlen) < 0)
-		goto out;
-	if (load_catalog(&a) < 0 || load_search_paths(&a) < 0 || load_statements(&a) < 0)
-		goto out;
-	compare(&a);
 
 	struct StrBuf sb = {0};
 	if (opts->json)
@@ -1171,4 +1177,128 @@ int audit_run(const struct AuditOptions *opts, char *err, size_t errlen)
 out:
 	audit_free(&a);
 	return rc;
+}
+
+/* ---- gauges for the running daemon ----------------------------------------- */
+
+struct AuditGauges {
+	struct AuditOptions opts; /* cfg: the running configuration, set at each call */
+	struct Audit *last; /* the latest successful audit, without its connection */
+	time_t last_ok;
+	char err[512];
+};
+
+AuditGauges *audit_gauges_new(void)
+{
+	return xcalloc(1, sizeof(AuditGauges));
+}
+
+void audit_gauges_free(AuditGauges *g)
+{
+	if (!g)
+		return;
+	if (g->last) {
+		audit_free(g->last);
+		free(g->last);
+	}
+	free(g);
+}
+
+int audit_gauges_update(AuditGauges *g, const struct Config *cfg, char *err, size_t errlen)
+{
+	g->opts.cfg = cfg;
+	struct Audit *a = xcalloc(1, sizeof(*a));
+	a->o = &g->opts;
+	a->err = err;
+	a->errlen = errlen;
+	a->now = time(NULL);
+	/* The previous audit is this process's latest: audit.last is the command's. */
+	if (g->last) {
+		a->have_prev = true;
+		a->prev_at = g->last->now;
+		a->nprev = g->last->nacc;
+		a->prev = xcalloc(a->nprev, sizeof(*a->prev));
+		for (size_t i = 0; i < a->nprev; i++) {
+			const struct Access *x = &g->last->acc[i];
+			a->prev[i] = (struct Prev){.table = xstrdup(x->table),
+						   .role = xstrdup(x->role),
+						   .write = x->write,
+						   .calls = x->calls,
+						   .last_change = x->last_change,
+						   .active = x->active};
+		}
+	}
+	int rc = collect(a);
+	/* Hold no connection between audits. */
+	if (a->conn) {
+		PQfinish(a->conn);
+		a->conn = NULL;
+	}
+	if (rc < 0) {
+		audit_free(a);
+		free(a);
+		return -1;
+	}
+	if (g->last) {
+		audit_free(g->last);
+		free(g->last);
+	}
+	g->last = a;
+	a->err = g->err;
+	a->errlen = sizeof(g->err);
+	g->last_ok = a->now;
+	return 0;
+}
+
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void label(struct StrBuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sb_putc(sb, '\\');
+		if (*s == '\n')
+			sb_puts(sb, "\\n");
+		else
+			sb_putc(sb, *s);
+	}
+}
+
+void audit_gauges_render(AuditGauges *g, const struct Config *cfg, struct StrBuf *sb)
+{
+	g->opts.cfg = cfg;
+	sb_printf(sb, "# HELP tablecast_audit_seconds_since_success Seconds since the last audit of pg_stat_statements that succeeded (-1 before the first).\n"
+		      "# TYPE tablecast_audit_seconds_since_success gauge\n"
+		      "tablecast_audit_seconds_since_success %lld\n",
+		  g->last ? (long long)(time(NULL) - g->last_ok) : -1LL);
+	struct Audit *a = g->last;
+	if (!a)
+		return;
+	sb_printf(sb, "# HELP tablecast_audit_hidden_statements Statements of other roles hidden from the audit's role (GRANT pg_read_all_stats).\n"
+		      "# TYPE tablecast_audit_hidden_statements gauge\n"
+		      "tablecast_audit_hidden_statements %lld\n",
+		  a->hidden);
+	static const char *const names[2] = {"readers", "writers"};
+	for (int w = 0; w < 2; w++) {
+		sb_printf(sb, "# HELP tablecast_audit_foreign_%s Roles other than the owner that %s the table since the audit before.\n"
+			      "# TYPE tablecast_audit_foreign_%s gauge\n",
+			  names[w], w ? "wrote" : "read", names[w]);
+		for (size_t i = 0; i < cfg->nowners; i++) {
+			char status[256];
+			int readers, writers;
+			table_status(a, cfg->owners[i].table, status, sizeof(status), &readers, &writers);
+			sb_printf(sb, "tablecast_audit_foreign_%s{table=\"", names[w]);
+			label(sb, cfg->owners[i].table);
+			sb_printf(sb, "\"} %d\n", w ? writers : readers);
+		}
+	}
+	sb_puts(sb, "# HELP tablecast_audit_calls_total Calls of the statements that read or write the table, per role (pg_stat_statements).\n"
+		    "# TYPE tablecast_audit_calls_total counter\n");
+	for (size_t i = 0; i < a->nacc; i++) {
+		const struct Access *x = &a->acc[i];
+		sb_puts(sb, "tablecast_audit_calls_total{table=\"");
+		label(sb, x->table);
+		sb_puts(sb, "\",role=\"");
+		label(sb, x->role);
+		sb_printf(sb, "\",access=\"%s\"} %lld\n", x->write ? "write" : "read", x->calls);
+	}
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "strbuf.h"
 
 struct AuditOptions {
 	const struct Config *cfg;
@@ -29,6 +30,24 @@ struct AuditOptions {
  */
 int audit_run(const struct AuditOptions *opts, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/*
+ * Prometheus gauges for the running daemon (metrics.audit_interval): the
+ * same attribution, compared with this process's previous audit (never
+ * with audit.last, which belongs to the command), no connection held
+ * between audits.
+ */
+typedef struct AuditGauges AuditGauges;
+
+AuditGauges *audit_gauges_new(void);
+void audit_gauges_free(AuditGauges *g);
+
+/* Audit now; -1 with err (the previous figures stay). Blocks for the queries' time. */
+int audit_gauges_update(AuditGauges *g, const struct Config *cfg, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* The tablecast_audit_* samples, in the Prometheus text format. */
+void audit_gauges_render(AuditGauges *g, const struct Config *cfg, struct StrBuf *sb);
 
 /*
  * The schemas a search_path value names, in order: unquoted names folded

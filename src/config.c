@@ -25,7 +25,7 @@
  */
 static const char *const top_keys[] = {"log_level", "state_dir", "source",  "sink",
 				       "cloudevents", "events",	  "metrics", "owners", NULL};
-static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
+static const char *const metrics_keys[] = {"listen", "max_slot_lag", "audit_interval", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
@@ -1155,6 +1155,10 @@ struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hook
 			fail_at(&ld, lag, "max_slot_lag must be a number of bytes");
 		else if (lag)
 			cfg->metrics.max_slot_lag = config_setting_get_int64(lag);
+		cfg->metrics.audit_interval_s = get_int(&ld, metrics, "audit_interval", 0, 0, 86400);
+		if (!ld.failed && cfg->metrics.audit_interval_s && !cfg->metrics.listen[0])
+			fail_at(&ld, config_setting_get_member(metrics, "audit_interval"),
+				"metrics.audit_interval needs metrics.listen");
 	} else {
 		cfg->metrics.listen = xstrdup("");
 	}

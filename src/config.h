@@ -128,6 +128,7 @@ struct Config {
 	struct {
 		char *listen; /* "host:port" for /metrics, /healthz, /readyz; "" = off */
 		long long max_slot_lag; /* bytes of WAL the slot may hold before it is a warning */
+		int audit_interval_s; /* tablecast_audit_* gauges every this many seconds; 0 = off */
 	} metrics;
 
 	struct EventDef *events;

@@ -204,4 +204,43 @@ rc=0
 "$TC" audit --config "$TC_TMP/bad.cfg" 2>"$TC_TMP/err" >/dev/null || rc=$?
 [ "$rc" -eq 2 ] && grep -q "bad.cfg:3: owners: role is required" "$TC_TMP/err" ||
 	tc_fail "bad owners: exit $rc: $(cat "$TC_TMP/err")"
+# 8. The running daemon's gauges (metrics.audit_interval), parsed by a real
+# Prometheus text parser: only roles whose counts move are counted.
+tc_config "$TC_TMP/run.cfg"
+port=$(tc_free_port)
+cat >>"$TC_TMP/run.cfg" <<CFG
+metrics = { listen = "127.0.0.1:$port"; audit_interval = 1; };
+owners = ( { table = "public.orders"; role = "storefront"; } );
+CFG
+tc_start "$TC_TMP/run.cfg"
+wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "run: $(tail -n 3 "$TC_TMP/tablecast.log")"
+# sample 'NAME{labels}': the value, or -2 when absent
+sample() {
+	/usr/bin/python3 -c '
+import sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+want = sys.argv[2]
+for f in text_string_to_metric_families(text):
+    for s in f.samples:
+        labels = ",".join("%s=\"%s\"" % kv for kv in sorted(s.labels.items()))
+        if (s.name + ("{" + labels + "}" if labels else "")) == want:
+            print(int(s.value)); sys.exit(0)
+print(-2)' "http://127.0.0.1:$port/metrics" "$1"
+}
+readers() { sample 'tablecast_audit_foreign_readers{table="public.orders"}'; }
+audited() { [ "$(sample tablecast_audit_seconds_since_success)" -ge 0 ]; }
+wait_for 20 audited || tc_fail "no audit gauges: $(grep audit "$TC_TMP/tablecast.log")"
+# Nothing moves: no foreign reader, once two audits have compared.
+idle() { [ "$(readers)" -eq 0 ]; }
+wait_for 10 idle || tc_fail "foreign readers while idle: $(readers)"
+# The warehouse works for a while: one foreign reader.
+before=$(sample 'tablecast_audit_calls_total{access="read",role="warehouse",table="public.orders"}')
+busy() { as_role warehouse -f "$top_srcdir/conf/demo/warehouse.sql"; [ "$(readers)" -eq 1 ]; }
+wait_for 15 busy || tc_fail "foreign readers while the warehouse works: $(readers)"
+after=$(sample 'tablecast_audit_calls_total{access="read",role="warehouse",table="public.orders"}')
+[ "$after" -gt "$before" ] || tc_fail "warehouse read calls: $before, then $after"
+wait_for 10 idle || tc_fail "foreign readers after the warehouse stopped: $(readers)"
+tc_log "gauges: warehouse reads counted $before -> $after"
+tc_stop
 tc_log "audit: ok"

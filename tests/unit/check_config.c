@@ -381,6 +381,18 @@ START_TEST(test_owners)
 		{"owners = ( { table = \"a\"; role = \"r\"; },\n { table = \"public.a\"; role = \"s\"; } );",
 		 ":4: table public.a has an owner already (line 3)"},
 	};
+	/* The audit gauges are served on metrics.listen. */
+	snprintf(text, sizeof(text), "%smetrics = { audit_interval = 60; };\n", base);
+	const char *e1 = load_error(text);
+	ck_assert_msg(strstr(e1, ":3: metrics.audit_interval needs metrics.listen"), "%s", e1);
+	snprintf(text, sizeof(text), "%smetrics = { listen = \"127.0.0.1:9187\"; audit_interval = 60; };\n", base);
+	write_config(text);
+	cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg->metrics.audit_interval_s, 60);
+	cfg_free(cfg);
+
 	for (size_t i = 0; i < sizeof(bad_owners) / sizeof(bad_owners[0]); i++) {
 		snprintf(text, sizeof(text), "%s%s\n", base, bad_owners[i].owners);
 		const char *e = load_error(text);
