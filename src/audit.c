@@ -256,6 +256,62 @@ static int load_catalog(struct Audit *a)
 }
 
 /*
+ * PostgreSQL leaves out of a session's path the schemas its role may not
+ * use (no USAGE): a table there is never what an unqualified name means.
+ * Asked for the schemas the paths name only, so the answer stays small.
+ */
+static int drop_unusable_schemas(struct Audit *a)
+{
+	struct StrBuf arr = {0};
+	sb_putc(&arr, '{');
+	for (size_t i = 0; i < a->nroles; i++)
+		for (size_t k = 0; k < a->roles[i].npath; k++) {
+			if (arr.len > 1)
+				sb_putc(&arr, ',');
+			sb_putc(&arr, '"');
+			for (const char *c = a->roles[i].path[k]; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					sb_putc(&arr, '\\');
+				sb_putc(&arr, *c);
+			}
+			sb_putc(&arr, '"');
+		}
+	sb_puts(&arr, "}");
+	sb_putc(&arr, '\0');
+	if (!sb_ok(&arr)) {
+		sb_free(&arr);
+		snprintf(a->err, a->errlen, "out of memory");
+		return -1;
+	}
+	const char *params[1] = {arr.data};
+	PGresult *res = query(a,
+			      "SELECT r.rolname, n.nspname FROM pg_catalog.pg_roles r, "
+			      "pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]) "
+			      "AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')",
+			      1, params, "reading schema privileges");
+	sb_free(&arr);
+	if (!res)
+		return -1;
+	for (size_t i = 0; i < a->nroles; i++) {
+		struct RoleCtx *rc = &a->roles[i];
+		size_t kept = 0;
+		for (size_t k = 0; k < rc->npath; k++) {
+			bool usable = false;
+			for (int r = 0; r < PQntuples(res) && !usable; r++)
+				usable = strcmp(PQgetvalue(res, r, 0), rc->role) == 0 &&
+					 strcmp(PQgetvalue(res, r, 1), rc->path[k]) == 0;
+			if (usable)
+				rc->path[kept++] = rc->path[k];
+			else
+				free(rc->path[k]);
+		}
+		rc->npath = kept;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
  * Each role's search_path, as a new session of it in this database gets
  * it: ALTER ROLE ... IN DATABASE, then ALTER ROLE, then ALTER DATABASE,
  * then the server's setting (PostgreSQL's order). A SET in the session
@@ -291,7 +347,7 @@ static int load_search_paths(struct Audit *a)
 		rc->npath = audit_search_path(path, rc->role, rc->path, MAX_PATH_SCHEMAS);
 	}
 	PQclear(res);
-	return 0;
+	return drop_unusable_schemas(a);
 }
 
 static const struct RoleCtx *role_ctx(struct Audit *a, const char *role)

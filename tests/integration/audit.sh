@@ -53,6 +53,11 @@ CREATE VIEW reports.open_orders AS SELECT id, customer_id, total FROM public.ord
 GRANT USAGE ON SCHEMA reports TO reporting;
 GRANT SELECT ON reports.open_orders TO reporting;
 ALTER ROLE reporting SET search_path = reports, public;
+-- importer's path starts with a schema it may not use: PostgreSQL skips it,
+-- so its "customers" is public's, not secret's.
+CREATE SCHEMA secret;
+CREATE TABLE secret.customers (id int);
+ALTER ROLE importer SET search_path = secret, public;
 -- pgbench works in a schema of its own, the "$user" of the default search_path,
 -- which also holds a table named like the shop's.
 CREATE SCHEMA bench AUTHORIZATION bench;
