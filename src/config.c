@@ -24,8 +24,8 @@
  * error with its line, not a silently ignored option.
  */
 static const char *const top_keys[] = {"log_level", "state_dir", "source",  "sink",
-				       "cloudevents", "events",	  "metrics", NULL};
-static const char *const metrics_keys[] = {"listen", "max_slot_lag", NULL};
+				       "cloudevents", "events",	  "metrics", "owners", NULL};
+static const char *const metrics_keys[] = {"listen", "max_slot_lag", "audit_interval", NULL};
 static const char *const source_keys[] = {"conninfo", "slot", "publication", "create_slot",
 					  "create_publication", "tables", "status_interval",
 					  "max_in_flight", "snapshot", "snapshot_workers",
@@ -40,6 +40,7 @@ static const char *const cloudevents_keys[] = {"source", "dataschema_base", "mod
 static const char *const event_keys[] = {"name",  "version",  "table",	"on",	    "when",
 					 "topic", "key",      "subject", "on_error", "fields",
 					 NULL};
+static const char *const owner_keys[] = {"table", "role", NULL};
 static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
 					 "value", NULL};
 
@@ -993,6 +994,58 @@ static void load_events(struct Loader *ld, struct Config *cfg, const config_sett
 	free(sorted);
 }
 
+static void load_owners(struct Loader *ld, struct Config *cfg, const config_setting_t *owners)
+{
+	if (!config_setting_is_list(owners)) {
+		fail_at(ld, owners,
+			"owners must be a list ( { table = \"public.orders\"; role = \"orders_service\"; } )");
+		return;
+	}
+	size_t n = (size_t)config_setting_length(owners);
+	cfg->owners = calloc(n ? n : 1, sizeof(*cfg->owners));
+	if (!cfg->owners) {
+		fail_at(ld, owners, "out of memory");
+		return;
+	}
+	snprintf(ld->context, sizeof(ld->context), "owners: ");
+	for (size_t i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *os = config_setting_get_elem(owners, (unsigned)i);
+		if (!config_setting_is_group(os)) {
+			fail_at(ld, os, "each owner must be a group { table = \"...\"; role = \"...\"; }");
+			return;
+		}
+		check_keys(ld, os, owner_keys);
+		struct TableOwner *o = &cfg->owners[i];
+		cfg->nowners = i + 1;
+		o->line = config_setting_source_line(os);
+		char *table = get_string(ld, os, "table", NULL);
+		o->role = get_string(ld, os, "role", NULL);
+		/* An unqualified table is in public, as for events. */
+		if (!strchr(table, '.')) {
+			size_t len = strlen(table) + 8;
+			o->table = malloc(len);
+			if (o->table)
+				snprintf(o->table, len, "public.%s", table);
+			free(table);
+		} else {
+			o->table = table;
+		}
+		if (ld->failed)
+			return;
+		const char *dot = strchr(o->table, '.');
+		if (!o->table || dot == o->table || !dot[1] || strchr(dot + 1, '.'))
+			fail_at(ld, config_setting_get_member(os, "table"),
+				"owner table \"%s\" must be schema.table", o->table ? o->table : "");
+		else if (!o->role[0])
+			fail_at(ld, config_setting_get_member(os, "role"), "owner role must not be empty");
+		for (size_t k = 0; k < i && !ld->failed; k++)
+			if (strcmp(cfg->owners[k].table, o->table) == 0)
+				fail_at(ld, os, "table %s has an owner already (line %d)", o->table,
+					cfg->owners[k].line);
+	}
+	ld->context[0] = '\0';
+}
+
 static void load_cloudevents(struct Loader *ld, struct Config *cfg, const config_setting_t *ce)
 {
 	if (ce && !config_setting_is_group(ce)) {
@@ -1104,12 +1157,19 @@ struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hook
 			fail_at(&ld, lag, "max_slot_lag must be a number of bytes");
 		else if (lag)
 			cfg->metrics.max_slot_lag = config_setting_get_int64(lag);
+		cfg->metrics.audit_interval_s = get_int(&ld, metrics, "audit_interval", 0, 0, 86400);
+		if (!ld.failed && cfg->metrics.audit_interval_s && !cfg->metrics.listen[0])
+			fail_at(&ld, config_setting_get_member(metrics, "audit_interval"),
+				"metrics.audit_interval needs metrics.listen");
 	} else {
 		cfg->metrics.listen = xstrdup("");
 	}
 	const config_setting_t *events = config_setting_get_member(root, "events");
 	if (events && !ld.failed)
 		load_events(&ld, cfg, events);
+	const config_setting_t *owners = config_setting_get_member(root, "owners");
+	if (owners && !ld.failed)
+		load_owners(&ld, cfg, owners);
 	if (!ld.failed && cfg->nevents == 0 && !cfg->sink.raw_changes)
 		fail_at(&ld, root,
 			"no events declared: add events = ( ... ), or set sink.format = \"changes\" to see raw changes");
@@ -1167,6 +1227,11 @@ void cfg_free(struct Config *cfg)
 		expr_free(ev->subject);
 	}
 	free(cfg->events);
+	for (size_t i = 0; i < cfg->nowners; i++) {
+		free(cfg->owners[i].table);
+		free(cfg->owners[i].role);
+	}
+	free(cfg->owners);
 	free(cfg);
 }
 

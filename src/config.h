@@ -73,6 +73,13 @@ struct EventDef {
 	int line;
 };
 
+/* owners = ( { table = "public.orders"; role = "orders_service"; } ): who owns a shared table. */
+struct TableOwner {
+	char *table; /* "schema.table" */
+	char *role;
+	int line;
+};
+
 struct Config {
 	char *path; /* the file it came from */
 	enum log_level log_level;
@@ -122,10 +129,14 @@ struct Config {
 	struct {
 		char *listen; /* "host:port" for /metrics, /healthz, /readyz; "" = off */
 		long long max_slot_lag; /* bytes of WAL the slot may hold before it is a warning */
+		int audit_interval_s; /* tablecast_audit_* gauges every this many seconds; 0 = off */
 	} metrics;
 
 	struct EventDef *events;
 	size_t nevents;
+
+	struct TableOwner *owners; /* for tablecast audit: access by other roles is foreign */
+	size_t nowners;
 };
 
 /*

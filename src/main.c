@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backfill.h"
 #include "check.h"
 #include "config.h"
@@ -21,6 +22,8 @@
 #define EXIT_OK 0
 #define EXIT_FAILURE_RUNTIME 1
 #define EXIT_USAGE 2
+#define EXIT_AUDIT_NEW_FOREIGN 1 /* audit --since-last: a new foreign reader or writer */
+#define EXIT_AUDIT_FAILED 3 /* audit: the statistics could not be read */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -69,6 +72,8 @@ static void usage(FILE *out)
 	      "  check --config FILE     check the configuration against the live database\n"
 	      "  check-config FILE       parse and validate a configuration file offline\n"
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
+	      "  audit --config FILE [--json] [--since-last]\n"
+	      "                          show which roles read and write each table\n"
 	      "  schema generate --config FILE --out DIR\n"
 	      "                          write the .proto files of the configured events\n"
 	      "  help [COMMAND]          show help for a command\n"
@@ -195,6 +200,31 @@ static void usage_tail(FILE *out)
 	      "                          exit 1 when no broker answers within S seconds\n"
 	      "  -G, --no-group          read every partition directly, without joining a\n"
 	      "                          consumer group (no join delay, no rebalances)\n",
+	      out);
+}
+
+static void usage_audit(FILE *out)
+{
+	fputs("usage: tablecast audit --config FILE [--json] [--since-last]\n"
+	      "\n"
+	      "Show who still reads and writes each table of the source database, and how\n"
+	      "much, from pg_stat_statements (each statement parsed with PostgreSQL's\n"
+	      "grammar; unqualified names resolved with each role's search_path, views to\n"
+	      "their base tables) and pg_stat_user_tables: per table its owner (owners in\n"
+	      "the configuration), the events published for it, every role's reads and\n"
+	      "writes with calls, rows and the last change seen, and a status such as\n"
+	      "\"2 readers left\" or \"no foreign access\". Each audit is kept in\n"
+	      "<state_dir>/audit.last.\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -j, --json              one JSON document, for dashboards\n"
+	      "  -s, --since-last        compare with the previous audit: who started and\n"
+	      "                          who stopped using each table\n"
+	      "  -h, --help              show this help\n"
+	      "\n"
+	      "exit status: 0 done; 1 with --since-last, a role other than a table's owner\n"
+	      "started reading or writing it; 2 usage or configuration error; 3 the\n"
+	      "statistics could not be read (no pg_stat_statements, connection, state)\n",
 	      out);
 }
 
@@ -563,6 +593,59 @@ static int cmd_tail(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"since-last", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct AuditOptions opts = {.out = stdout};
+	const char *config_path = NULL;
+	int c;
+
+	/* A closed stdout is a write error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jsh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'j':
+			opts.json = true;
+			break;
+		case 's':
+			opts.since_last = true;
+			break;
+		case 'h':
+			usage_audit(stdout);
+			return EXIT_OK;
+		default:
+			usage_audit(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_audit(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	opts.cfg = cfg;
+	char err[1024];
+	int rc = audit_run(&opts, err, sizeof(err));
+	cfg_free(cfg);
+	if (rc == AUDIT_FAILED) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_AUDIT_FAILED;
+	}
+	return rc == AUDIT_NEW_FOREIGN ? EXIT_AUDIT_NEW_FOREIGN : EXIT_OK;
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
@@ -606,6 +689,8 @@ int main(int argc, char **argv)
 			usage_schema(stdout);
 		else if (strcmp(topic, "tail") == 0)
 			usage_tail(stdout);
+		else if (strcmp(topic, "audit") == 0)
+			usage_audit(stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
@@ -620,6 +705,8 @@ int main(int argc, char **argv)
 		return cmd_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "tail") == 0)
 		return cmd_tail(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "backfill.h"
 #include "checkpoint.h"
 #include "contract.h"
@@ -101,6 +102,9 @@ struct Pipeline {
 	Contract *ctr; /* the source schema events were validated against; NULL without events */
 	Guard *guard; /* publication membership; NULL without events */
 	int64_t next_guard_ms;
+	AuditGauges *audit; /* metrics.audit_interval: who uses the tables; NULL when off */
+	int64_t next_audit_ms;
+	char audit_error[512]; /* the last failure logged, so a lasting one is logged once */
 	bool guard_halted; /* the guard stopped the run: confirm nothing more */
 
 	bool streamed; /* a session has started once: later failures are retried */
@@ -950,6 +954,8 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 		       "Backfill requests refused or failed (logged with the reason; not retried).",
 		       (double)bs->failed);
 	}
+	if (p->audit)
+		audit_gauges_render(p->audit, p->reloaded ? p->reloaded : cfg, sb);
 	metric(sb, "seconds_since_last_commit", "gauge",
 	       "Seconds since the latest transaction arrived (-1 before the first).",
 	       p->last_commit_ms ? (double)(now_ms() - p->last_commit_ms) / 1000.0 : -1);
@@ -1002,6 +1008,29 @@ static void watch_lag(struct Pipeline *p)
 }
 
 /* One turn of the loop while connected. */
+/*
+ * The tablecast_audit_* gauges: the queries block the loop for their time
+ * (well under a second on a catalog of thousands of tables), like the
+ * guard's, and run between transactions' frames, every
+ * metrics.audit_interval. A failure keeps the last figures; the
+ * seconds-since-success gauge shows their age.
+ */
+static void audit_tick(struct Pipeline *p)
+{
+	const struct Config *cfg = p->reloaded ? p->reloaded : p->opts->cfg;
+	char err[512];
+	p->next_audit_ms = now_ms() + (int64_t)p->opts->cfg->metrics.audit_interval_s * 1000;
+	if (audit_gauges_update(p->audit, cfg, err, sizeof(err)) == 0) {
+		if (p->audit_error[0])
+			log_info("audit gauges: pg_stat_statements read again");
+		p->audit_error[0] = '\0';
+		return;
+	}
+	if (strcmp(err, p->audit_error) != 0)
+		log_warning("audit gauges: %s", err);
+	snprintf(p->audit_error, sizeof(p->audit_error), "%s", err);
+}
+
 static enum src_status stream_once(struct Pipeline *p)
 {
 	struct pollfd pfd[4] = {{.fd = src_socket(p->src)}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
@@ -1074,6 +1103,8 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (st != SRC_OK)
 			return st;
 	}
+	if (p->audit && now_ms() >= p->next_audit_ms)
+		audit_tick(p);
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
 		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
@@ -1304,6 +1335,8 @@ int pipe_run(const struct RunOptions *opts)
 			goto out;
 		}
 	}
+	if (p.http && opts->cfg->metrics.audit_interval_s > 0 && !opts->snapshot_only)
+		p.audit = audit_gauges_new();
 	if (p.kafka && ksink_transactional(p.kafka)) {
 		char lsn[PGO_LSN_BUFSIZE];
 		if (ksink_committed_lsn(opts->cfg, &p.resume_lsn, p.err, sizeof(p.err)) < 0) {
@@ -1379,6 +1412,7 @@ out:
 	}
 	xl_free(p.xl);
 	grd_free(p.guard);
+	audit_gauges_free(p.audit);
 	ctr_free(p.ctr);
 	bf_free(p.backfill);
 	cfg_free(p.reloaded);

@@ -29,9 +29,11 @@ for line in sys.stdin:
 }
 
 echo "== starting a throwaway PostgreSQL 15 and a local Kafka-protocol broker"
-pg_start
+# pg_stat_statements: what `tablecast audit` reads.
+pg_start "shared_preload_libraries = 'pg_stat_statements'"
 broker_start --topic shop.changes:1
 psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/schema.sql"
+psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/roles.sql"
 
 sed -e "s|@CONNINFO@|$TC_CONNINFO|" -e "s|@STATE_DIR@|$TC_TMP/state|" \
 	-e "s|@KAFKA@|$KAFKA_BOOTSTRAP|" "$top_srcdir/conf/demo.cfg" >"$TC_TMP/demo.cfg"
@@ -53,8 +55,8 @@ set +m
 
 echo "== two apps write to the shared tables; their changes arrive as domain events through Kafka:"
 for n in $(seq 1 "$ROUNDS"); do
-	psql -q -v ON_ERROR_STOP=1 -v n="$n" -f "$top_srcdir/conf/demo/storefront.sql"
-	[ $((n % 2)) -eq 0 ] && psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/warehouse.sql"
+	PGUSER=storefront psql -q -v ON_ERROR_STOP=1 -v n="$n" -f "$top_srcdir/conf/demo/storefront.sql"
+	[ $((n % 2)) -eq 0 ] && PGUSER=warehouse psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/warehouse.sql"
 	sleep 0.4
 done
 
@@ -75,4 +77,6 @@ echo "== never published: customers.full_name, storefront_sessions ($(psql -Atc 
 "$top_builddir/tablecast" schema generate --config "$TC_TMP/demo.cfg" --out "$TC_TMP/proto"
 echo "== consumers get these schemas (tablecast schema generate):"
 (cd "$TC_TMP/proto" && find . -name '*.proto' | sort | sed 's|^\./|   |')
+echo "== who still reads and writes the shared tables (tablecast audit):"
+"$top_builddir/tablecast" audit --config "$TC_TMP/demo.cfg" | sed -n '/^public\.\(orders\|customers\) /,/^$/p' | sed 's/^/   /'
 echo "== stopping; nothing is left running"

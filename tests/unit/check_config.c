@@ -346,6 +346,61 @@ START_TEST(test_size_limit)
 END_TEST
 
 /* A stop request ends a load; the tick runs while it lasts. */
+START_TEST(test_owners)
+{
+	char err[256];
+	const char *base = "source = { conninfo = \"dbname=shop\"; };\nsink = { format = \"changes\"; };\n";
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "%sowners = ( { table = \"shop.orders\"; role = \"orders_service\"; },\n"
+		 "  { table = \"customers\"; role = \"crm\"; } );\n",
+		 base);
+	write_config(text);
+	struct Config *cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_uint_eq(cfg->nowners, 2);
+	ck_assert_str_eq(cfg->owners[0].table, "shop.orders");
+	ck_assert_str_eq(cfg->owners[0].role, "orders_service");
+	ck_assert_int_eq(cfg->owners[0].line, 3);
+	ck_assert_str_eq(cfg->owners[1].table, "public.customers"); /* unqualified: public */
+	ck_assert_int_eq(cfg->owners[1].line, 4);
+	cfg_free(cfg);
+
+	static const struct {
+		const char *owners, *error;
+	} bad_owners[] = {
+		{"owners = { table = \"a\"; };", ":3: owners must be a list"},
+		{"owners = ( \"a\" );", ":3: each owner must be a group"},
+		{"owners = ( { table = \"a\"; } );", ":3: owners: role is required"},
+		{"owners = ( { role = \"r\"; } );", ":3: owners: table is required"},
+		{"owners = ( { table = \"a\"; role = \"r\"; who = 1; } );", ":3: unknown setting \"who\""},
+		{"owners = ( { table = \"a.b.c\"; role = \"r\"; } );", ":3: owner table \"a.b.c\" must be schema.table"},
+		{"owners = ( { table = \"a\"; role = \"\"; } );", ":3: owner role must not be empty"},
+		{"owners = ( { table = \"a\"; role = 1; } );", ":3: role must be a string"},
+		{"owners = ( { table = \"a\"; role = \"r\"; },\n { table = \"public.a\"; role = \"s\"; } );",
+		 ":4: table public.a has an owner already (line 3)"},
+	};
+	/* The audit gauges are served on metrics.listen. */
+	snprintf(text, sizeof(text), "%smetrics = { audit_interval = 60; };\n", base);
+	const char *e1 = load_error(text);
+	ck_assert_msg(strstr(e1, ":3: metrics.audit_interval needs metrics.listen"), "%s", e1);
+	snprintf(text, sizeof(text), "%smetrics = { listen = \"127.0.0.1:9187\"; audit_interval = 60; };\n", base);
+	write_config(text);
+	cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg->metrics.audit_interval_s, 60);
+	cfg_free(cfg);
+
+	for (size_t i = 0; i < sizeof(bad_owners) / sizeof(bad_owners[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", base, bad_owners[i].owners);
+		const char *e = load_error(text);
+		ck_assert_msg(strncmp(e, bad_owners[i].error, strlen(bad_owners[i].error)) == 0, "%s: got %s", bad_owners[i].owners, e);
+	}
+}
+END_TEST
+
 static int ticks;
 static void count_tick(void)
 {
@@ -382,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, test_include_names_its_file);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_hooks);
+	tcase_add_test(tc, test_owners);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

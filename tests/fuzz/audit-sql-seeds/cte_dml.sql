@@ -1,0 +1,1 @@
+WITH o AS (INSERT INTO orders (customer_id) SELECT id FROM customers WHERE email = $1 RETURNING id) INSERT INTO order_lines (order_id) SELECT o.id FROM o

@@ -1,0 +1,1 @@
+WITH RECURSIVE t AS (SELECT id FROM nodes UNION ALL SELECT n.id FROM nodes n JOIN t ON n.parent = t.id) SELECT * FROM t

@@ -1,0 +1,1 @@
+UPDATE orders o SET total = s.sum FROM (SELECT order_id, sum(q) AS sum FROM order_lines GROUP BY 1) s WHERE o.id = s.order_id AND EXISTS (SELECT 1 FROM x WHERE x.id = (SELECT max(id) FROM y))
