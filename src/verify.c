@@ -51,11 +51,15 @@ struct KeyEntry {
 	uint8_t flags;
 };
 
-/* Open addressing over a dense array: slots hold index + 1, 0 is empty. */
+/*
+ * Open addressing over a dense array. A slot holds the entry's index + 1
+ * (0: empty) and, in its upper half, 32 more bits of the key digest, so a
+ * probe touches an entry (a cache miss at this size) only when they match.
+ */
 struct KeyMap {
 	struct KeyEntry *entries;
 	size_t n, cap;
-	uint32_t *slots;
+	uint64_t *slots;
 	size_t nslots; /* a power of two */
 };
 
@@ -106,6 +110,8 @@ struct Part {
 	int64_t low, high; /* watermarks once X is confirmed */
 	bool done;
 	bool cut; /* a record committed at or after X was seen: later ones are after X too */
+	rd_kafka_topic_t *rkt; /* while reading */
+	bool started;
 };
 
 struct Verify {
@@ -154,10 +160,17 @@ static size_t slot_of(const struct KeyMap *m, const uint8_t key[DIGEST_BYTES])
 	return (size_t)h & (m->nslots - 1);
 }
 
+static uint64_t tag_of(const uint8_t key[DIGEST_BYTES])
+{
+	uint32_t t;
+	memcpy(&t, key + 8, sizeof(t));
+	return (uint64_t)t << 32;
+}
+
 static void map_grow(struct KeyMap *m)
 {
 	size_t nslots = m->nslots ? m->nslots * 2 : 1024;
-	uint32_t *slots = calloc(nslots, sizeof(uint32_t));
+	uint64_t *slots = calloc(nslots, sizeof(uint64_t));
 	if (!slots)
 		abort();
 	free(m->slots);
@@ -167,7 +180,7 @@ static void map_grow(struct KeyMap *m)
 		size_t s = slot_of(m, m->entries[i].key);
 		while (m->slots[s])
 			s = (s + 1) & (nslots - 1);
-		m->slots[s] = (uint32_t)(i + 1);
+		m->slots[s] = tag_of(m->entries[i].key) | (uint64_t)(i + 1);
 	}
 }
 
@@ -175,8 +188,11 @@ static struct KeyEntry *map_find(const struct KeyMap *m, const uint8_t key[DIGES
 {
 	if (!m->nslots)
 		return NULL;
+	uint64_t tag = tag_of(key);
 	for (size_t s = slot_of(m, key); m->slots[s]; s = (s + 1) & (m->nslots - 1)) {
-		struct KeyEntry *e = &m->entries[m->slots[s] - 1];
+		if ((m->slots[s] & 0xffffffff00000000u) != tag)
+			continue;
+		struct KeyEntry *e = &m->entries[(m->slots[s] & 0xffffffffu) - 1];
 		if (memcmp(e->key, key, DIGEST_BYTES) == 0)
 			return e;
 	}
@@ -190,7 +206,8 @@ static struct KeyEntry *map_get(struct KeyMap *m, const uint8_t key[DIGEST_BYTES
 	*added = e == NULL;
 	if (e)
 		return e;
-	if ((m->n + 1) * 10 > m->nslots * 7)
+	/* At most half full: short probe runs. */
+	if ((m->n + 1) * 2 > m->nslots)
 		map_grow(m);
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 1024;
@@ -204,7 +221,7 @@ static struct KeyEntry *map_get(struct KeyMap *m, const uint8_t key[DIGEST_BYTES
 	size_t s = slot_of(m, key);
 	while (m->slots[s])
 		s = (s + 1) & (m->nslots - 1);
-	m->slots[s] = (uint32_t)(m->n + 1);
+	m->slots[s] = tag_of(key) | (uint64_t)(m->n + 1);
 	e = &m->entries[m->n++];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->key, key, DIGEST_BYTES);
@@ -497,18 +514,15 @@ static int wait_confirmed(struct Verify *v, char *err, size_t errlen)
 
 static rd_kafka_t *consumer_new(const struct Config *cfg, char *err, size_t errlen)
 {
-	char errstr[512], group[64];
+	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	if (ksink_apply_properties(conf, cfg, true, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
-	/* assign() never joins this group; librdkafka wants one anyway. Nothing is committed. */
-	snprintf(group, sizeof(group), "tablecast-verify-%ld", (long)getpid());
+	/* The simple consumer joins no group and commits nothing. */
 	const char *settings[][2] = {
-		{"group.id", group},
-		{"enable.auto.commit", "false"},
 		{"enable.partition.eof", "true"},
 		{"auto.offset.reset", "earliest"},
 		/* What Kafka transactions committed only (sink.exactly_once). */
@@ -527,7 +541,6 @@ static rd_kafka_t *consumer_new(const struct Config *cfg, char *err, size_t errl
 		snprintf(err, errlen, "kafka: %s", errstr);
 		return NULL;
 	}
-	rd_kafka_poll_set_consumer(rk);
 	return rk;
 }
 
@@ -736,38 +749,59 @@ static void apply_truncates(struct Target *t)
 	}
 }
 
+/* A handle of topic for the simple consumer, which commits nothing. */
+static rd_kafka_topic_t *topic_handle(struct Verify *v, const char *topic)
+{
+	char errstr[256];
+	rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+	rd_kafka_topic_conf_set(tconf, "auto.commit.enable", "false", errstr, sizeof(errstr));
+	return rd_kafka_topic_new(v->rk, topic, tconf);
+}
+
+/*
+ * Every partition from its low to its high watermark, read with the
+ * simple consumer into one queue: no group, and (unlike assign()) fetches
+ * that keep up with what one thread digests.
+ */
 static int read_topics(struct Verify *v, char *err, size_t errlen)
 {
-	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)v->nparts + 1);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(v->rk);
 	size_t left = 0;
-	for (size_t p = 0; p < v->nparts; p++) {
-		if (v->parts[p].done)
+	int rc = 0;
+	for (size_t p = 0; p < v->nparts && rc == 0; p++) {
+		struct Part *part = &v->parts[p];
+		if (part->done)
 			continue;
-		rd_kafka_topic_partition_list_add(list, v->parts[p].topic, v->parts[p].partition)->offset =
-			v->parts[p].low;
+		part->rkt = topic_handle(v, part->topic);
+		if (!part->rkt ||
+		    rd_kafka_consume_start_queue(part->rkt, part->partition, part->low, q) < 0) {
+			snprintf(err, errlen, "kafka: reading %s [%" PRId32 "]: %s", part->topic,
+				 part->partition, rd_kafka_err2str(rd_kafka_last_error()));
+			rc = -1;
+			break;
+		}
+		part->started = true;
 		left++;
-	}
-	rd_kafka_resp_err_t kerr = list->cnt ? rd_kafka_assign(v->rk, list) : RD_KAFKA_RESP_ERR_NO_ERROR;
-	rd_kafka_topic_partition_list_destroy(list);
-	if (kerr) {
-		snprintf(err, errlen, "kafka: assign: %s", rd_kafka_err2str(kerr));
-		return -1;
 	}
 	int64_t total = 0;
 	for (size_t p = 0; p < v->nparts; p++)
 		total += v->parts[p].high - v->parts[p].low;
 
-	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(v->rk);
 	rd_kafka_message_t *msgs[BATCH];
 	int64_t start = mono_ms(), progress_at = start;
-	int rc = 0;
-	while (left > 0) {
+	while (left > 0 && rc == 0) {
 		if (*v->opts->stop) {
 			snprintf(err, errlen, "verify: stopped");
 			rc = -1;
 			break;
 		}
-		ssize_t n = rd_kafka_consume_batch_queue(q, 200, msgs, BATCH);
+		/*
+		 * What is queued, without waiting for a full batch (which would
+		 * wait out the timeout whenever fetches bring fewer); then wait.
+		 */
+		ssize_t n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
+		if (n == 0)
+			n = rd_kafka_consume_batch_queue(q, 100, msgs, 1);
 		if (n < 0) {
 			snprintf(err, errlen, "kafka: %s", rd_kafka_err2str(rd_kafka_last_error()));
 			rc = -1;
@@ -803,6 +837,15 @@ static int read_topics(struct Verify *v, char *err, size_t errlen)
 			break;
 		}
 		progress(v, "kafka: %" PRIu64 " of %" PRId64 " records", v->records_read, total);
+	}
+	for (size_t p = 0; p < v->nparts; p++) {
+		struct Part *part = &v->parts[p];
+		if (part->started)
+			rd_kafka_consume_stop(part->rkt, part->partition);
+		part->started = false;
+		if (part->rkt)
+			rd_kafka_topic_destroy(part->rkt);
+		part->rkt = NULL;
 	}
 	rd_kafka_queue_destroy(q);
 	progress_done(v);
@@ -944,8 +987,9 @@ static int compare_row(void *ctx, const struct Event *ev, char *err, size_t errl
 	return 0;
 }
 
-static int scan_table(struct Verify *v, Translator *xl, const struct ReadTable *t, char *err,
-		      size_t errlen)
+/* Read table t and compare each row's events; *ms says how long it took. */
+static int scan_table(struct Verify *v, Translator *xl, const struct ReadTable *t, int64_t *ms,
+		      char *err, size_t errlen)
 {
 	struct StrBuf sql = {0};
 	sb_printf(&sql, "COPY (SELECT %s FROM %s) TO STDOUT", t->select_list, t->from);
@@ -1012,9 +1056,7 @@ static int scan_table(struct Verify *v, Translator *xl, const struct ReadTable *
 	}
 	progress_done(v);
 	v->rows += rows;
-	if (rc == 0)
-		log_info("verify: translated %" PRIu64 " rows of %s in %.1f s", rows, t->rel.qualname,
-			 (double)(mono_ms() - start) / 1000.0);
+	*ms = mono_ms() - start;
 	return rc;
 }
 
@@ -1030,8 +1072,17 @@ static int scan_tables(struct Verify *v, char *err, size_t errlen)
 	if (level > LOG_ERROR && level < LOG_DEBUG)
 		log_set_level(LOG_ERROR);
 	int rc = 0;
-	for (size_t i = 0; i < v->ntables && rc == 0; i++)
-		rc = scan_table(v, xl, &v->tables[i], err, errlen);
+	for (size_t i = 0; i < v->ntables && rc == 0; i++) {
+		uint64_t before = v->rows;
+		int64_t ms = 0;
+		rc = scan_table(v, xl, &v->tables[i], &ms, err, errlen);
+		log_set_level(level);
+		if (rc == 0)
+			log_info("verify: translated %" PRIu64 " rows of %s in %.1f s", v->rows - before,
+				 v->tables[i].rel.qualname, (double)ms / 1000.0);
+		if (level > LOG_ERROR && level < LOG_DEBUG)
+			log_set_level(LOG_ERROR);
+	}
 	log_set_level(level);
 	xl_free(xl);
 	return rc;
@@ -1066,27 +1117,29 @@ static void count_leftovers(struct Verify *v)
 static rd_kafka_message_t *fetch_record(struct Verify *v, const char *topic, int32_t partition,
 					int64_t offset)
 {
-	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(list, topic, partition)->offset = offset;
-	rd_kafka_resp_err_t kerr = rd_kafka_assign(v->rk, list);
-	rd_kafka_topic_partition_list_destroy(list);
-	if (kerr)
+	rd_kafka_topic_t *rkt = topic_handle(v, topic);
+	if (!rkt)
 		return NULL;
-	int64_t deadline = mono_ms() + 10000;
-	while (mono_ms() < deadline && !*v->opts->stop) {
-		rd_kafka_message_t *msg = rd_kafka_consumer_poll(v->rk, 200);
-		if (!msg)
-			continue;
-		if (!msg->err && msg->partition == partition && msg->offset == offset &&
-		    strcmp(rd_kafka_topic_name(msg->rkt), topic) == 0)
-			return msg;
-		bool past = (!msg->err || msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) &&
-			    msg->partition == partition && msg->offset >= offset;
-		rd_kafka_message_destroy(msg);
-		if (past)
-			return NULL;
+	rd_kafka_message_t *found = NULL;
+	if (rd_kafka_consume_start(rkt, partition, offset) == 0) {
+		int64_t deadline = mono_ms() + 10000;
+		while (!found && mono_ms() < deadline && !*v->opts->stop) {
+			rd_kafka_message_t *msg = rd_kafka_consume(rkt, partition, 200);
+			if (!msg)
+				continue;
+			bool past = msg->offset >= offset &&
+				    (!msg->err || msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF);
+			if (!msg->err && msg->offset == offset)
+				found = msg;
+			else
+				rd_kafka_message_destroy(msg);
+			if (past)
+				break;
+		}
+		rd_kafka_consume_stop(rkt, partition);
 	}
-	return NULL;
+	rd_kafka_topic_destroy(rkt);
+	return found;
 }
 
 /* The record's event decoded into v->values; false when it does not match the schema. */
@@ -1235,10 +1288,8 @@ static void verify_free(struct Verify *v)
 	free(v->tables);
 	if (v->conn)
 		PQfinish(v->conn);
-	if (v->rk) {
-		rd_kafka_consumer_close(v->rk);
+	if (v->rk)
 		rd_kafka_destroy(v->rk);
-	}
 	free(v->parts);
 	free(v->events);
 	free(v->values);
