@@ -306,15 +306,8 @@ static int pick_targets(struct Verify *v, char *err, size_t errlen)
 		if (v->opts->event && strcmp(v->opts->event, def->name) != 0)
 			continue;
 		named = true;
-		if (!(def->ops & OP_SNAPSHOT)) {
-			if (v->opts->event) {
-				snprintf(err, errlen,
-					 "event %s v%d is not declared on = [\"snapshot\"]: only such events carry a row's whole state",
-					 def->name, def->version);
-				return -2;
-			}
+		if (!(def->ops & OP_SNAPSHOT))
 			continue;
-		}
 		if (!def->key) {
 			snprintf(err, errlen, "event %s v%d has no key: verify compares the latest event per key",
 				 def->name, def->version);
@@ -337,6 +330,12 @@ static int pick_targets(struct Verify *v, char *err, size_t errlen)
 	}
 	if (v->opts->event && !named) {
 		snprintf(err, errlen, "no configured event is called %s", v->opts->event);
+		return -2;
+	}
+	if (v->opts->event && v->ntargets == 0) {
+		snprintf(err, errlen,
+			 "event %s is not declared on = [\"snapshot\"]: only such events carry a row's whole state",
+			 v->opts->event);
 		return -2;
 	}
 	if (v->ntargets == 0) {

@@ -153,4 +153,11 @@ vrc=0
 	tc_fail "verify without tablecast: exit $vrc, $(cat "$TC_TMP/verify.log")"
 [ "$(psql -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'tablecast_verify%'")" = 0 ] ||
 	tc_fail "a temporary slot was left behind"
+# Usage errors: an event that carries no row's state, an unknown one.
+for ev in acme.items.ItemRemoved no.such.Event; do
+	vrc=0
+	"$top_builddir/tablecast" verify --config "$TC_TMP/least.cfg" --event "$ev" >/dev/null 2>"$TC_TMP/verify.log" || vrc=$?
+	[ "$vrc" -eq 2 ] || tc_fail "verify --event $ev exited $vrc: $(cat "$TC_TMP/verify.log")"
+done
+grep -q "no configured event is called no.such.Event" "$TC_TMP/verify.log" || tc_fail "$(cat "$TC_TMP/verify.log")"
 echo "verify: $rows rows equal after 3 kills; 1 missing, 1 extra, 1 different found"
