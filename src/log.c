@@ -24,6 +24,11 @@ void log_set_level(enum log_level level)
 	max_level = level;
 }
 
+enum log_level log_get_level(void)
+{
+	return max_level;
+}
+
 bool log_parse_level(const char *name, enum log_level *out)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {

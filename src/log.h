@@ -8,6 +8,7 @@ enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 /* Lines above this level are dropped; default LOG_INFO. */
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
 
 /* Parse "error", "warning", "info" or "debug"; false when unknown. */
 bool log_parse_level(const char *name, enum log_level *out);

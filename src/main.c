@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "schema.h"
 #include "tail.h"
+#include "verify.h"
 
 /* Exit codes: documented in --help and the man page. */
 #define EXIT_OK 0
@@ -74,6 +75,7 @@ static void usage(FILE *out)
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
 	      "  audit --config FILE [--json] [--since-last]\n"
 	      "                          show which roles read and write each table\n"
+	      "  verify --config FILE    compare the latest event per key with the tables\n"
 	      "  schema generate --config FILE --out DIR\n"
 	      "                          write the .proto files of the configured events\n"
 	      "  help [COMMAND]          show help for a command\n"
@@ -225,6 +227,28 @@ static void usage_audit(FILE *out)
 	      "exit status: 0 done; 1 with --since-last, a role other than a table's owner\n"
 	      "started reading or writing it; 2 usage or configuration error; 3 the\n"
 	      "statistics could not be read (no pg_stat_statements, connection, state)\n",
+	      out);
+}
+
+static void usage_verify(FILE *out)
+{
+	fputs("usage: tablecast verify --config FILE [--event NAME] [--sample N] [--timeout SECONDS]\n"
+	      "\n"
+	      "Compare, for every event declared on = [\"snapshot\"] (or only NAME), the\n"
+	      "latest event of each key on Kafka with the table's rows translated through\n"
+	      "the same definition, both at one point of the WAL: the table under the\n"
+	      "snapshot of a temporary replication slot, the topic once the running\n"
+	      "tablecast has confirmed that point, counting only events committed before\n"
+	      "it. A key whose latest event is one of the table's delete events (or a\n"
+	      "tombstone) must have no row. Prints the counts of equal, missing (a row\n"
+	      "without its event), extra (an event without a row) and different keys,\n"
+	      "and the field differences of a few. Exit 0 when equal, 1 otherwise.\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -e, --event NAME        only this event (full name, any version)\n"
+	      "  -s, --sample N          keys of each kind shown with their differences (5)\n"
+	      "  -t, --timeout SECONDS   wait this long for the slot to confirm (60)\n"
+	      "  -h, --help              show this help\n",
 	      out);
 }
 
@@ -646,6 +670,81 @@ static int cmd_audit(int argc, char **argv)
 	return rc == AUDIT_NEW_FOREIGN ? EXIT_AUDIT_NEW_FOREIGN : EXIT_OK;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"event", required_argument, NULL, 'e'},
+		{"sample", required_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct VerifyOptions opts = {.sample = 5, .timeout_ms = 60000, .stop = &stop_requested,
+				     .out = stdout};
+	const char *config_path = NULL;
+	char err[1024], *end;
+	long n;
+	int c;
+
+	install_signals();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:e:s:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'e':
+			opts.event = optarg;
+			break;
+		case 's':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 0 || n > 1000) {
+				fprintf(stderr, "tablecast: --sample needs a number from 0 to 1000\n");
+				return EXIT_USAGE;
+			}
+			opts.sample = (int)n;
+			break;
+		case 't':
+			n = strtol(optarg, &end, 10);
+			if (*end || n <= 0 || n > 86400) {
+				fprintf(stderr, "tablecast: --timeout needs a positive number of seconds\n");
+				return EXIT_USAGE;
+			}
+			opts.timeout_ms = (int)n * 1000;
+			break;
+		case 'h':
+			usage_verify(stdout);
+			return EXIT_OK;
+		default:
+			usage_verify(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_verify(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	if (cfg->sink.type != SINK_KAFKA) {
+		fprintf(stderr, "tablecast: %s: verify needs a kafka sink (sink.type = \"kafka\")\n",
+			config_path);
+		cfg_free(cfg);
+		return EXIT_USAGE;
+	}
+	log_set_level(cfg->log_level);
+	opts.cfg = cfg;
+	int rc = verify_run(&opts, err, sizeof(err));
+	cfg_free(cfg);
+	if (rc < 0) {
+		log_error("%s", err);
+		return rc == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
+	}
+	return rc == 1 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
@@ -691,6 +790,8 @@ int main(int argc, char **argv)
 			usage_tail(stdout);
 		else if (strcmp(topic, "audit") == 0)
 			usage_audit(stdout);
+		else if (strcmp(topic, "verify") == 0)
+			usage_verify(stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
@@ -707,6 +808,8 @@ int main(int argc, char **argv)
 		return cmd_tail(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
 
