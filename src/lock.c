@@ -716,12 +716,17 @@ struct Report {
 	size_t count;
 };
 
-static void refuse(struct Report *r, const Lock *where, int line, const struct LockEvent *ev,
-		   const char *rule, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void refuse_or(struct Report *r, const Lock *where, int line, const struct LockEvent *ev,
+		      const char *rule, const char *remedy, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
-/* One refusal line: "file:line: event NAME vN: <what> (RULE); declare version N+1 instead". */
-static void refuse(struct Report *r, const Lock *where, int line, const struct LockEvent *ev,
-		   const char *rule, const char *fmt, ...)
+/*
+ * One refusal line: "file:line: event NAME vN: <what> (RULE); declare
+ * version N+1 instead", or with a remedy that keeps the version:
+ * "...(RULE); <remedy>, or declare version N+1 instead".
+ */
+static void refuse_or(struct Report *r, const Lock *where, int line, const struct LockEvent *ev,
+		      const char *rule, const char *remedy, const char *fmt, ...)
 {
 	if (line > 0)
 		sb_printf(r->out, "%s:%d: ", where->path, line);
@@ -736,9 +741,12 @@ static void refuse(struct Report *r, const Lock *where, int line, const struct L
 	for (char *p = what; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	sb_printf(r->out, "%s (%s); declare version %d instead\n", what, rule, ev->version + 1);
+	sb_printf(r->out, "%s (%s); %s%sdeclare version %d instead\n", what, rule,
+		  remedy ? remedy : "", remedy ? ", or " : "", ev->version + 1);
 	r->count++;
 }
+
+#define refuse(r, where, line, ev, rule, ...) refuse_or(r, where, line, ev, rule, NULL, __VA_ARGS__)
 
 /* "DHL" as a short quoted label for messages (labels may be long or odd). */
 static void short_label(char *out, size_t len, const char *label)
@@ -746,6 +754,19 @@ static void short_label(char *out, size_t len, const char *label)
 	snprintf(out, len, "\"%.60s%s\"", label, strlen(label) > 60 ? "..." : "");
 }
 
+static bool has_label(const struct LockField *f, const char *label)
+{
+	for (size_t i = 0; i < f->nlabels; i++)
+		if (strcmp(f->labels[i], label) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Each locked label keeps its number (the wire) and each number its label
+ * (the JSON name). A label whose number now holds another locked label that
+ * moved was removed, not renamed.
+ */
 static void compare_enum(struct Report *r, const Lock *next, const struct LockEvent *old_ev,
 			 const struct LockField *of, const struct LockField *nf)
 {
@@ -762,7 +783,7 @@ static void compare_enum(struct Report *r, const Lock *next, const struct LockEv
 			refuse(r, next, nf->line, old_ev, "ENUM_VALUE_SAME_NUMBER",
 			       "field %u \"%s\": enum value %s renumbered from %zu to %zu",
 			       of->number, of->name, a, i + 1, j + 1);
-		} else if (i < nf->nlabels) {
+		} else if (i < nf->nlabels && !has_label(of, nf->labels[i])) {
 			short_label(b, sizeof(b), nf->labels[i]);
 			refuse(r, next, nf->line, old_ev, "ENUM_VALUE_SAME_NAME",
 			       "field %u \"%s\": enum value %zu renamed from %s to %s", of->number,
@@ -828,9 +849,12 @@ static void compare_event(struct Report *r, const Lock *next, const struct LockE
 			snprintf(missing, sizeof(missing), "number %u", of->number);
 		else
 			snprintf(missing, sizeof(missing), "name \"%s\"", of->name);
-		refuse(r, next, n->line, o, "FIELD_NO_DELETE_UNLESS_RESERVED",
-		       "field %u \"%s\" removed without reserving its %s (reserved = (%u, \"%s\"))",
-		       of->number, of->name, missing, of->number, of->name);
+		char remedy[200];
+		snprintf(remedy, sizeof(remedy), "add reserved = (%u, \"%s\")", of->number,
+			 of->name);
+		refuse_or(r, next, n->line, o, "FIELD_NO_DELETE_UNLESS_RESERVED", remedy,
+			  "field %u \"%s\" removed without reserving its %s", of->number, of->name,
+			  missing);
 	}
 	for (size_t i = 0; i < o->nres_numbers; i++)
 		if (!has_res_number(n, o->res_numbers[i]))
@@ -872,9 +896,9 @@ static void missing_event(struct Report *r, const Lock *locked, const Lock *next
 			return;
 		}
 	}
-	refuse(r, locked, o->line, o, "EVENT_VERSION_NO_DELETE",
-	       "the lock lists this version but the configuration no longer declares it (to retire "
-	       "it, remove it from the lock in a reviewed change)");
+	refuse_or(r, locked, o->line, o, "EVENT_VERSION_NO_DELETE",
+		  "keep declaring it (to retire it, delete it from the lock in a reviewed change)",
+		  "the lock lists this version but the configuration no longer declares it");
 }
 
 size_t lock_compare(const Lock *locked, const Lock *next, struct StrBuf *out)

@@ -417,18 +417,16 @@ static int parse_config_args(int argc, char **argv, const char **config_path, co
 }
 
 /*
- * Read the lock at path. NULL with a message printed when it cannot be read
- * or parsed; *missing tells a file that does not exist from a bad one.
+ * Read the lock at path. NULL with a one-line reason in err when it cannot
+ * be read or parsed; *missing tells a file that does not exist from a bad one.
  */
-static Lock *read_lock(const char *path, bool *missing)
+static Lock *read_lock(const char *path, bool *missing, char *err, size_t errlen)
 {
-	char err[1024];
 	*missing = false;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		*missing = errno == ENOENT;
-		if (!*missing)
-			fprintf(stderr, "tablecast: reading %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	struct StrBuf text = {0};
@@ -440,11 +438,11 @@ static Lock *read_lock(const char *path, bool *missing)
 	fclose(f);
 	Lock *lock = NULL;
 	if (failed)
-		fprintf(stderr, "tablecast: reading %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "reading %s: %s", path, strerror(errno));
 	else if (!sb_ok(&text))
-		fprintf(stderr, "tablecast: reading %s: out of memory\n", path);
-	else if (!(lock = lock_parse(text.data ? text.data : "", text.len, path, err, sizeof(err))))
-		fprintf(stderr, "tablecast: %s\n", err);
+		snprintf(err, errlen, "reading %s: out of memory", path);
+	else
+		lock = lock_parse(text.data ? text.data : "", text.len, path, err, errlen);
 	sb_free(&text);
 	return lock;
 }
@@ -458,11 +456,14 @@ static Lock *read_lock(const char *path, bool *missing)
 static int check_lock(const struct Config *cfg, const char *lock_path, bool frozen, FILE *out)
 {
 	bool missing;
-	Lock *locked = read_lock(lock_path, &missing);
+	char err[1024];
+	Lock *locked = read_lock(lock_path, &missing, err, sizeof(err));
 	if (!locked) {
 		if (missing)
-			fprintf(stderr, "tablecast: %s does not exist (tablecast schema lock --config %s --lock %s writes it)\n",
+			fprintf(stderr, "tablecast: %s: no such file (tablecast schema lock --config %s --lock %s writes it)\n",
 				lock_path, cfg->path, lock_path);
+		else
+			fprintf(stderr, "tablecast: %s\n", err);
 		return EXIT_USAGE;
 	}
 	Lock *next = lock_from_events(cfg->events, cfg->nevents, cfg->path);
@@ -619,14 +620,13 @@ static int cmd_schema_lock(int argc, char **argv)
 	if (!cfg)
 		return EXIT_USAGE;
 	bool missing = false;
-	Lock *locked = force ? NULL : read_lock(lock_path, &missing);
+	char err[1024];
+	Lock *locked = force ? NULL : read_lock(lock_path, &missing, err, sizeof(err));
 	Lock *next = NULL;
 	struct StrBuf lines = {0}, text = {0};
-	char err[1024];
 	rc = EXIT_FAILURE_RUNTIME;
 	if (!force && !locked && !missing) {
-		fprintf(stderr, "tablecast: not writing %s: fix or remove it first (--force replaces it)\n",
-			lock_path);
+		fprintf(stderr, "tablecast: %s; not writing over it (--force replaces it)\n", err);
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -78,8 +78,8 @@ static const struct Change changes[] = {
 	 "next.lock:3: event shop.orders.OrderShipped v2: field 6 \"note\" removed without "
 	 "reserving its number 6 and name \"note\""},
 	{"field removed, only its number reserved", "  field 6 note string\n", "  reserved 6\n", 1,
-	 "removed without reserving its name \"note\" (reserved = (6, \"note\")) "
-	 "(FIELD_NO_DELETE_UNLESS_RESERVED)"},
+	 "removed without reserving its name \"note\" (FIELD_NO_DELETE_UNLESS_RESERVED); add "
+	 "reserved = (6, \"note\"), or declare version 3 instead\n"},
 	{"field removed, only its name reserved", "  field 6 note string\n", "  reserved \"note\"\n",
 	 1, "removed without reserving its number 6 "},
 	{"enum value removed", "    value 2 \"UPS\"\n", "", 1,
@@ -87,6 +87,9 @@ static const struct Change changes[] = {
 	{"enum values reordered", "value 1 \"DHL\"\n    value 2 \"UPS\"",
 	 "value 1 \"UPS\"\n    value 2 \"DHL\"", 2,
 	 "enum value \"DHL\" renumbered from 1 to 2 (ENUM_VALUE_SAME_NUMBER)"},
+	{"enum value removed from the middle", "    value 1 \"DHL\"\n    value 2 \"UPS\"\n",
+	 "    value 1 \"UPS\"\n", 2,
+	 "field 2 \"carrier\": enum value 1 \"DHL\" removed (ENUM_VALUE_NO_DELETE)"},
 	{"enum value renamed", "value 2 \"UPS\"", "value 2 \"FEDEX\"", 1,
 	 "enum value 2 renamed from \"UPS\" to \"FEDEX\" (ENUM_VALUE_SAME_NAME)"},
 	{"message renamed", "event shop.orders.OrderPaid v1", "event shop.orders.OrderSettled v1", 1,
@@ -152,15 +155,15 @@ START_TEST(test_change)
 	if (c->expect)
 		ck_assert_msg(strstr(got, c->expect), "%s: expected\n  %s\nin\n  %s", c->what,
 			      c->expect, got);
-	/* One line per refusal, each naming its rule and the version to declare instead. */
+	/* One line per refusal, each naming its rule and ending with the version to declare. */
 	size_t lines = 0;
 	for (const char *p = got; (p = strchr(p, '\n')); p++)
 		lines++;
 	ck_assert_uint_eq(lines, n);
 	for (const char *p = got; *p;) {
 		const char *nl = strchr(p, '\n');
-		ck_assert_msg(strstr(p, "); declare version ") &&
-				  strstr(p, "); declare version ") < nl,
+		const char *rule = strstr(p, "_"), *end = strstr(p, "declare version ");
+		ck_assert_msg(rule && end && rule < end && end < nl && strncmp(nl - 8, " instead", 8) == 0,
 			      "%s: %.*s", c->what, (int)(nl - p), p);
 		p = nl + 1;
 	}
