@@ -13,6 +13,9 @@
 
 #define LOCK_FORMAT_VERSION 1
 #define LOCK_MAX_LINE 65536
+/* As many as a configuration may declare (config.c), with room to spare. */
+#define LOCK_MAX_EVENTS 100000
+#define LOCK_MAX_ITEMS 10000 /* fields, reserved entries per event; values per enum */
 
 struct LockField {
 	uint32_t number;
@@ -426,16 +429,6 @@ static int split_words(struct Parser *ps, char *line, char **words, bool *quoted
 	}
 }
 
-/* The event's field with that number or name (the other NULL / 0), or NULL. */
-static struct LockField *field_by(struct LockEvent *ev, uint32_t number, const char *name)
-{
-	for (size_t i = 0; i < ev->nfields; i++)
-		if ((number && ev->fields[i].number == number) ||
-		    (name && strcmp(ev->fields[i].name, name) == 0))
-			return &ev->fields[i];
-	return NULL;
-}
-
 static bool parse_field_number(struct Parser *ps, const char *w, uint32_t *out)
 {
 	unsigned long v;
@@ -488,11 +481,8 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 				    words[1]);
 		if (words[2][0] != 'v' || !parse_uint(words[2] + 1, 1, 1000000, &version))
 			return perr(ps, "\"%s\" is not a version like v1", words[2]);
-		for (size_t i = 0; i < lock->nevents; i++)
-			if (lock->events[i].version == (int)version &&
-			    strcmp(lock->events[i].name, words[1]) == 0)
-				return perr(ps, "event %s v%lu is listed twice (line %d)", words[1],
-					    version, lock->events[i].line);
+		if (lock->nevents == LOCK_MAX_EVENTS)
+			return perr(ps, "more than %d event versions", LOCK_MAX_EVENTS);
 		struct LockEvent *ev = add_event(lock);
 		if (!ev || !(ev->name = strdup(words[1])))
 			return perr(ps, "out of memory");
@@ -528,12 +518,9 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 			return false;
 		if (!is_ident(words[2], strlen(words[2])))
 			return perr(ps, "field name \"%s\" is not an identifier", words[2]);
-		if (field_by(ev, number, NULL))
-			return perr(ps, "event %s v%d: field number %u is listed twice", ev->name,
-				    ev->version, number);
-		if (field_by(ev, 0, words[2]))
-			return perr(ps, "event %s v%d: field \"%s\" is listed twice", ev->name,
-				    ev->version, words[2]);
+		if (ev->nfields == LOCK_MAX_ITEMS)
+			return perr(ps, "event %s v%d: more than %d fields", ev->name, ev->version,
+				    LOCK_MAX_ITEMS);
 		struct LockField *f = add_field(ev);
 		if (!f || !(f->name = strdup(words[2])))
 			return perr(ps, "out of memory");
@@ -551,6 +538,9 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 		if (!f || f->type != FT_ENUM)
 			return perr(ps, "a value line belongs under a field of type enum");
 		unsigned long v;
+		if (f->nlabels == LOCK_MAX_ITEMS)
+			return perr(ps, "field %u \"%s\": more than %d enum values", f->number,
+				    f->name, LOCK_MAX_ITEMS);
 		if (!parse_uint(words[1], 1, 1000000, &v) || v != f->nlabels + 1)
 			return perr(ps, "field %u \"%s\": expected value %zu (enum values are numbered 1, 2, 3... in order)",
 				    f->number, f->name, f->nlabels + 1);
@@ -564,14 +554,12 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 		if (!finish_field(ps, *cur_f))
 			return false;
 		*cur_f = NULL;
+		if (ev->nres_names + ev->nres_numbers == LOCK_MAX_ITEMS)
+			return perr(ps, "event %s v%d: more than %d reserved entries", ev->name,
+				    ev->version, LOCK_MAX_ITEMS);
 		if (quoted[1]) {
 			if (!is_ident(words[1], strlen(words[1])))
 				return perr(ps, "reserved name \"%s\" is not an identifier", words[1]);
-			for (size_t i = 0; i < ev->nres_names; i++)
-				if (strcmp(ev->res_names[i], words[1]) == 0)
-					return perr(ps, "reserved name \"%s\" is listed twice", words[1]);
-			if (field_by(ev, 0, words[1]))
-				return perr(ps, "name \"%s\" is both a field and reserved", words[1]);
 			if (!add_res_name(ev, strdup(words[1])))
 				return perr(ps, "out of memory");
 			return true;
@@ -579,16 +567,79 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 		uint32_t number = 0;
 		if (!parse_field_number(ps, words[1], &number))
 			return false;
-		for (size_t i = 0; i < ev->nres_numbers; i++)
-			if (ev->res_numbers[i] == number)
-				return perr(ps, "reserved number %u is listed twice", number);
-		if (field_by(ev, number, NULL))
-			return perr(ps, "number %u is both a field and reserved", number);
 		if (!add_res_number(ev, number))
 			return perr(ps, "out of memory");
 		return true;
 	}
 	return perr(ps, "unknown line \"%s\" (event, package, field, value, reserved)", kw);
+}
+
+static bool has_res_number(const struct LockEvent *ev, uint32_t n);
+static bool has_res_name(const struct LockEvent *ev, const char *name);
+static bool unique_labels(struct Parser *ps, const struct LockEvent *ev, const struct LockField *f);
+
+/*
+ * What a sorted lock must not hold twice: an event version, a field number
+ * or name, a reserved entry, or a reserved entry that is also a field.
+ * Checked after sorting (neighbours), so a large hostile file costs
+ * n log n, not n squared. The error's line is the later of the two.
+ */
+static bool check_unique(struct Parser *ps, Lock *lock)
+{
+	for (size_t i = 0; i < lock->nevents; i++) {
+		struct LockEvent *ev = &lock->events[i];
+		if (i && by_event(&lock->events[i - 1], ev) == 0) {
+			const struct LockEvent *a = &lock->events[i - 1];
+			ps->line = a->line > ev->line ? a->line : ev->line;
+			return perr(ps, "event %s v%d is listed twice (line %d)", ev->name,
+				    ev->version, a->line < ev->line ? a->line : ev->line);
+		}
+		for (size_t k = 1; k < ev->nfields; k++)
+			if (ev->fields[k - 1].number == ev->fields[k].number) {
+				ps->line = ev->fields[k - 1].line > ev->fields[k].line
+						   ? ev->fields[k - 1].line
+						   : ev->fields[k].line;
+				return perr(ps, "event %s v%d: field number %u is listed twice",
+					    ev->name, ev->version, ev->fields[k].number);
+			}
+		ps->line = ev->line;
+		for (size_t k = 1; k < ev->nres_numbers; k++)
+			if (ev->res_numbers[k - 1] == ev->res_numbers[k])
+				return perr(ps, "event %s v%d: reserved number %u is listed twice",
+					    ev->name, ev->version, ev->res_numbers[k]);
+		for (size_t k = 1; k < ev->nres_names; k++)
+			if (strcmp(ev->res_names[k - 1], ev->res_names[k]) == 0)
+				return perr(ps, "event %s v%d: reserved name \"%s\" is listed twice",
+					    ev->name, ev->version, ev->res_names[k]);
+		/* Field names: sorted copies of the pointers. */
+		const char **names = malloc((ev->nfields + 1) * sizeof(*names));
+		if (!names)
+			return perr(ps, "out of memory");
+		for (size_t k = 0; k < ev->nfields; k++)
+			names[k] = ev->fields[k].name;
+		qsort(names, ev->nfields, sizeof(*names), by_string);
+		for (size_t k = 1; k < ev->nfields; k++)
+			if (strcmp(names[k - 1], names[k]) == 0) {
+				perr(ps, "event %s v%d: field \"%s\" is listed twice", ev->name,
+				     ev->version, names[k]);
+				free(names);
+				return false;
+			}
+		free(names);
+		for (size_t k = 0; k < ev->nfields; k++) {
+			const struct LockField *f = &ev->fields[k];
+			ps->line = f->line;
+			if (!unique_labels(ps, ev, f))
+				return false;
+			if (has_res_number(ev, f->number))
+				return perr(ps, "event %s v%d: number %u is both a field and reserved",
+					    ev->name, ev->version, f->number);
+			if (has_res_name(ev, f->name))
+				return perr(ps, "event %s v%d: name \"%s\" is both a field and reserved",
+					    ev->name, ev->version, f->name);
+		}
+	}
+	return true;
 }
 
 Lock *lock_parse(const char *text, size_t len, const char *path, char *err, size_t errlen)
@@ -666,7 +717,10 @@ Lock *lock_parse(const char *text, size_t len, const char *path, char *err, size
 	if (!finish_field(&ps, cur_f) || !finish_event(&ps, cur_ev))
 		goto fail;
 	free(buf);
+	buf = NULL;
 	sort_lock(lock);
+	if (!check_unique(&ps, lock))
+		goto fail;
 	return lock;
 fail:
 	free(buf);
@@ -754,12 +808,50 @@ static void short_label(char *out, size_t len, const char *label)
 	snprintf(out, len, "\"%.60s%s\"", label, strlen(label) > 60 ? "..." : "");
 }
 
-static bool has_label(const struct LockField *f, const char *label)
+/* A label and its number, for looking labels up in n log n. */
+struct Label {
+	const char *text;
+	size_t number;
+};
+
+static int by_label(const void *pa, const void *pb)
 {
+	return strcmp(((const struct Label *)pa)->text, ((const struct Label *)pb)->text);
+}
+
+/* f's labels sorted by text (NULL: out of memory). */
+static struct Label *label_index(const struct LockField *f)
+{
+	struct Label *idx = malloc((f->nlabels + 1) * sizeof(*idx));
+	if (!idx)
+		return NULL;
 	for (size_t i = 0; i < f->nlabels; i++)
-		if (strcmp(f->labels[i], label) == 0)
-			return true;
-	return false;
+		idx[i] = (struct Label){.text = f->labels[i], .number = i + 1};
+	qsort(idx, f->nlabels, sizeof(*idx), by_label);
+	return idx;
+}
+
+/* The number of label in idx (n entries), 0 when absent. */
+static size_t label_number(const struct Label *idx, size_t n, const char *label)
+{
+	struct Label key = {.text = label};
+	const struct Label *hit = bsearch(&key, idx, n, sizeof(*idx), by_label);
+	return hit ? hit->number : 0;
+}
+
+/* An enum's labels are distinct (protoc would refuse their value names too). */
+static bool unique_labels(struct Parser *ps, const struct LockEvent *ev, const struct LockField *f)
+{
+	struct Label *idx = label_index(f);
+	if (!idx)
+		return perr(ps, "out of memory");
+	bool ok = true;
+	for (size_t i = 1; i < f->nlabels && ok; i++)
+		if (strcmp(idx[i - 1].text, idx[i].text) == 0)
+			ok = perr(ps, "event %s v%d: field %u \"%s\": enum value \"%.60s\" is listed twice",
+				  ev->name, ev->version, f->number, f->name, idx[i].text);
+	free(idx);
+	return ok;
 }
 
 /*
@@ -771,19 +863,23 @@ static void compare_enum(struct Report *r, const Lock *next, const struct LockEv
 			 const struct LockField *of, const struct LockField *nf)
 {
 	char a[80], b[80];
+	struct Label *old_idx = label_index(of), *new_idx = label_index(nf);
+	if (!old_idx || !new_idx) {
+		r->out->broken = true;
+		goto out;
+	}
 	for (size_t i = 0; i < of->nlabels; i++) {
 		const char *label = of->labels[i];
 		if (i < nf->nlabels && strcmp(nf->labels[i], label) == 0)
 			continue;
-		size_t j = 0;
-		while (j < nf->nlabels && strcmp(nf->labels[j], label) != 0)
-			j++;
+		size_t j = label_number(new_idx, nf->nlabels, label);
 		short_label(a, sizeof(a), label);
-		if (j < nf->nlabels) {
+		if (j) {
 			refuse(r, next, nf->line, old_ev, "ENUM_VALUE_SAME_NUMBER",
 			       "field %u \"%s\": enum value %s renumbered from %zu to %zu",
-			       of->number, of->name, a, i + 1, j + 1);
-		} else if (i < nf->nlabels && !has_label(of, nf->labels[i])) {
+			       of->number, of->name, a, i + 1, j);
+		} else if (i < nf->nlabels &&
+			   !label_number(old_idx, of->nlabels, nf->labels[i])) {
 			short_label(b, sizeof(b), nf->labels[i]);
 			refuse(r, next, nf->line, old_ev, "ENUM_VALUE_SAME_NAME",
 			       "field %u \"%s\": enum value %zu renamed from %s to %s", of->number,
@@ -794,6 +890,9 @@ static void compare_enum(struct Report *r, const Lock *next, const struct LockEv
 			       i + 1, a);
 		}
 	}
+out:
+	free(old_idx);
+	free(new_idx);
 }
 
 static void compare_field(struct Report *r, const Lock *next, const struct LockEvent *old_ev,
@@ -873,28 +972,51 @@ static const char *message_of(const char *name)
 	return dot ? dot + 1 : name;
 }
 
-/*
- * A locked version the configuration no longer has: when a new version of
- * the same number keeps the package or the message name, it was most
- * likely renamed; say so, it is the more useful message.
- */
-static void missing_event(struct Report *r, const Lock *locked, const Lock *next,
-			  const struct LockEvent *o)
+static int by_version_package(const void *pa, const void *pb)
 {
-	for (size_t i = 0; i < next->nevents; i++) {
-		const struct LockEvent *n = &next->events[i];
-		if (n->version != o->version || find_event(locked, n->name, n->version))
-			continue;
-		if (strcmp(n->package, o->package) == 0) {
-			refuse(r, next, n->line, o, "MESSAGE_SAME_NAME", "message renamed to %s",
-			       n->name);
-			return;
-		}
-		if (strcmp(message_of(n->name), message_of(o->name)) == 0) {
-			refuse(r, next, n->line, o, "PACKAGE_SAME_NAME",
-			       "package renamed from %s to %s", o->package, n->package);
-			return;
-		}
+	const struct LockEvent *a = *(const struct LockEvent *const *)pa;
+	const struct LockEvent *b = *(const struct LockEvent *const *)pb;
+	int c = (a->version > b->version) - (a->version < b->version);
+	return c ? c : strcmp(a->package, b->package);
+}
+
+static int by_version_message(const void *pa, const void *pb)
+{
+	const struct LockEvent *a = *(const struct LockEvent *const *)pa;
+	const struct LockEvent *b = *(const struct LockEvent *const *)pb;
+	int c = (a->version > b->version) - (a->version < b->version);
+	return c ? c : strcmp(message_of(a->name), message_of(b->name));
+}
+
+/*
+ * The versions next adds (none of them locked), twice: sorted by version
+ * and package, and by version and message name. A locked version that is
+ * gone and has an added one sharing its version and package, or its
+ * version and message name, was most likely renamed: the more useful
+ * message.
+ */
+struct Added {
+	const struct LockEvent **by_package, **by_message;
+	size_t n;
+};
+
+static void missing_event(struct Report *r, const Lock *locked, const Lock *next,
+			  const struct Added *added, const struct LockEvent *o)
+{
+	const struct LockEvent *key = o, *const *hit;
+	hit = bsearch(&key, added->by_package, added->n, sizeof(*added->by_package),
+		      by_version_package);
+	if (hit) {
+		refuse(r, next, (*hit)->line, o, "MESSAGE_SAME_NAME", "message renamed to %s",
+		       (*hit)->name);
+		return;
+	}
+	hit = bsearch(&key, added->by_message, added->n, sizeof(*added->by_message),
+		      by_version_message);
+	if (hit) {
+		refuse(r, next, (*hit)->line, o, "PACKAGE_SAME_NAME",
+		       "package renamed from %s to %s", o->package, (*hit)->package);
+		return;
 	}
 	refuse_or(r, locked, o->line, o, "EVENT_VERSION_NO_DELETE",
 		  "keep declaring it (to retire it, delete it from the lock in a reviewed change)",
@@ -904,13 +1026,31 @@ static void missing_event(struct Report *r, const Lock *locked, const Lock *next
 size_t lock_compare(const Lock *locked, const Lock *next, struct StrBuf *out)
 {
 	struct Report r = {.out = out};
+	struct Added added = {
+		.by_package = malloc((next->nevents + 1) * sizeof(*added.by_package)),
+		.by_message = malloc((next->nevents + 1) * sizeof(*added.by_message)),
+	};
+	if (!added.by_package || !added.by_message) {
+		out->broken = true;
+		goto out;
+	}
+	for (size_t i = 0; i < next->nevents; i++) {
+		const struct LockEvent *n = &next->events[i];
+		if (!find_event(locked, n->name, n->version))
+			added.by_package[added.n] = added.by_message[added.n] = n, added.n++;
+	}
+	qsort(added.by_package, added.n, sizeof(*added.by_package), by_version_package);
+	qsort(added.by_message, added.n, sizeof(*added.by_message), by_version_message);
 	for (size_t i = 0; i < locked->nevents; i++) {
 		const struct LockEvent *o = &locked->events[i];
 		const struct LockEvent *n = find_event(next, o->name, o->version);
 		if (n)
 			compare_event(&r, next, o, n);
 		else
-			missing_event(&r, locked, next, o);
+			missing_event(&r, locked, next, &added, o);
 	}
+out:
+	free(added.by_package);
+	free(added.by_message);
 	return r.count;
 }

@@ -371,7 +371,12 @@ static const struct {
 	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n field 1 a enum\n value 1 X\n",
 	 "expected: value NUMBER \"LABEL\""},
 	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n reserved 1\n reserved 1\n",
-	 "bad.lock:5: reserved number 1 is listed twice"},
+	 "bad.lock:2: event a.B v1: reserved number 1 is listed twice"},
+	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n reserved \"x\"\n reserved \"x\"\n",
+	 "bad.lock:2: event a.B v1: reserved name \"x\" is listed twice"},
+	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n field 1 a enum\n value 1 \"X\"\n"
+	 " value 2 \"Y\"\n value 3 \"X\"\n",
+	 "bad.lock:4: event a.B v1: field 1 \"a\": enum value \"X\" is listed twice"},
 	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n field 1 a int32\n reserved 1\n",
 	 "number 1 is both a field and reserved"},
 	{"tablecast-lock 1\nevent a.B v1\n package a.v1\n field 1 a int32\n reserved \"a\"\n",
@@ -394,6 +399,63 @@ START_TEST(test_bad_lock)
 		      bad[_i].text, bad[_i].error, err);
 	ck_assert_msg(strncmp(err, "bad.lock:", 9) == 0, "no file:line: %s", err);
 	ck_assert(!strchr(err, '\n'));
+}
+END_TEST
+
+/*
+ * The largest lock a file may hold, compared with itself and with a
+ * configuration's lock that has nothing in common: n log n, not n squared,
+ * or this test times out.
+ */
+START_TEST(test_large)
+{
+	struct StrBuf t = {0};
+	sb_puts(&t, "tablecast-lock 1\n");
+	for (int i = 0; i < 99999; i++)
+		sb_printf(&t, "event q%d.M v1\n package q%d.v1\n field 1 a int32\n", i, i);
+	/* One event version with as many fields and labels as allowed. */
+	sb_puts(&t, "event big.M v1\n package big.v1\n");
+	for (int i = 1; i <= 9999; i++)
+		sb_printf(&t, " field %d f%d int32\n", i, i);
+	sb_puts(&t, " field 10000 e enum\n");
+	for (int i = 1; i <= 10000; i++)
+		sb_printf(&t, "  value %d \"l%d\"\n", i, i);
+	ck_assert(sb_ok(&t));
+	char err[256] = "";
+	Lock *a = lock_parse(t.data, t.len, "a", err, sizeof(err));
+	ck_assert_msg(a != NULL, "%s", err);
+	sb_free(&t);
+	sb_puts(&t, "tablecast-lock 1\n");
+	for (int i = 0; i < 99999; i++)
+		sb_printf(&t, "event p%d.M v1\n package p%d.v1\n field 1 a int32\n", i, i);
+	sb_puts(&t, "event big.M v1\n package big.v1\n field 10000 e enum\n");
+	for (int i = 10000; i >= 1; i--)
+		sb_printf(&t, "  value %d \"l%d\"\n", 10001 - i, i);
+	Lock *b = lock_parse(t.data, t.len, "b", err, sizeof(err));
+	ck_assert_msg(b != NULL, "%s", err);
+	struct StrBuf out = {0};
+	ck_assert_uint_eq(lock_compare(b, b, &out), 0);
+	size_t n = lock_compare(a, b, &out);
+	ck_assert(sb_ok(&out));
+	/* 9999 fields removed, 10000 labels renumbered, every q event gone. */
+	ck_assert_uint_eq(n, 9999 + 10000 + 99999);
+	sb_free(&t);
+	sb_free(&out);
+	lock_free(a);
+	lock_free(b);
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+	struct StrBuf t = {0};
+	char err[256] = "";
+	sb_puts(&t, "tablecast-lock 1\nevent a.B v1\n package a.v1\n");
+	for (int i = 1; i <= 10001; i++)
+		sb_printf(&t, " reserved %d\n", i);
+	ck_assert_ptr_null(lock_parse(t.data, t.len, "r", err, sizeof(err)));
+	ck_assert_str_eq(err, "r:10004: event a.B v1: more than 10000 reserved entries");
+	sb_free(&t);
 }
 END_TEST
 
@@ -432,6 +494,8 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, test_from_events_reserved);
 	tcase_add_loop_test(tc, test_bad_lock, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_bad_bytes);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
