@@ -733,23 +733,29 @@ fail:
 static const struct LockEvent *find_event(const Lock *lock, const char *name, int version)
 {
 	struct LockEvent key = {.name = (char *)name, .version = version};
+	if (!lock->nevents) /* bsearch wants a base even for none */
+		return NULL;
 	return bsearch(&key, lock->events, lock->nevents, sizeof(*lock->events), by_event);
 }
 
 static const struct LockField *find_field(const struct LockEvent *ev, uint32_t number)
 {
 	struct LockField key = {.number = number};
+	if (!ev->nfields)
+		return NULL;
 	return bsearch(&key, ev->fields, ev->nfields, sizeof(*ev->fields), by_field);
 }
 
 static bool has_res_number(const struct LockEvent *ev, uint32_t n)
 {
-	return bsearch(&n, ev->res_numbers, ev->nres_numbers, sizeof(n), by_number) != NULL;
+	return ev->nres_numbers &&
+	       bsearch(&n, ev->res_numbers, ev->nres_numbers, sizeof(n), by_number) != NULL;
 }
 
 static bool has_res_name(const struct LockEvent *ev, const char *name)
 {
-	return bsearch(&name, ev->res_names, ev->nres_names, sizeof(name), by_string) != NULL;
+	return ev->nres_names &&
+	       bsearch(&name, ev->res_names, ev->nres_names, sizeof(name), by_string) != NULL;
 }
 
 /* buf's FIELD_WIRE_JSON_COMPATIBLE_TYPE groups among our types (see lock.h for strings). */

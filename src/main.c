@@ -434,11 +434,11 @@ static Lock *read_lock(const char *path, bool *missing, char *err, size_t errlen
 	size_t n;
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && text.len <= LOCK_MAX_BYTES)
 		sb_append(&text, buf, n);
-	bool failed = ferror(f);
+	int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
 	fclose(f);
 	Lock *lock = NULL;
-	if (failed)
-		snprintf(err, errlen, "reading %s: %s", path, strerror(errno));
+	if (read_errno)
+		snprintf(err, errlen, "reading %s: %s", path, strerror(read_errno));
 	else if (!sb_ok(&text))
 		snprintf(err, errlen, "reading %s: out of memory", path);
 	else

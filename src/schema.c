@@ -459,8 +459,10 @@ static int put_reserved(struct StrBuf *out, const struct EventDef *ev)
 		free(names);
 		return -1;
 	}
-	memcpy(nums, ev->reserved_numbers, ev->n_reserved_numbers * sizeof(*nums));
-	memcpy(names, ev->reserved_names, ev->n_reserved_names * sizeof(*names));
+	if (ev->n_reserved_numbers) /* memcpy wants pointers even for nothing */
+		memcpy(nums, ev->reserved_numbers, ev->n_reserved_numbers * sizeof(*nums));
+	if (ev->n_reserved_names)
+		memcpy(names, ev->reserved_names, ev->n_reserved_names * sizeof(*names));
 	qsort(nums, ev->n_reserved_numbers, sizeof(*nums), by_number);
 	qsort(names, ev->n_reserved_names, sizeof(*names), by_string);
 	sb_putc(out, '\n');

@@ -495,8 +495,12 @@ static Suite *lock_suite(void)
 	tcase_add_loop_test(tc, test_bad_lock, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_bad_bytes);
 	tcase_add_test(tc, test_limits);
-	tcase_add_test(tc, test_large);
 	suite_add_tcase(s, tc);
+	/* Seconds with sanitizers on a loaded machine; n squared would take hours. */
+	TCase *large = tcase_create("large");
+	tcase_set_timeout(large, 120);
+	tcase_add_test(large, test_large);
+	suite_add_tcase(s, large);
 	return s;
 }
 
