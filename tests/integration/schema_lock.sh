@@ -200,7 +200,11 @@ compatible version_added '  { name = "shop.orders.OrderPaid";' '  { name = "shop
     fields = ( { name = "id"; number = 1; type = "string"; value = "new.id"; } ); },
   { name = "shop.orders.OrderPaid";'
 compatible values_changed 'value = "new.quantity"' 'value = "new.quantity * 2"'
-[ "$ncompat" -ge 7 ] || tc_fail "only $ncompat compatible changes"
+compatible reserved_ahead "$KEY" "$KEY reserved = (20, \"future\");"
+compatible event_added '  { name = "shop.orders.OrderPaid";' '  { name = "shop.billing.InvoiceSent"; version = 1; table = "invoices"; on = ["insert"]; topic = "billing";
+    fields = ( { name = "id"; number = 1; type = "int64"; value = "new.id"; } ); },
+  { name = "shop.orders.OrderPaid";'
+[ "$ncompat" -ge 9 ] || tc_fail "only $ncompat compatible changes"
 
 # ---- the demo's lock is current ----------------------------------------------
 "$TC" schema check --config "$top_srcdir/conf/demo.cfg" --lock "$top_srcdir/conf/demo.lock" --frozen >out 2>&1 ||
