@@ -39,7 +39,7 @@ static const char *const sink_keys[] = {"type",	     "format",	     "path",
 static const char *const cloudevents_keys[] = {"source", "dataschema_base", "mode", NULL};
 static const char *const event_keys[] = {"name",  "version",  "table",	"on",	    "when",
 					 "topic", "key",      "subject", "on_error", "fields",
-					 NULL};
+					 "reserved", NULL};
 static const char *const owner_keys[] = {"table", "role", NULL};
 static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
 					 "value", NULL};
@@ -852,6 +852,64 @@ static Expr *load_optional_expr(struct Loader *ld, const config_setting_t *es,
 	return e;
 }
 
+/*
+ * reserved = (5, "total"): the numbers and names of removed fields. A list,
+ * because libconfig's [arrays] hold one type only; an array of numbers or
+ * of names is accepted too.
+ */
+static void load_reserved(struct Loader *ld, struct EventDef *ev, const config_setting_t *rs)
+{
+	int n = config_setting_length(rs);
+	if (!(config_setting_is_list(rs) || config_setting_is_array(rs))) {
+		fail_at(ld, rs, "event %s: reserved must be a list of field numbers and names, e.g. reserved = (5, \"total\")",
+			ev->name);
+		return;
+	}
+	if (n > CFG_MAX_FIELDS) {
+		fail_at(ld, rs, "event %s: more than %d reserved entries", ev->name, CFG_MAX_FIELDS);
+		return;
+	}
+	ev->reserved_numbers = calloc((size_t)n + 1, sizeof(*ev->reserved_numbers));
+	ev->reserved_names = calloc((size_t)n + 1, sizeof(*ev->reserved_names));
+	if (!ev->reserved_numbers || !ev->reserved_names)
+		abort();
+	for (int i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *r = config_setting_get_elem(rs, (unsigned)i);
+		if (config_setting_type(r) == CONFIG_TYPE_INT) {
+			int v = config_setting_get_int(r);
+			if (v < 1 || v > 536870911 || (v >= 19000 && v <= 19999)) {
+				fail_at(ld, r, "event %s: reserved %d is not a valid protobuf field number",
+					ev->name, v);
+				return;
+			}
+			for (size_t k = 0; k < ev->n_reserved_numbers; k++)
+				if (ev->reserved_numbers[k] == (uint32_t)v) {
+					fail_at(ld, r, "event %s: number %d is reserved twice", ev->name, v);
+					return;
+				}
+			ev->reserved_numbers[ev->n_reserved_numbers++] = (uint32_t)v;
+		} else if (config_setting_type(r) == CONFIG_TYPE_STRING) {
+			const char *name = config_setting_get_string(r);
+			if (!is_identifier(name, strlen(name))) {
+				fail_at(ld, r, "event %s: reserved name \"%s\" is not an identifier",
+					ev->name, name);
+				return;
+			}
+			for (size_t k = 0; k < ev->n_reserved_names; k++)
+				if (strcmp(ev->reserved_names[k], name) == 0) {
+					fail_at(ld, r, "event %s: name \"%s\" is reserved twice", ev->name,
+						name);
+					return;
+				}
+			ev->reserved_names[ev->n_reserved_names++] = xstrdup(name);
+		} else {
+			fail_at(ld, r, "event %s: reserved holds field numbers and \"names\" only",
+				ev->name);
+			return;
+		}
+	}
+}
+
 static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *ev,
 		       const config_setting_t *es)
 {
@@ -909,6 +967,10 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 	ev->subject =
 		load_optional_expr(ld, es, ev, "subject", true, &ev->subject_text, &ev->subject_line);
 
+	const config_setting_t *reserved = config_setting_get_member(es, "reserved");
+	if (reserved && !ld->failed)
+		load_reserved(ld, ev, reserved);
+
 	const config_setting_t *fields = config_setting_get_member(es, "fields");
 	if (!fields && !ld->failed) {
 		fail_at(ld, es, "event %s: fields is required", ev->name);
@@ -939,6 +1001,14 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 				fail_at(ld, fs, "event %s: field \"%s\" is declared twice", ev->name,
 					ev->fields[i].name);
 		}
+		for (size_t k = 0; k < ev->n_reserved_numbers && !ld->failed; k++)
+			if (ev->reserved_numbers[k] == ev->fields[i].number)
+				fail_at(ld, fs, "event %s: field \"%s\" uses number %u, which is reserved",
+					ev->name, ev->fields[i].name, ev->fields[i].number);
+		for (size_t k = 0; k < ev->n_reserved_names && !ld->failed; k++)
+			if (strcmp(ev->reserved_names[k], ev->fields[i].name) == 0)
+				fail_at(ld, fs, "event %s: field name \"%s\" is reserved", ev->name,
+					ev->fields[i].name);
 	}
 	/* What `schema generate` and protoc would refuse is refused now. */
 	char why[512];
@@ -1216,6 +1286,10 @@ void cfg_free(struct Config *cfg)
 			expr_free(f->value);
 		}
 		free(ev->fields);
+		for (size_t k = 0; k < ev->n_reserved_names; k++)
+			free(ev->reserved_names[k]);
+		free(ev->reserved_names);
+		free(ev->reserved_numbers);
 		free(ev->name);
 		free(ev->table);
 		free(ev->topic);

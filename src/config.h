@@ -70,6 +70,11 @@ struct EventDef {
 	enum on_error on_error;
 	struct EventField *fields;
 	size_t nfields;
+	/* Numbers and names of removed fields, never to be used again (proto `reserved`). */
+	uint32_t *reserved_numbers;
+	size_t n_reserved_numbers;
+	char **reserved_names;
+	size_t n_reserved_names;
 	int line;
 };
 

@@ -13,6 +13,8 @@
 #include "backfill.h"
 #include "check.h"
 #include "config.h"
+#include "file.h"
+#include "lock.h"
 #include "log.h"
 #include "pipeline.h"
 #include "schema.h"
@@ -70,14 +72,20 @@ static void usage(FILE *out)
 	      "  snapshot --config FILE  publish every existing row as snapshot events, then stop\n"
 	      "  backfill --config FILE --table T [--where COND]\n"
 	      "                          ask the running tablecast to publish T's rows again\n"
-	      "  check --config FILE     check the configuration against the live database\n"
-	      "  check-config FILE       parse and validate a configuration file offline\n"
+	      "  check --config FILE [--lock LOCK]\n"
+	      "                          check the configuration against the live database\n"
+	      "  check-config [--lock LOCK] FILE\n"
+	      "                          parse and validate a configuration file offline\n"
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
 	      "  audit --config FILE [--json] [--since-last]\n"
 	      "                          show which roles read and write each table\n"
 	      "  verify --config FILE    compare the latest event per key with the tables\n"
 	      "  schema generate --config FILE --out DIR\n"
 	      "                          write the .proto files of the configured events\n"
+	      "  schema lock --config FILE [--lock LOCK] [--force]\n"
+	      "                          record the events' contract in a lock file\n"
+	      "  schema check --config FILE --lock LOCK [--frozen]\n"
+	      "                          refuse changes that break a locked event version\n"
 	      "  help [COMMAND]          show help for a command\n"
 	      "\n"
 	      "options:\n"
@@ -164,23 +172,41 @@ static void usage_backfill(FILE *out)
 
 static void usage_check(FILE *out)
 {
-	fputs("usage: tablecast check --config FILE\n"
+	fputs("usage: tablecast check --config FILE [--lock LOCK]\n"
 	      "\n"
 	      "Check the configuration against the source database's catalog: tables and\n"
 	      "columns exist, expression types fit the declared field types, old.<col>\n"
 	      "reads have the replica identity they need, TOAST-able columns read from\n"
-	      "updates, and the publication covers the tables. One line per finding;\n"
-	      "exit 0 when there is no error, 1 otherwise, 2 for a malformed file.\n",
+	      "updates, and the publication covers the tables. With --lock, also refuse\n"
+	      "changes that break an event version the lock lists (as schema check does).\n"
+	      "One line per finding; exit 0 when there is no error, 1 otherwise, 2 for a\n"
+	      "malformed file.\n",
 	      out);
 }
 
 static void usage_schema(FILE *out)
 {
 	fputs("usage: tablecast schema generate --config FILE --out DIR\n"
+	      "       tablecast schema lock --config FILE [--lock LOCK] [--force]\n"
+	      "       tablecast schema check --config FILE --lock LOCK [--frozen]\n"
 	      "\n"
-	      "Write one .proto file per event version (DIR/<package path>/v<N>/<name>.proto)\n"
-	      "and an index, DIR/README.md. The same configuration always gives the same\n"
-	      "bytes.\n",
+	      "generate: write one .proto file per event version\n"
+	      "(DIR/<package path>/v<N>/<name>.proto) and an index, DIR/README.md. The\n"
+	      "same configuration always gives the same bytes.\n"
+	      "\n"
+	      "lock: write LOCK (default tablecast.lock) listing every event version's\n"
+	      "contract: full name, package, fields (number, name, type, repeated, enum\n"
+	      "values) and reserved numbers and names. Commit it next to the\n"
+	      "configuration. An existing lock is checked first: a change that breaks it\n"
+	      "is refused (exit 1) unless --force.\n"
+	      "\n"
+	      "check: refuse every change within a locked event version that breaks wire\n"
+	      "or JSON compatibility (buf's WIRE_JSON rules): a field number reused, a\n"
+	      "field removed without reserving its number and name, renamed or changed\n"
+	      "in type or cardinality, an enum value removed or renumbered, the message\n"
+	      "or package renamed, a version removed. One line per change; exit 0 when\n"
+	      "compatible, 1 when a change breaks the lock, 2 for a malformed file.\n"
+	      "--frozen also fails when the lock is not current (additions not recorded).\n",
 	      out);
 }
 
@@ -495,23 +521,268 @@ static int parse_config_args(int argc, char **argv, const char **config_path, co
 	return -1;
 }
 
+/*
+ * Read the lock at path. NULL with a one-line reason in err when it cannot
+ * be read or parsed; *missing tells a file that does not exist from a bad one.
+ */
+static Lock *read_lock(const char *path, bool *missing, char *err, size_t errlen)
+{
+	*missing = false;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct StrBuf text = {0};
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && text.len <= LOCK_MAX_BYTES)
+		sb_append(&text, buf, n);
+	int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
+	fclose(f);
+	Lock *lock = NULL;
+	if (read_errno)
+		snprintf(err, errlen, "reading %s: %s", path, strerror(read_errno));
+	else if (!sb_ok(&text))
+		snprintf(err, errlen, "reading %s: out of memory", path);
+	else
+		lock = lock_parse(text.data ? text.data : "", text.len, path, err, errlen);
+	sb_free(&text);
+	return lock;
+}
+
+/*
+ * Compare cfg with the lock at lock_path, printing one line per breaking
+ * change to out. frozen: a lock that is not exactly what `schema lock`
+ * would write fails too. Returns EXIT_OK, EXIT_FAILURE_RUNTIME (a change
+ * breaks the lock) or EXIT_USAGE (a lock that cannot be read).
+ */
+static int check_lock(const struct Config *cfg, const char *lock_path, bool frozen, FILE *out)
+{
+	bool missing;
+	char err[1024];
+	Lock *locked = read_lock(lock_path, &missing, err, sizeof(err));
+	if (!locked) {
+		if (missing)
+			fprintf(stderr, "tablecast: %s: no such file (tablecast schema lock --config %s --lock %s writes it)\n",
+				lock_path, cfg->path, lock_path);
+		else
+			fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_USAGE;
+	}
+	Lock *next = lock_from_events(cfg->events, cfg->nevents, cfg->path);
+	struct StrBuf lines = {0}, now = {0}, then = {0};
+	int rc = EXIT_OK;
+	if (!next) {
+		fprintf(stderr, "tablecast: out of memory\n");
+		rc = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	size_t breaking = lock_compare(locked, next, &lines);
+	if (!sb_ok(&lines)) {
+		fprintf(stderr, "tablecast: out of memory\n");
+		rc = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	if (breaking) {
+		fwrite(lines.data, 1, lines.len, out);
+		fprintf(stderr, "tablecast: %s: %zu change%s break%s %s\n", cfg->path, breaking,
+			breaking == 1 ? "" : "s", breaking == 1 ? "s" : "", lock_path);
+		rc = EXIT_FAILURE_RUNTIME;
+		goto out;
+	}
+	lock_format(next, &now);
+	lock_format(locked, &then);
+	if (sb_ok(&now) && sb_ok(&then) &&
+	    (now.len != then.len || memcmp(now.data, then.data, now.len) != 0)) {
+		fprintf(frozen ? out : stderr,
+			"%s: %s is not current: the configuration adds to it (tablecast schema lock --config %s --lock %s records it)\n",
+			cfg->path, lock_path, cfg->path, lock_path);
+		if (frozen)
+			rc = EXIT_FAILURE_RUNTIME;
+	}
+out:
+	sb_free(&lines);
+	sb_free(&now);
+	sb_free(&then);
+	lock_free(next);
+	lock_free(locked);
+	return rc;
+}
+
 static int cmd_check(int argc, char **argv)
 {
-	const char *config_path = NULL;
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"lock", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *lock_path = NULL;
 	char err[1024];
-	int rc = parse_config_args(argc, argv, &config_path, NULL, usage_check);
-	if (rc >= 0)
-		return rc;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'L':
+			lock_path = optarg;
+			break;
+		case 'h':
+			usage_check(stdout);
+			return EXIT_OK;
+		default:
+			usage_check(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_check(stderr);
+		return EXIT_USAGE;
+	}
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
+	/* The lock first: it needs no database, and a malformed one is a usage error. */
+	int lock_rc = lock_path ? check_lock(cfg, lock_path, false, stdout) : EXIT_OK;
+	if (lock_rc == EXIT_USAGE) {
+		cfg_free(cfg);
+		return EXIT_USAGE;
+	}
 	int errors = chk_run(cfg, stdout, err, sizeof(err));
 	cfg_free(cfg);
 	if (errors < 0) {
 		log_error("%s", err);
 		return EXIT_FAILURE_RUNTIME;
 	}
-	return errors == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+	return errors == 0 && lock_rc == EXIT_OK ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}
+
+/* Parse "--config FILE [--lock LOCK] [--force] [--frozen]" for schema lock and schema check. */
+static int parse_lock_args(int argc, char **argv, const char **config_path, const char **lock_path,
+			   bool *force, bool *frozen)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"lock", required_argument, NULL, 'L'},
+		{"force", no_argument, NULL, 'F'},
+		{"frozen", no_argument, NULL, 'Z'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config_path = optarg;
+			break;
+		case 'L':
+			*lock_path = optarg;
+			break;
+		case 'F':
+			if (!force) {
+				usage_schema(stderr);
+				return EXIT_USAGE;
+			}
+			*force = true;
+			break;
+		case 'Z':
+			if (!frozen) {
+				usage_schema(stderr);
+				return EXIT_USAGE;
+			}
+			*frozen = true;
+			break;
+		case 'h':
+			usage_schema(stdout);
+			return EXIT_OK;
+		default:
+			usage_schema(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!*config_path || !*lock_path || !**lock_path || optind != argc) {
+		usage_schema(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int cmd_schema_lock(int argc, char **argv)
+{
+	const char *config_path = NULL, *lock_path = "tablecast.lock";
+	bool force = false;
+	int rc = parse_lock_args(argc, argv, &config_path, &lock_path, &force, NULL);
+	if (rc >= 0)
+		return rc;
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	bool missing = false;
+	char err[1024];
+	Lock *locked = force ? NULL : read_lock(lock_path, &missing, err, sizeof(err));
+	Lock *next = NULL;
+	struct StrBuf lines = {0}, text = {0};
+	rc = EXIT_FAILURE_RUNTIME;
+	if (!force && !locked && !missing) {
+		fprintf(stderr, "tablecast: %s; not writing over it (--force replaces it)\n", err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!(next = lock_from_events(cfg->events, cfg->nevents, cfg->path))) {
+		fprintf(stderr, "tablecast: out of memory\n");
+		goto out;
+	}
+	size_t breaking = locked ? lock_compare(locked, next, &lines) : 0;
+	if (breaking) {
+		if (sb_ok(&lines))
+			fwrite(lines.data, 1, lines.len, stdout);
+		fprintf(stderr, "tablecast: not writing %s: %zu change%s break%s it (--force writes it anyway)\n",
+			lock_path, breaking, breaking == 1 ? "" : "s", breaking == 1 ? "s" : "");
+		goto out;
+	}
+	lock_format(next, &text);
+	if (!sb_ok(&text)) {
+		fprintf(stderr, "tablecast: out of memory\n");
+		goto out;
+	}
+	if (file_publish(lock_path, text.data, text.len, "writing", err, sizeof(err)) < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		goto out;
+	}
+	printf("%s: %zu event version%s locked\n", lock_path, cfg->nevents,
+	       cfg->nevents == 1 ? "" : "s");
+	rc = EXIT_OK;
+out:
+	sb_free(&lines);
+	sb_free(&text);
+	lock_free(next);
+	lock_free(locked);
+	cfg_free(cfg);
+	return rc;
+}
+
+static int cmd_schema_check(int argc, char **argv)
+{
+	const char *config_path = NULL, *lock_path = NULL;
+	bool frozen = false;
+	int rc = parse_lock_args(argc, argv, &config_path, &lock_path, NULL, &frozen);
+	if (rc >= 0)
+		return rc;
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	rc = check_lock(cfg, lock_path, frozen, stdout);
+	if (rc == EXIT_OK)
+		printf("%s: compatible with %s\n", config_path, lock_path);
+	cfg_free(cfg);
+	return rc;
 }
 
 static int cmd_schema(int argc, char **argv)
@@ -519,6 +790,10 @@ static int cmd_schema(int argc, char **argv)
 	const char *config_path = NULL, *out_dir = NULL;
 	char err[1024];
 
+	if (argc >= 2 && strcmp(argv[1], "lock") == 0)
+		return cmd_schema_lock(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return cmd_schema_check(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
 		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
 		usage_schema(help ? stdout : stderr);
@@ -747,16 +1022,42 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_check_config(int argc, char **argv)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		fputs("usage: tablecast check-config FILE\n", argc == 2 ? stdout : stderr);
-		return argc == 2 && strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+	static const char usage_text[] = "usage: tablecast check-config [--lock LOCK] FILE\n";
+	static const struct option longopts[] = {
+		{"lock", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *lock_path = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			lock_path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
 	}
-	struct Config *cfg = load_config(argv[1]);
+	if (optind != argc - 1) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct Config *cfg = load_config(path);
 	if (!cfg)
 		return EXIT_USAGE;
-	printf("%s: ok\n", argv[1]);
+	int rc = lock_path ? check_lock(cfg, lock_path, false, stdout) : EXIT_OK;
+	if (rc == EXIT_OK)
+		printf("%s: ok\n", path);
 	cfg_free(cfg);
-	return EXIT_OK;
+	return rc;
 }
 
 int main(int argc, char **argv)

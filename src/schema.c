@@ -273,6 +273,15 @@ static int check_fields(const struct EventDef *ev, char *err, size_t errlen)
 		}
 		if (rc)
 			break;
+		for (size_t k = 0; k < ev->n_reserved_numbers && rc == 0; k++)
+			if (ev->reserved_numbers[k] == f->number)
+				rc = fail(err, errlen, ev, "field \"%s\" uses number %u, which is reserved",
+				          f->name, f->number);
+		for (size_t k = 0; k < ev->n_reserved_names && rc == 0; k++)
+			if (strcmp(ev->reserved_names[k], f->name) == 0)
+				rc = fail(err, errlen, ev, "field name \"%s\" is reserved", f->name);
+		if (rc)
+			break;
 		if (f->type == FT_ENUM && !f->n_enum_values) {
 			rc = fail(err, errlen, ev, "field \"%s\": an enum needs at least one value",
 			          f->name);
@@ -427,11 +436,56 @@ static void put_field(struct StrBuf *out, const struct EventField *f)
 	sb_putc(out, '\n');
 }
 
+static int by_number(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The numbers and names of removed fields, sorted: "reserved 5, 9;" and "reserved \"total\";". */
+static int put_reserved(struct StrBuf *out, const struct EventDef *ev)
+{
+	if (!ev->n_reserved_numbers && !ev->n_reserved_names)
+		return 0;
+	uint32_t *nums = malloc((ev->n_reserved_numbers + 1) * sizeof(*nums));
+	char **names = malloc((ev->n_reserved_names + 1) * sizeof(*names));
+	if (!nums || !names) {
+		free(nums);
+		free(names);
+		return -1;
+	}
+	if (ev->n_reserved_numbers) /* memcpy wants pointers even for nothing */
+		memcpy(nums, ev->reserved_numbers, ev->n_reserved_numbers * sizeof(*nums));
+	if (ev->n_reserved_names)
+		memcpy(names, ev->reserved_names, ev->n_reserved_names * sizeof(*names));
+	qsort(nums, ev->n_reserved_numbers, sizeof(*nums), by_number);
+	qsort(names, ev->n_reserved_names, sizeof(*names), by_string);
+	sb_putc(out, '\n');
+	for (size_t i = 0; i < ev->n_reserved_numbers; i++)
+		sb_printf(out, "%s%u", i ? ", " : "  reserved ", nums[i]);
+	if (ev->n_reserved_numbers)
+		sb_puts(out, ";\n");
+	/* Names are identifiers (the configuration checks): nothing to escape. */
+	for (size_t i = 0; i < ev->n_reserved_names; i++)
+		sb_printf(out, "%s\"%s\"", i ? ", " : "  reserved ", names[i]);
+	if (ev->n_reserved_names)
+		sb_puts(out, ";\n");
+	free(nums);
+	free(names);
+	return 0;
+}
+
 /*
  * The .proto text:
  *	// header comment
  *	syntax, package <pkg>.v<N>, the Timestamp import if needed
- *	message <Name> { nested enums, then the fields, both in number order }
+ *	message <Name> { nested enums, then the fields, both in number order,
+ *	                 then the reserved numbers and names }
  */
 static int render_proto(const struct EventDef *ev, struct StrBuf *out)
 {
@@ -466,8 +520,10 @@ static int render_proto(const struct EventDef *ev, struct StrBuf *out)
 	}
 	for (size_t i = 0; i < ev->nfields; i++)
 		put_field(out, &ev->fields[order[i]]);
-	sb_puts(out, "}\n");
 	free(order);
+	if (put_reserved(out, ev) < 0)
+		return -1;
+	sb_puts(out, "}\n");
 	return sb_ok(out) ? 0 : -1;
 }
 

@@ -404,6 +404,47 @@ START_TEST(test_encoder_output_decodes_with_protoc)
 }
 END_TEST
 
+/* Removed fields' numbers and names, sorted, after the fields; protoc accepts them. */
+START_TEST(test_reserved)
+{
+	uint32_t nums[] = {9, 2};
+	char *names[] = {(char *)"old_note", (char *)"amount"};
+	shipped_v1.reserved_numbers = nums;
+	shipped_v1.n_reserved_numbers = 2;
+	shipped_v1.reserved_names = names;
+	shipped_v1.n_reserved_names = 2;
+	shipped_v1.nfields = 1; /* "note", number 2, removed */
+	ck_assert_msg(schema_generate(&shipped_v1, 1, dir, err, sizeof(err)) == 0, "%s", err);
+	char *got = slurp(dir, "shop/orders/v1/order_shipped.proto");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "message OrderShipped {\n"
+				  "  optional int64 order_id = 1;\n"
+				  "\n"
+				  "  reserved 2, 9;\n"
+				  "  reserved \"amount\", \"old_note\";\n"
+				  "}\n"),
+		      "%s", got);
+	free(got);
+	if (have_protoc()) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd),
+			 "protoc --proto_path=%s --descriptor_set_out=/dev/null "
+			 "%s/shop/orders/v1/order_shipped.proto",
+			 dir, dir);
+		ck_assert_msg(system(cmd) == 0, "protoc rejects the reserved statements");
+	}
+	/* A field on a reserved number or name is refused before anything is written. */
+	shipped_v1.nfields = 2;
+	ck_assert_int_eq(schema_generate(&shipped_v1, 1, dir, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "event shop.orders.OrderShipped v1: field \"note\" uses number 2, "
+			      "which is reserved");
+	shipped_v1.n_reserved_numbers = 0;
+	names[0] = (char *)"note";
+	ck_assert_int_eq(schema_generate(&shipped_v1, 1, dir, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "event shop.orders.OrderShipped v1: field name \"note\" is reserved");
+}
+END_TEST
+
 START_TEST(test_proto_path)
 {
 	char buf[128];
@@ -569,6 +610,7 @@ int main(void)
 	tcase_add_test(tc, test_generated_text);
 	tcase_add_test(tc, test_stable_output);
 	tcase_add_test(tc, test_protoc_compiles_output);
+	tcase_add_test(tc, test_reserved);
 	tcase_add_test(tc, test_encoder_output_decodes_with_protoc);
 	tcase_add_test(tc, test_proto_path);
 	tcase_add_test(tc, test_rejects_bad_names);
