@@ -39,10 +39,10 @@ static const char *const sink_keys[] = {"type",	     "format",	     "path",
 static const char *const cloudevents_keys[] = {"source", "dataschema_base", "mode", NULL};
 static const char *const event_keys[] = {"name",  "version",  "table",	"on",	    "when",
 					 "topic", "key",      "subject", "on_error", "fields",
-					 "reserved", NULL};
+					 "reserved", "outbox", "handover", NULL};
 static const char *const owner_keys[] = {"table", "role", NULL};
 static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
-					 "value", NULL};
+					 "value", "required", NULL};
 
 /*
  * Bounds that keep a load linear and short (well under a second for the
@@ -767,11 +767,23 @@ static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField
 		}
 	}
 
+	f->required = get_bool(ld, fs, "required", false);
+	if (!ld->failed && f->required && f->repeated)
+		fail_at(ld, config_setting_get_member(fs, "required"),
+			"%s: a repeated field cannot be required", what);
+	const config_setting_t *vs = config_setting_get_member(fs, "value");
+	if (ev->outbox_only) {
+		/* The service encodes the payload: a value would never be evaluated. */
+		if (vs && !ld->failed)
+			fail_at(ld, vs, "%s: an outbox event has no value expressions (the service writes the payload)",
+				what);
+		snprintf(ld->context, sizeof(ld->context), "event %s: ", evname);
+		return;
+	}
 	f->value_text = get_string(ld, fs, "value", NULL);
 	snprintf(ld->context, sizeof(ld->context), "event %s: ", evname);
 	if (ld->failed)
 		return;
-	const config_setting_t *vs = config_setting_get_member(fs, "value");
 	snprintf(what, sizeof(what), "event %s: field \"%s\" value", evname, f->name);
 	f->value = parse_expr(ld, vs, what, f->value_text);
 	check_columns(ld, vs, what, ev, f->value);
@@ -910,6 +922,27 @@ static void load_reserved(struct Loader *ld, struct EventDef *ev, const config_s
 	}
 }
 
+/* An unqualified table is in public, as PostgreSQL's default search_path has it. Takes table. */
+static char *qualified(char *table)
+{
+	if (!table || strchr(table, '.'))
+		return table;
+	size_t len = strlen(table) + 8;
+	char *q = malloc(len);
+	if (!q)
+		abort();
+	snprintf(q, len, "public.%s", table);
+	free(table);
+	return q;
+}
+
+/* "schema.table": one dot, with a name on each side. */
+static bool valid_qualname(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	return dot && dot != name && dot[1] && !strchr(dot + 1, '.');
+}
+
 static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *ev,
 		       const config_setting_t *es)
 {
@@ -930,22 +963,46 @@ static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *e
 	if (!ld->failed && !config_setting_get_member(es, "version"))
 		fail_at(ld, es, "event %s: version is required", ev->name);
 
-	char *table = get_string(ld, es, "table", NULL);
-	if (!ld->failed && !strchr(table, '.')) {
-		/* An unqualified table is in public, as PostgreSQL's default search_path has it. */
-		size_t len = strlen(table) + 8;
-		ev->table = malloc(len);
-		snprintf(ev->table, len, "public.%s", table);
-		free(table);
-	} else {
-		ev->table = table;
+	if (config_setting_get_member(es, "outbox")) {
+		ev->outbox = qualified(get_string(ld, es, "outbox", NULL));
+		if (!ld->failed && !valid_qualname(ev->outbox))
+			fail_at(ld, config_setting_get_member(es, "outbox"),
+				"event %s: outbox \"%s\" must be schema.table", ev->name, ev->outbox);
 	}
-
-	const config_setting_t *on = config_setting_get_member(es, "on");
-	if (!on && !ld->failed)
-		fail_at(ld, es, "event %s: on is required, e.g. on = [\"insert\"]", ev->name);
-	else if (on && !ld->failed)
-		ev->ops = load_ops(ld, on, ev->name);
+	char *handover = get_string(ld, es, "handover", "");
+	if (!ld->failed && handover[0] && strcmp(handover, "outbox") != 0)
+		fail_at(ld, config_setting_get_member(es, "handover"),
+			"event %s: handover must be \"outbox\"", ev->name);
+	ev->handover = handover[0] != '\0';
+	free(handover);
+	if (!ld->failed && ev->handover && (!ev->outbox || !config_setting_get_member(es, "table")))
+		fail_at(ld, config_setting_get_member(es, "handover"),
+			"event %s: handover = \"outbox\" needs both a table (the translator) and an outbox",
+			ev->name);
+	if (!ld->failed && ev->outbox && config_setting_get_member(es, "table") && !ev->handover)
+		fail_at(ld, es,
+			"event %s: declared from a table and from an outbox: add handover = \"outbox\" (the outbox's record replaces the translator's event per transaction)",
+			ev->name);
+	ev->outbox_only = ev->outbox && !ev->handover;
+	if (ev->outbox_only && !ld->failed) {
+		static const char *const translator_only[] = {"on", "when", "key", "subject", NULL};
+		for (size_t k = 0; translator_only[k] && !ld->failed; k++)
+			if (config_setting_get_member(es, translator_only[k]))
+				fail_at(ld, config_setting_get_member(es, translator_only[k]),
+					"event %s: %s belongs to a translator; an outbox event's record carries its key and subject",
+					ev->name, translator_only[k]);
+		ev->table = xstrdup(ev->outbox);
+		ev->ops = OP_INSERT;
+	} else {
+		ev->table = qualified(get_string(ld, es, "table", NULL));
+		const config_setting_t *on = config_setting_get_member(es, "on");
+		if (!on && !ld->failed)
+			fail_at(ld, es, "event %s: on is required, e.g. on = [\"insert\"]", ev->name);
+		else if (on && !ld->failed)
+			ev->ops = load_ops(ld, on, ev->name);
+	}
+	if (!ld->failed && ev->handover && strcmp(ev->table, ev->outbox) == 0)
+		fail_at(ld, es, "event %s: the outbox table cannot also be the translator's table", ev->name);
 
 	ev->topic = get_string(ld, es, "topic", NULL);
 	check_topic(ld, config_setting_get_member(es, "topic"), "topic", ev->topic);
@@ -1292,6 +1349,7 @@ void cfg_free(struct Config *cfg)
 		free(ev->reserved_numbers);
 		free(ev->name);
 		free(ev->table);
+		free(ev->outbox);
 		free(ev->topic);
 		free(ev->when_text);
 		free(ev->key_text);

@@ -46,8 +46,9 @@ struct EventField {
 	bool repeated; /* from a PostgreSQL array */
 	char **enum_values; /* FT_ENUM: labels, in number order */
 	size_t n_enum_values;
-	char *value_text;
+	char *value_text; /* NULL for an outbox event: the service writes the payload */
 	Expr *value;
+	bool required; /* an outbox payload must carry it (a translator's NULL fails the row) */
 	int line; /* in the configuration file */
 };
 
@@ -57,8 +58,21 @@ enum on_error { ON_ERROR_HALT, ON_ERROR_DEAD_LETTER };
 struct EventDef {
 	char *name; /* full protobuf name, e.g. "shop.orders.OrderShipped" */
 	int version; /* >= 1; the generated package is <package>.v<version> */
-	char *table; /* "schema.table" */
+	char *table; /* "schema.table"; an outbox-only event: its outbox table */
 	unsigned ops; /* OP_* bits */
+	/*
+	 * The transactional outbox: rows of this "schema.table" (and logical
+	 * decoding messages with the prefix "tablecast") naming this event
+	 * are published as it. NULL: the event comes from a translator only.
+	 */
+	char *outbox;
+	bool outbox_only; /* no translator: no on, when, key, subject or field values */
+	/*
+	 * handover = "outbox": a translator and the outbox both feed the
+	 * event; in a transaction with an outbox record for the event and a
+	 * key, the translator's events for that key are dropped.
+	 */
+	bool handover;
 	char *when_text; /* NULL = always */
 	Expr *when;
 	int when_line, key_line, subject_line; /* where they are written */

@@ -56,19 +56,22 @@ Guard *grd_new(const struct Config *cfg, Contract *ctr, char **resync, size_t nr
 		return NULL;
 	g->cfg = cfg;
 	g->ctr = ctr;
-	g->tables = calloc(cfg->nevents + 1, sizeof(char *));
+	g->tables = calloc(2 * cfg->nevents + 1, sizeof(char *));
 	g->resync = resync;
 	g->nresync = nresync;
 	if (!g->tables) {
 		free(g);
 		return NULL;
 	}
-	for (size_t i = 0; i < cfg->nevents; i++) {
-		bool seen = false;
+	/* Every table events read: translators' tables and outbox tables. */
+	for (size_t i = 0; i < 2 * cfg->nevents; i++) {
+		const struct EventDef *ev = &cfg->events[i / 2];
+		const char *table = i % 2 == 0 ? ev->table : ev->handover ? ev->outbox : NULL;
+		bool seen = !table;
 		for (size_t j = 0; j < g->ntables && !seen; j++)
-			seen = strcmp(g->tables[j], cfg->events[i].table) == 0;
+			seen = strcmp(g->tables[j], table) == 0;
 		if (!seen)
-			g->tables[g->ntables++] = xstrdup(cfg->events[i].table);
+			g->tables[g->ntables++] = xstrdup(table);
 	}
 	g->limit = g->ntables ? 0 : UINT64_MAX;
 	return g;

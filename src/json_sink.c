@@ -268,6 +268,17 @@ int jsink_write_event(JsonSink *sink, const struct Event *ev)
 	put_attr(sb, "dataschema", ev->ce.dataschema);
 	put_attr(sb, "tablecastsnapshot", ev->ce.snapshot);
 	sb_putc(sb, '}');
+	if (ev->nheaders) {
+		sb_puts(sb, ",\"headers\":{");
+		for (size_t i = 0; i < ev->nheaders; i++) {
+			if (i)
+				sb_putc(sb, ',');
+			sb_json_string(sb, ev->headers[2 * i], strlen(ev->headers[2 * i]));
+			sb_putc(sb, ':');
+			sb_json_string(sb, ev->headers[2 * i + 1], strlen(ev->headers[2 * i + 1]));
+		}
+		sb_putc(sb, '}');
+	}
 	/* The exact bytes a Kafka consumer gets, so other tools can decode them. */
 	sb_puts(sb, ",\"payload\":\"");
 	sb_base64(sb, ev->payload, ev->payload_len);

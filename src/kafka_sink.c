@@ -431,6 +431,9 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 		   ev->def ? ev->ce.datacontenttype : "application/protobuf");
 	if (sink->transactional)
 		add_header(h, "tablecast_txn", sink->txn_id);
+	/* An outbox record's own headers; names were checked not to clash with the ones above. */
+	for (size_t i = 0; i < ev->nheaders; i++)
+		rd_kafka_header_add(h, ev->headers[2 * i], -1, ev->headers[2 * i + 1], -1);
 
 	/*
 	 * Usually one record, partitioned by key. An all-partitions event is one

@@ -21,6 +21,7 @@
 #include "json_sink.h"
 #include "kafka_sink.h"
 #include "log.h"
+#include "outbox.h"
 #include "pgoutput.h"
 #include "pipeline.h"
 #include "relcache.h"
@@ -39,6 +40,8 @@
 #define RESUME_SAVE_MS 200
 /* Exactly-once: how often a Kafka commit under way is advanced while WAL waits. */
 #define TXN_WAIT_MS 50
+/* Handover: suppressed translator events are logged this often (and at exit). */
+#define HANDOVER_REPORT_MS 60000
 
 struct Pipeline {
 	const struct RunOptions *opts;
@@ -104,6 +107,7 @@ struct Pipeline {
 	int64_t next_guard_ms;
 	AuditGauges *audit; /* metrics.audit_interval: who uses the tables; NULL when off */
 	int64_t next_audit_ms;
+	int64_t next_handover_report_ms;
 	char audit_error[512]; /* the last failure logged, so a lasting one is logged once */
 	bool guard_halted; /* the guard stopped the run: confirm nothing more */
 
@@ -643,6 +647,42 @@ static enum src_status run_snapshot(struct Pipeline *p)
 	return st;
 }
 
+/*
+ * A non-transactional outbox message: not in commit order with the data,
+ * so it is refused with a dead letter. It arrives between transactions
+ * and gets a ring entry of its own, ending at its LSN, so that confirming
+ * keeps commit order; a restart before that may repeat the dead letter.
+ */
+static int refuse_message(struct Pipeline *p, const struct PgoMessage *m)
+{
+	if (p->in_txn) {
+		snprintf(p->err, sizeof(p->err),
+			 "pgoutput: a non-transactional message inside a transaction at %" PRIu64,
+			 m->message.lsn);
+		return -1;
+	}
+	if (m->message.lsn < p->skip_until)
+		return 0;
+	uint64_t seq = ckpt_begin(p->ckpt);
+	struct TxnInfo txn = {.commit_lsn = m->message.lsn};
+	p->txn_seq = seq;
+	p->in_txn = true;
+	xl_begin(p->xl, &txn);
+	int rc = xl_message_refused(p->xl, m->message.content, m->message.len, m->message.lsn,
+				    p->err, sizeof(p->err));
+	p->in_txn = false;
+	if (rc < 0)
+		return -1;
+	if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
+		return -1;
+	if (p->kafka && ksink_transactional(p->kafka))
+		ksink_txn_add(p->kafka, seq, m->message.lsn);
+	ckpt_commit(p->ckpt, seq, m->message.lsn);
+	if (!(p->kafka && ksink_transactional(p->kafka)) && m->message.lsn > p->skip_until)
+		p->skip_until = m->message.lsn;
+	return 0;
+}
+
 /* One pgoutput message. Returns 0, or -1 with p->err set: fatal, nothing confirmed past it. */
 static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64_t lsn)
 {
@@ -691,6 +731,9 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			snprintf(p->err, sizeof(p->err), "pgoutput Commit without Begin at %" PRIu64, lsn);
 			return -1;
 		}
+		/* Handover: the translator's held events that no outbox record replaced. */
+		if (p->xl && !p->skipping && xl_commit(p->xl, p->err, sizeof(p->err)) < 0)
+			return -1;
 		/* A file sink has taken the transaction once it is flushed; Kafka acknowledges later. */
 		if (p->sink && jsink_flush(p->sink, p->err, sizeof(p->err)) < 0)
 			return -1;
@@ -763,9 +806,17 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 		}
 		return 0;
 	case 'M':
-		/* Logical decoding messages are not row changes: only the raw view shows them. */
-		if (p->xl)
-			return 0;
+		/* Outbox records; other prefixes are not tablecast's. */
+		if (p->xl) {
+			if (strcmp(m->message.prefix, OBX_MESSAGE_PREFIX) != 0)
+				return 0;
+			if (m->message.flags & PGO_MESSAGE_TRANSACTIONAL)
+				return p->skipping ? 0
+						   : xl_message(p->xl, m->message.content,
+								m->message.len, m->message.lsn, p->err,
+								sizeof(p->err));
+			return refuse_message(p, m);
+		}
 		if (m->message.flags & PGO_MESSAGE_TRANSACTIONAL) {
 			if (p->skipping)
 				return 0;
@@ -969,9 +1020,25 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	metric(sb, "toast_unavailable_total", "counter",
 	       "Unchanged TOAST values with no old value to fill in.",
 	       (double)st->toast_unavailable);
+	metric(sb, "outbox_records_total", "counter",
+	       "Outbox rows and messages published as their events.", (double)st->outbox_records);
+	metric(sb, "outbox_rows_ignored_total", "counter",
+	       "Updates and deletes of outbox rows (not records).", (double)st->outbox_ignored);
 	per_event(p, sb, "events_total", "Events handed to the sink, per event type.", false);
 	per_event(p, sb, "event_failures_total",
 		  "Rows that failed to become an event, per event type.", true);
+	const struct Config *events = p->reloaded ? p->reloaded : cfg;
+	bool any = false;
+	for (size_t i = 0; i < events->nevents; i++) {
+		if (!events->events[i].handover)
+			continue;
+		if (!any)
+			sb_printf(sb, "# HELP tablecast_handover_suppressed_total Translator events replaced by an outbox record in the same transaction (handover = \"outbox\").\n# TYPE tablecast_handover_suppressed_total counter\n");
+		any = true;
+		sb_printf(sb, "tablecast_handover_suppressed_total{event=\"%s\",version=\"%d\"} %llu\n",
+			  events->events[i].name, events->events[i].version,
+			  (unsigned long long)xl_event_suppressed(p->xl, i));
+	}
 }
 
 /* /readyz (http_ready_fn): streaming, sink reachable, slot lag under the limit. */
@@ -1105,6 +1172,11 @@ static enum src_status stream_once(struct Pipeline *p)
 	}
 	if (p->audit && now_ms() >= p->next_audit_ms)
 		audit_tick(p);
+	if (p->xl && now_ms() >= p->next_handover_report_ms) {
+		if (p->next_handover_report_ms)
+			xl_handover_report(p->xl);
+		p->next_handover_report_ms = now_ms() + HANDOVER_REPORT_MS;
+	}
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
 		snprintf(status, sizeof(status), "streaming slot %s", p->opts->cfg->source.slot);
@@ -1406,6 +1478,7 @@ out:
 	if (p.xl) {
 		/* The row changes read, as tablecast_changes_total counts them. */
 		const struct XlStats *st = xl_stats(p.xl);
+		xl_handover_report(p.xl);
 		log_info("%" PRIu64 " row changes, %" PRIu64 " events, %" PRIu64
 			 " dead letters, %" PRIu64 " unchanged TOAST values unavailable",
 			 p.changes, st->events, st->dead_letters, st->toast_unavailable);

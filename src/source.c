@@ -270,6 +270,27 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 			sep = ", ";
 			free(name);
 		}
+		/* A handover event reads its translator's table and its outbox table. */
+		for (size_t i = 0; i < cfg->nevents && !cfg->source.ntables; i++) {
+			const char *outbox = cfg->events[i].handover ? cfg->events[i].outbox : NULL;
+			bool seen = !outbox;
+			for (size_t j = 0; j < cfg->nevents && !seen; j++)
+				seen = strcmp(cfg->events[j].table, outbox) == 0 ||
+				       (j < i && cfg->events[j].handover &&
+					strcmp(cfg->events[j].outbox, outbox) == 0);
+			if (seen)
+				continue;
+			char *name = pgc_table_name(src->conn, outbox);
+			if (!name) {
+				sb_free(&sql);
+				snprintf(err, errlen,
+					 "publication \"%s\": table \"%s\" is not written schema.table",
+					 cfg->source.publication, outbox);
+				return SRC_FATAL;
+			}
+			sb_printf(&sql, "%s%s", sep, name);
+			free(name);
+		}
 	} else {
 		sb_free(&sql);
 		snprintf(err, errlen,

@@ -8,7 +8,9 @@
 
 #include "arena.h"
 #include "contract.h"
+#include "event_decode.h"
 #include "log.h"
+#include "outbox.h"
 #include "schema.h"
 #include "strbuf.h"
 #include "tablecast/v1/change.pb-c.h"
@@ -43,7 +45,39 @@ struct EventState {
 	char label[256]; /* "name v<version>", for messages */
 	uint64_t emitted;
 	uint64_t failed;
+	uint64_t suppressed; /* handover: translator events an outbox record replaced */
+	uint64_t held_published; /* handover: translator events published at commit */
+	uint64_t reported_suppressed, reported_published; /* as of the last xl_handover_report */
 };
+
+/*
+ * Handover. A translator event of a handover event is held until COMMIT,
+ * because the outbox record that replaces it may come before or after
+ * the row change in the transaction. The bytes (key, subject, payload)
+ * live in Translator.held_bytes, at offsets, since the buffer grows.
+ */
+struct Held {
+	size_t es; /* index into Translator.events */
+	uint32_t index; /* the event's place in the transaction: its ce_id */
+	bool has_key, has_subject;
+	size_t key_off, key_len, subject_off, subject_len, payload_off, payload_len;
+};
+
+/* An (event, key) that had an outbox record in the transaction. */
+struct OutboxKey {
+	size_t es;
+	bool has_key;
+	size_t key_off, key_len;
+	const char *key; /* resolved at COMMIT, when held_bytes no longer moves */
+};
+
+/*
+ * A transaction may hold at most this many bytes of translator events of
+ * handover events. Past it the run halts: spilling them to disk is not
+ * worth it for a state that lasts only while a rolling deploy does, and a
+ * transaction that large is better split or left to the outbox alone.
+ */
+#define HELD_MAX_BYTES (64u * 1024 * 1024)
 
 struct Translator {
 	const struct Config *cfg;
@@ -66,6 +100,12 @@ struct Translator {
 	Contract *ctr; /* what each event was validated against */
 	bool own_ctr; /* ctr is this translator's memory record */
 	const RelCache *rels; /* for the names of custom types; may be NULL */
+	struct Held *held;
+	size_t nheld, held_cap;
+	struct OutboxKey *okeys;
+	size_t nokeys, okeys_cap;
+	struct StrBuf held_bytes;
+	Arena *commit_arena; /* values of held events decoded again at COMMIT */
 };
 
 static void slot_init(struct ExprSlot *slot, const Expr *expr)
@@ -89,11 +129,12 @@ Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
 	xl->emit = emit;
 	xl->ctx = ctx;
 	xl->arena = arena_new();
+	xl->commit_arena = arena_new();
 	xl->ctr = ctr_new_memory();
 	xl->own_ctr = true;
 	xl->nevents = cfg->nevents;
 	xl->events = calloc(cfg->nevents ? cfg->nevents : 1, sizeof(struct EventState));
-	if (!xl->arena || !xl->events || !xl->ctr) {
+	if (!xl->arena || !xl->commit_arena || !xl->events || !xl->ctr) {
 		xl_free(xl);
 		return NULL;
 	}
@@ -148,7 +189,11 @@ void xl_free(Translator *xl)
 		ctr_free(xl->ctr);
 	sb_free(&xl->payload);
 	sb_free(&xl->envelope);
+	sb_free(&xl->held_bytes);
+	free(xl->held);
+	free(xl->okeys);
 	arena_free(xl->arena);
+	arena_free(xl->commit_arena);
 	free(xl);
 }
 
@@ -179,6 +224,12 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn)
 					  pgo_lsn_format(txn->commit_lsn, lsn));
 	xl->read_id[0] = '\0';
 	xl->read_kind = NULL;
+	xl->nheld = 0;
+	xl->nokeys = 0;
+	/* A large transaction's buffer is not kept for the small ones after it. */
+	if (xl->held_bytes.cap > 1024 * 1024)
+		sb_free(&xl->held_bytes);
+	sb_reset(&xl->held_bytes);
 }
 
 void xl_begin_read(Translator *xl, const char *id_base, int64_t time_us, const char *kind)
@@ -192,6 +243,11 @@ void xl_begin_read(Translator *xl, const char *id_base, int64_t time_us, const c
 const struct XlStats *xl_stats(const Translator *xl)
 {
 	return &xl->stats;
+}
+
+uint64_t xl_event_suppressed(const Translator *xl, size_t i)
+{
+	return xl->events[i].suppressed;
 }
 
 void xl_event_stats(const Translator *xl, size_t i, uint64_t *emitted, uint64_t *failed)
@@ -495,13 +551,77 @@ static bool dead_letter_columns(Translator *xl, const struct Relation *rel,
 }
 
 /*
+ * Publish a dead letter: the raw change of row (or the content of a
+ * logical decoding message) and the reason line, to the dead-letter topic.
+ */
+static int dead_letter(Translator *xl, const char *event, int version, const char *label,
+		       const struct Row *row, const uint8_t *message, size_t message_len,
+		       uint64_t lsn_at, const char *line, char *err, size_t errlen)
+{
+	char lsn[PGO_LSN_BUFSIZE], id[320];
+	static const char message_relation[] = "pg_logical_emit_message";
+
+	Tablecast__V1__RowChange change = TABLECAST__V1__ROW_CHANGE__INIT;
+	change.relation = row ? row->rel->qualname : (char *)message_relation;
+	if (row)
+		change.op = row->op == 'I'   ? TABLECAST__V1__ROW_CHANGE__OP__OP_INSERT
+			    : row->op == 'U' ? TABLECAST__V1__ROW_CHANGE__OP__OP_UPDATE
+			    : row->op == 'D' ? TABLECAST__V1__ROW_CHANGE__OP__OP_DELETE
+			    : row->op == 'S' ? TABLECAST__V1__ROW_CHANGE__OP__OP_SNAPSHOT
+					     : TABLECAST__V1__ROW_CHANGE__OP__OP_TRUNCATE;
+	pgo_lsn_format(row ? row->lsn : lsn_at, lsn);
+	change.lsn = lsn;
+	change.xid = xl->txn.xid;
+	change.commit_time_us = unix_us(xl->txn.commit_time);
+	bool ok = true;
+	if (row && row->msg && row->msg->change.old_kind)
+		ok = dead_letter_columns(xl, row->rel, &row->msg->change.old_tuple, &change.old,
+					 &change.n_old);
+	if (ok && row && row->msg && row->msg->change.has_new)
+		ok = dead_letter_columns(xl, row->rel, &row->msg->change.new_tuple, &change.new_,
+					 &change.n_new_);
+
+	Tablecast__V1__DeadLetter dl = TABLECAST__V1__DEAD_LETTER__INIT;
+	dl.event = (char *)(event ? event : "");
+	dl.version = version > 0 ? (uint32_t)version : 0;
+	dl.error = (char *)line;
+	dl.change = &change;
+	if (message) {
+		dl.message.data = (uint8_t *)message;
+		dl.message.len = message_len;
+	}
+	size_t len = tablecast__v1__dead_letter__get_packed_size(&dl);
+	uint8_t *buf = arena_alloc(xl->arena, len ? len : 1);
+	if (!buf || !ok) {
+		snprintf(err, errlen, "out of memory building a dead letter");
+		return -1;
+	}
+	tablecast__v1__dead_letter__pack(&dl, buf);
+
+	struct Event ev = {
+		.topic = xl->cfg->sink.dead_letter_topic,
+		.key = change.relation,
+		.key_len = strlen(change.relation),
+		.payload = buf,
+		.payload_len = len,
+		.error = line,
+		.failed_event = label,
+	};
+	set_ce(xl, &ev, "tablecast.v1.DeadLetter", id, sizeof(id));
+	ev.ce.subject = label;
+	xl->event_index++;
+	xl->stats.dead_letters++;
+	return xl->emit(xl->ctx, &ev, err, errlen);
+}
+
+/*
  * A row that cannot become its event: publish the raw change and the reason
  * to the dead-letter topic, or stop (halt) with the reason.
  */
 static int translation_failed(Translator *xl, struct EventState *es, struct Row *row,
 			      const char *reason, char *err, size_t errlen)
 {
-	char lsn[PGO_LSN_BUFSIZE], id[320], line[1024];
+	char lsn[PGO_LSN_BUFSIZE], line[1024];
 	const char *op = row->op == 'I' ? "insert" : row->op == 'U' ? "update"
 			 : row->op == 'D' ? "delete" : row->op == 'S' ? "snapshot read" : "truncate";
 
@@ -518,52 +638,74 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 		return -1;
 	}
 	log_warning("dead letter: %s", line);
+	return dead_letter(xl, es->def->name, es->def->version, es->label, row, NULL, 0, 0, line,
+			   err, errlen);
+}
 
-	Tablecast__V1__RowChange change = TABLECAST__V1__ROW_CHANGE__INIT;
-	change.relation = row->rel->qualname;
-	change.op = row->op == 'I'   ? TABLECAST__V1__ROW_CHANGE__OP__OP_INSERT
-		    : row->op == 'U' ? TABLECAST__V1__ROW_CHANGE__OP__OP_UPDATE
-		    : row->op == 'D' ? TABLECAST__V1__ROW_CHANGE__OP__OP_DELETE
-		    : row->op == 'S' ? TABLECAST__V1__ROW_CHANGE__OP__OP_SNAPSHOT
-				     : TABLECAST__V1__ROW_CHANGE__OP__OP_TRUNCATE;
-	change.lsn = lsn;
-	change.xid = xl->txn.xid;
-	change.commit_time_us = unix_us(xl->txn.commit_time);
-	bool ok = true;
-	if (row->msg && row->msg->change.old_kind)
-		ok = dead_letter_columns(xl, row->rel, &row->msg->change.old_tuple, &change.old,
-					 &change.n_old);
-	if (ok && row->msg && row->msg->change.has_new)
-		ok = dead_letter_columns(xl, row->rel, &row->msg->change.new_tuple, &change.new_,
-					 &change.n_new_);
-
-	Tablecast__V1__DeadLetter dl = TABLECAST__V1__DEAD_LETTER__INIT;
-	dl.event = (char *)es->def->name;
-	dl.version = (uint32_t)es->def->version;
-	dl.error = line;
-	dl.change = &change;
-	size_t len = tablecast__v1__dead_letter__get_packed_size(&dl);
-	uint8_t *buf = arena_alloc(xl->arena, len ? len : 1);
-	if (!buf || !ok) {
-		snprintf(err, errlen, "out of memory building a dead letter");
+/* Hold a translator event of a handover event until COMMIT (struct Held). */
+static int hold(Translator *xl, struct EventState *es, const struct Event *ev, char *err,
+		size_t errlen)
+{
+	if (xl->held_bytes.len + ev->key_len + ev->payload_len + 64 > HELD_MAX_BYTES) {
+		char lsn[PGO_LSN_BUFSIZE];
+		snprintf(err, errlen,
+			 "event %s: the transaction committing at %s holds more than %u MiB of translator events waiting for the handover check; split the transaction, or remove the translator once the outbox publishes the event (docs/MIGRATION.md)",
+			 es->label, pgo_lsn_format(xl->txn.commit_lsn, lsn), HELD_MAX_BYTES >> 20);
 		return -1;
 	}
-	tablecast__v1__dead_letter__pack(&dl, buf);
-
-	struct Event ev = {
-		.topic = xl->cfg->sink.dead_letter_topic,
-		.key = row->rel->qualname,
-		.key_len = strlen(row->rel->qualname),
-		.payload = buf,
-		.payload_len = len,
-		.error = line,
-		.failed_event = es->label,
-	};
-	set_ce(xl, &ev, "tablecast.v1.DeadLetter", id, sizeof(id));
-	ev.ce.subject = es->label;
+	if (xl->nheld == xl->held_cap) {
+		size_t cap = xl->held_cap ? 2 * xl->held_cap : 64;
+		struct Held *h = realloc(xl->held, cap * sizeof(*h));
+		if (!h) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		xl->held = h;
+		xl->held_cap = cap;
+	}
+	struct Held *h = &xl->held[xl->nheld];
+	*h = (struct Held){.es = (size_t)(es - xl->events), .index = xl->event_index};
+	h->has_key = ev->key != NULL;
+	h->key_off = xl->held_bytes.len;
+	h->key_len = ev->key_len;
+	if (ev->key)
+		sb_append(&xl->held_bytes, ev->key, ev->key_len);
+	h->has_subject = ev->ce.subject != NULL;
+	h->subject_off = xl->held_bytes.len;
+	h->subject_len = ev->ce.subject ? strlen(ev->ce.subject) : 0;
+	if (ev->ce.subject)
+		sb_append(&xl->held_bytes, ev->ce.subject, h->subject_len);
+	h->payload_off = xl->held_bytes.len;
+	h->payload_len = ev->payload_len;
+	sb_append(&xl->held_bytes, ev->payload, ev->payload_len);
+	if (!sb_ok(&xl->held_bytes)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	xl->nheld++;
 	xl->event_index++;
-	xl->stats.dead_letters++;
-	return xl->emit(xl->ctx, &ev, err, errlen);
+	return 0;
+}
+
+/* Wrap ev in a CloudEvent in structured mode, and hand it to the sink. */
+static int publish(Translator *xl, struct EventState *es, struct Event *ev, char *err,
+		   size_t errlen)
+{
+	if (xl->cfg->cloudevents.structured) {
+		sb_reset(&xl->envelope);
+		ev->ce.datacontenttype = "application/protobuf";
+		if (enc_cloudevent(&ev->ce, ev->payload, ev->payload_len, &xl->envelope) < 0 ||
+		    !sb_ok(&xl->envelope)) {
+			snprintf(err, errlen, "out of memory encoding event %s", es->label);
+			return -1;
+		}
+		ev->payload = (const uint8_t *)xl->envelope.data;
+		ev->payload_len = xl->envelope.len;
+	}
+	xl->event_index++;
+	xl->stats.events++;
+	es->emitted++;
+	return xl->emit(xl->ctx, ev, err, errlen);
 }
 
 /* Evaluate and publish one event for row. */
@@ -626,21 +768,9 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 	if (subject_text)
 		ev.ce.subject = arena_strndup(xl->arena, subject_text, subject_len);
 	ev.ce.dataschema = es->dataschema[0] ? es->dataschema : NULL;
-	if (xl->cfg->cloudevents.structured) {
-		sb_reset(&xl->envelope);
-		ev.ce.datacontenttype = "application/protobuf";
-		if (enc_cloudevent(&ev.ce, ev.payload, ev.payload_len, &xl->envelope) < 0 ||
-		    !sb_ok(&xl->envelope)) {
-			snprintf(err, errlen, "out of memory encoding event %s", es->label);
-			return -1;
-		}
-		ev.payload = (const uint8_t *)xl->envelope.data;
-		ev.payload_len = xl->envelope.len;
-	}
-	xl->event_index++;
-	xl->stats.events++;
-	es->emitted++;
-	return xl->emit(xl->ctx, &ev, err, errlen);
+	if (def->handover && !xl->read_kind && row->op != 'T')
+		return hold(xl, es, &ev, err, errlen);
+	return publish(xl, es, &ev, err, errlen);
 
 failed:
 	return translation_failed(xl, es, row, reason, err, errlen);
@@ -654,7 +784,8 @@ static int translate_row(Translator *xl, struct Row *row, unsigned op_bit, char 
 	xl->stats.changes++;
 	for (size_t i = 0; i < xl->nevents && rc == 0; i++) {
 		struct EventState *es = &xl->events[i];
-		if (!(es->def->ops & op_bit) || strcmp(es->def->table, row->rel->qualname) != 0)
+		if (es->def->outbox_only || !(es->def->ops & op_bit) ||
+		    strcmp(es->def->table, row->rel->qualname) != 0)
 			continue;
 		rc = translate(xl, es, row, err, errlen);
 	}
@@ -678,9 +809,28 @@ static int change_row(Translator *xl, const struct Relation *rel, const struct P
 	return translate_row(xl, &row, op_bit, err, errlen);
 }
 
+static int outbox_row(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+		      uint64_t lsn, char *err, size_t errlen);
+
+/* Whether qualname is an outbox table of some event. */
+static bool is_outbox(const Translator *xl, const char *qualname)
+{
+	for (size_t i = 0; i < xl->nevents; i++)
+		if (xl->events[i].def->outbox && strcmp(xl->events[i].def->outbox, qualname) == 0)
+			return true;
+	return false;
+}
+
 int xl_change(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
 	      uint64_t lsn, char *err, size_t errlen)
 {
+	if (is_outbox(xl, rel->qualname)) {
+		if (msg->kind == 'I')
+			return outbox_row(xl, rel, msg, lsn, err, errlen);
+		/* "Insert then delete in the same transaction" keeps the table empty. */
+		xl->stats.outbox_ignored++;
+		return 0;
+	}
 	unsigned bit = msg->kind == 'I' ? OP_INSERT : msg->kind == 'U' ? OP_UPDATE : OP_DELETE;
 	return change_row(xl, rel, msg, msg->kind, lsn, bit, err, errlen);
 }
@@ -699,4 +849,261 @@ int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *
 {
 	struct Row row = {.rel = rel, .lsn = lsn, .op = 'T'};
 	return translate_row(xl, &row, OP_TRUNCATE, err, errlen);
+}
+
+/* ---- the outbox ---- */
+
+/* The event an outbox record names: declared with an outbox (that outbox, for a row). */
+static struct EventState *outbox_event(Translator *xl, const struct OutboxRecord *rec,
+				       const char *table)
+{
+	for (size_t i = 0; i < xl->nevents; i++) {
+		const struct EventDef *def = xl->events[i].def;
+		if (def->outbox && def->version == rec->version && strcmp(def->name, rec->event) == 0 &&
+		    (!table || strcmp(def->outbox, table) == 0))
+			return &xl->events[i];
+	}
+	return NULL;
+}
+
+/*
+ * An outbox record that cannot be published: its event's on_error decides;
+ * a record of no declared event goes to the dead-letter topic when there
+ * is one, and halts otherwise.
+ */
+static int outbox_failed(Translator *xl, struct EventState *es, const struct OutboxRecord *rec,
+			 const struct Row *row, const uint8_t *message, size_t message_len,
+			 uint64_t lsn, const char *reason, char *err, size_t errlen)
+{
+	char at[PGO_LSN_BUFSIZE], line[1024], label[300];
+
+	xl->stats.translation_errors++;
+	if (es) {
+		es->failed++;
+		snprintf(label, sizeof(label), "%s", es->label);
+	} else if (rec && rec->event) {
+		snprintf(label, sizeof(label), "%s v%d", rec->event, rec->version);
+	} else {
+		snprintf(label, sizeof(label), "unknown");
+	}
+	snprintf(line, sizeof(line), "outbox record %s: %s (%s at %s)", label, reason,
+		 row ? row->rel->qualname : "logical decoding message", pgo_lsn_format(lsn, at));
+	if ((es && es->def->on_error == ON_ERROR_HALT) || !xl->cfg->sink.dead_letter_topic[0]) {
+		snprintf(err, errlen, "%s", line);
+		return -1;
+	}
+	log_warning("dead letter: %s", line);
+	return dead_letter(xl, rec ? rec->event : NULL, rec ? rec->version : 0, label, row, message,
+			   message_len, lsn, line, err, errlen);
+}
+
+/* Remember that the transaction had an outbox record for es and key (handover). */
+static int note_outbox_key(Translator *xl, struct EventState *es, const struct OutboxRecord *rec,
+			   char *err, size_t errlen)
+{
+	if (xl->nokeys == xl->okeys_cap) {
+		size_t cap = xl->okeys_cap ? 2 * xl->okeys_cap : 64;
+		struct OutboxKey *k = realloc(xl->okeys, cap * sizeof(*k));
+		if (!k) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		xl->okeys = k;
+		xl->okeys_cap = cap;
+	}
+	xl->okeys[xl->nokeys++] = (struct OutboxKey){.es = (size_t)(es - xl->events),
+						     .has_key = rec->key != NULL,
+						     .key_off = xl->held_bytes.len,
+						     .key_len = rec->key_len};
+	if (rec->key)
+		sb_append(&xl->held_bytes, rec->key, rec->key_len);
+	if (!sb_ok(&xl->held_bytes)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Publish one outbox record as its event: the topic, key and CloudEvents
+ * attributes a translator event gets (the ce_id from the commit LSN and
+ * the place in the transaction), the payload untouched once it is known to
+ * be a message of the event as declared.
+ */
+static int outbox_record(Translator *xl, const struct OutboxRecord *rec, const char *table,
+			 const struct Row *row, const uint8_t *message, size_t message_len,
+			 uint64_t lsn, char *err, size_t errlen)
+{
+	char reason[512], id[320];
+	struct EventState *es = outbox_event(xl, rec, table);
+
+	if (!es) {
+		snprintf(reason, sizeof(reason), "no event %s v%d is declared with %s%s", rec->event,
+			 rec->version, table ? "outbox = " : "an outbox", table ? table : "");
+		return outbox_failed(xl, NULL, rec, row, message, message_len, lsn, reason, err,
+				     errlen);
+	}
+	if (obx_validate(es->def, rec->payload, rec->payload_len, reason, sizeof(reason)) < 0)
+		return outbox_failed(xl, es, rec, row, message, message_len, lsn, reason, err, errlen);
+	/* The values, for a sink that prints them; what obx_validate accepts decodes. */
+	if (!evd_decode(es->def, rec->payload, rec->payload_len, xl->arena, xl->values)) {
+		snprintf(reason, sizeof(reason), "payload: does not decode as %s", es->label);
+		return outbox_failed(xl, es, rec, row, message, message_len, lsn, reason, err, errlen);
+	}
+	struct Event ev = {
+		.topic = es->def->topic,
+		.key = rec->key,
+		.key_len = rec->key_len,
+		.payload = rec->payload,
+		.payload_len = rec->payload_len,
+		.def = es->def,
+		.values = xl->values,
+		.headers = rec->headers,
+		.nheaders = rec->nheaders,
+	};
+	set_ce(xl, &ev, es->type, id, sizeof(id));
+	ev.ce.subject = rec->subject;
+	ev.ce.dataschema = es->dataschema[0] ? es->dataschema : NULL;
+	if (es->def->handover && note_outbox_key(xl, es, rec, err, errlen) < 0)
+		return -1;
+	xl->stats.outbox_records++;
+	return publish(xl, es, &ev, err, errlen);
+}
+
+static int outbox_row(Translator *xl, const struct Relation *rel, const struct PgoMessage *msg,
+		      uint64_t lsn, char *err, size_t errlen)
+{
+	char reason[512];
+	struct OutboxRecord rec;
+	struct Row row = {.rel = rel, .msg = msg, .lsn = lsn, .op = 'I'};
+	int rc;
+
+	xl->stats.changes++;
+	if (obx_from_row(rel, &msg->change.new_tuple, xl->arena, &rec, reason, sizeof(reason)) < 0)
+		rc = outbox_failed(xl, NULL, rec.event ? &rec : NULL, &row, NULL, 0, lsn, reason, err,
+				   errlen);
+	else
+		rc = outbox_record(xl, &rec, rel->qualname, &row, NULL, 0, lsn, err, errlen);
+	arena_reset(xl->arena);
+	return rc;
+}
+
+int xl_message(Translator *xl, const uint8_t *data, size_t len, uint64_t lsn, char *err,
+	       size_t errlen)
+{
+	char reason[512];
+	struct OutboxRecord rec;
+	int rc;
+
+	if (obx_from_message(data, len, xl->arena, &rec, reason, sizeof(reason)) < 0)
+		rc = outbox_failed(xl, NULL, rec.event ? &rec : NULL, NULL, data, len, lsn, reason, err,
+				   errlen);
+	else
+		rc = outbox_record(xl, &rec, NULL, NULL, data, len, lsn, err, errlen);
+	arena_reset(xl->arena);
+	return rc;
+}
+
+int xl_message_refused(Translator *xl, const uint8_t *data, size_t len, uint64_t lsn, char *err,
+		       size_t errlen)
+{
+	struct OutboxRecord rec;
+	char reason[512];
+	struct EventState *es = NULL;
+	bool known = obx_from_message(data, len, xl->arena, &rec, reason, sizeof(reason)) == 0;
+
+	if (known)
+		es = outbox_event(xl, &rec, NULL);
+	snprintf(reason, sizeof(reason),
+		 "not transactional: pg_logical_emit_message(false, ...) is not in commit order with the data; write it with transactional = true");
+	/* The event's own policy does not apply: halting on it would stop the stream for good. */
+	if (es)
+		es->failed++;
+	int rc = outbox_failed(xl, NULL, known ? &rec : NULL, NULL, data, len, lsn, reason, err,
+			       errlen);
+	arena_reset(xl->arena);
+	return rc;
+}
+
+static int by_event_key(const void *pa, const void *pb)
+{
+	const struct OutboxKey *a = pa, *b = pb;
+	if (a->es != b->es)
+		return (a->es > b->es) - (a->es < b->es);
+	if (a->has_key != b->has_key)
+		return (int)a->has_key - (int)b->has_key;
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = n ? memcmp(a->key, b->key, n) : 0;
+	return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+int xl_commit(Translator *xl, char *err, size_t errlen)
+{
+	const char *bytes = xl->held_bytes.data;
+	uint32_t next_index = xl->event_index;
+	int rc = 0;
+
+	if (!xl->nheld)
+		return 0;
+	for (size_t i = 0; i < xl->nokeys; i++)
+		xl->okeys[i].key = bytes + xl->okeys[i].key_off;
+	qsort(xl->okeys, xl->nokeys, sizeof(*xl->okeys), by_event_key);
+	for (size_t i = 0; i < xl->nheld && rc == 0; i++) {
+		const struct Held *h = &xl->held[i];
+		struct EventState *es = &xl->events[h->es];
+		struct OutboxKey probe = {.es = h->es, .has_key = h->has_key,
+					  .key = bytes + h->key_off, .key_len = h->key_len};
+		if (xl->nokeys && bsearch(&probe, xl->okeys, xl->nokeys, sizeof(*xl->okeys), by_event_key)) {
+			es->suppressed++;
+			xl->stats.handover_suppressed++;
+			continue;
+		}
+		const uint8_t *payload = (const uint8_t *)bytes + h->payload_off;
+		if (!evd_decode(es->def, payload, h->payload_len, xl->commit_arena, xl->values)) {
+			snprintf(err, errlen, "event %s: a held event does not decode again", es->label);
+			rc = -1;
+			break;
+		}
+		char id[320];
+		struct Event ev = {
+			.topic = es->def->topic,
+			.key = h->has_key ? bytes + h->key_off : NULL,
+			.key_len = h->key_len,
+			.payload = payload,
+			.payload_len = h->payload_len,
+			.def = es->def,
+			.values = xl->values,
+		};
+		xl->event_index = h->index;
+		set_ce(xl, &ev, es->type, id, sizeof(id));
+		if (h->has_subject)
+			ev.ce.subject = arena_strndup(xl->commit_arena, bytes + h->subject_off, h->subject_len);
+		ev.ce.dataschema = es->dataschema[0] ? es->dataschema : NULL;
+		es->held_published++;
+		rc = publish(xl, es, &ev, err, errlen);
+		arena_reset(xl->commit_arena);
+	}
+	arena_reset(xl->commit_arena);
+	xl->event_index = next_index;
+	xl->nheld = 0;
+	xl->nokeys = 0;
+	return rc;
+}
+
+void xl_handover_report(Translator *xl)
+{
+	for (size_t i = 0; i < xl->nevents; i++) {
+		struct EventState *es = &xl->events[i];
+		if (!es->def->handover)
+			continue;
+		uint64_t suppressed = es->suppressed - es->reported_suppressed;
+		uint64_t published = es->held_published - es->reported_published;
+		if (!suppressed && !published)
+			continue;
+		log_info("event %s: handover: %" PRIu64 " translator events replaced by the outbox, %" PRIu64 " published from the translator since the last report%s",
+			 es->label, suppressed, published,
+			 published ? "" : "; the translator is idle: remove it once no writer needs it");
+		es->reported_suppressed = es->suppressed;
+		es->reported_published = es->held_published;
+	}
 }

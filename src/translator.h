@@ -32,6 +32,9 @@ struct Event {
 	 * of any partition sees it in order with the keyed events it reads.
 	 */
 	bool all_partitions;
+	/* Extra Kafka headers of an outbox record: name, value pairs. */
+	const char *const *headers;
+	size_t nheaders;
 };
 
 /* Hand an event to the sink. Returns 0, or -1 with a reason in err (stops the run). */
@@ -50,6 +53,9 @@ struct XlStats {
 	uint64_t dead_letters;
 	uint64_t translation_errors; /* rows that could not become an event (either policy) */
 	uint64_t toast_unavailable; /* unchanged TOAST values with no old value to fill in */
+	uint64_t outbox_records; /* outbox rows and messages published as their events */
+	uint64_t outbox_ignored; /* updates and deletes of outbox rows: not records */
+	uint64_t handover_suppressed; /* translator events replaced by an outbox record */
 };
 
 Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx);
@@ -99,7 +105,42 @@ int xl_snapshot_row(Translator *xl, const struct Relation *rel, const struct Pgo
 int xl_truncate(Translator *xl, const struct Relation *rel, uint64_t lsn, char *err,
 		size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The transaction's COMMIT: the translator's events of handover events
+ * that were held back are published now, in the order they were made,
+ * except those whose event and key had an outbox record in the same
+ * transaction. Errors as xl_change.
+ */
+int xl_commit(Translator *xl, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * A transactional logical decoding message with the prefix
+ * OBX_MESSAGE_PREFIX at lsn: an outbox record. Errors as xl_change; a
+ * record that cannot be published follows its event's on_error (or, for
+ * an unknown event, goes to the dead-letter topic when there is one).
+ */
+int xl_message(Translator *xl, const uint8_t *data, size_t len, uint64_t lsn, char *err,
+	       size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * A logical decoding message with the prefix OBX_MESSAGE_PREFIX that is
+ * not transactional: it cannot be in commit order with the data, so it is
+ * refused, to the dead-letter topic or (without one) by halting. Call it
+ * between xl_begin and xl_commit of a transaction of its own.
+ */
+int xl_message_refused(Translator *xl, const uint8_t *data, size_t len, uint64_t lsn, char *err,
+		       size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * Log, per handover event, the translator events suppressed and
+ * published since the previous call (nothing when neither happened).
+ */
+void xl_handover_report(Translator *xl);
+
 const struct XlStats *xl_stats(const Translator *xl);
+
+/* Per event definition i: translator events suppressed by an outbox record (handover). */
+uint64_t xl_event_suppressed(const Translator *xl, size_t i);
 
 /* Per event definition i (as in the configuration): events emitted and rows that failed. */
 void xl_event_stats(const Translator *xl, size_t i, uint64_t *emitted, uint64_t *failed);
