@@ -418,6 +418,60 @@ START_TEST(test_owners)
 END_TEST
 
 static int ticks;
+/* Outbox events: declared fields without values; handover needs both sources. */
+START_TEST(test_outbox)
+{
+	char err[512];
+	write_config(SRC DLQ
+		     "events = (\n"
+		     "  { name = \"shop.pay.PaymentTaken\"; version = 1; outbox = \"outbox\"; topic = \"p\";\n"
+		     "    fields = ( { name = \"id\"; number = 1; type = \"int64\"; required = true; } ); },\n"
+		     "  { name = \"shop.orders.OrderPlaced\"; version = 1; table = \"orders\"; on = [\"insert\"];\n"
+		     "    topic = \"o\"; key = \"new.id\"; outbox = \"app.outbox\"; handover = \"outbox\";\n"
+		     "    fields = ( { name = \"id\"; number = 1; type = \"int64\"; value = \"new.id\"; } ); }\n"
+		     ");\n");
+	struct Config *cfg = cfg_load(path, err, sizeof(err));
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->events[0].outbox, "public.outbox");
+	ck_assert_str_eq(cfg->events[0].table, "public.outbox");
+	ck_assert(cfg->events[0].outbox_only && !cfg->events[0].handover);
+	ck_assert_uint_eq(cfg->events[0].ops, OP_INSERT);
+	ck_assert(cfg->events[0].fields[0].required);
+	ck_assert_ptr_null(cfg->events[0].fields[0].value);
+	ck_assert_str_eq(cfg->events[1].outbox, "app.outbox");
+	ck_assert_str_eq(cfg->events[1].table, "public.orders");
+	ck_assert(cfg->events[1].handover && !cfg->events[1].outbox_only);
+	cfg_free(cfg);
+
+#define OUTBOX_EVENT(extra, field)                                                              \
+	SRC DLQ "events = ( { name = \"a.b.C\"; version = 1; topic = \"t\"; " extra                \
+		"  fields = ( { name = \"id\"; number = 1; type = \"int64\"; " field " } ); } );\n"
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT("outbox = \"o\";", "value = \"1\";")),
+				     "an outbox event has no value expressions"));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT("outbox = \"o\"; key = \"'k'\";", "")),
+				     "key belongs to a translator"));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT("outbox = \"o\"; handover = \"outbox\";", "")),
+				     "needs both a table"));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT(
+					     "table = \"t\"; on = [\"insert\"]; outbox = \"o\";", "value = \"1\";")),
+				     "add handover = \"outbox\""));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT(
+					     "table = \"t\"; on = [\"insert\"]; outbox = \"o\"; handover = \"translator\";",
+					     "value = \"1\";")),
+				     "handover must be \"outbox\""));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT(
+					     "table = \"o\"; on = [\"insert\"]; outbox = \"o\"; handover = \"outbox\";",
+					     "value = \"1\";")),
+				     "cannot also be the translator's table"));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT("outbox = \"a.b.c\";", "")),
+				     "must be schema.table"));
+	ck_assert_ptr_nonnull(strstr(load_error(OUTBOX_EVENT("outbox = \"o\";", "repeated = true; required = true;")),
+				     "cannot be required"));
+#undef OUTBOX_EVENT
+}
+END_TEST
+
 static void count_tick(void)
 {
 	ticks++;
@@ -454,6 +508,7 @@ int main(void)
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_hooks);
 	tcase_add_test(tc, test_owners);
+	tcase_add_test(tc, test_outbox);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
