@@ -16,7 +16,7 @@ SECONDS_PER_PHASE=${OUTBOX_SECONDS:-30}
 KILLS=${OUTBOX_KILLS:-5}
 pg_start
 broker_start --topic accounts:3 --topic dlq:1
-psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/tests/lib/outbox.sql"
+psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/outbox.sql"
 bank_setup halt
 # The bank's event, declared both ways: the translator keeps serving old writers.
 sed -i -e 's|tables = \["public.accounts"\]|tables = ["public.accounts", "public.outbox"]|' \

@@ -9,7 +9,7 @@
 
 PY=/usr/bin/python3
 pg_start
-psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/tests/lib/outbox.sql"
+psql -q -v ON_ERROR_STOP=1 -f "$top_srcdir/conf/demo/outbox.sql"
 psql -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL);
 SQL

@@ -1,6 +1,7 @@
--- A service's side of the transactional outbox, for the tests: the outbox
--- table as docs/MIGRATION.md documents it, and a protobuf wire encoder in
--- SQL (what a service does with its own generated classes).
+-- The owning service's side of the transactional outbox (docs/MIGRATION.md,
+-- step 7; also used by the tests): the outbox table as tablecast reads it,
+-- and a small protobuf wire encoder in SQL, standing in for what a service
+-- does with its own protoc-generated classes.
 CREATE TABLE outbox (
     id bigserial PRIMARY KEY,
     event text NOT NULL,
@@ -40,3 +41,12 @@ CREATE FUNCTION outbox_message(event text, version int, key text, payload bytea,
     SELECT pb_string(1, event) || pb_int(2, version)
         || coalesce(pb_string(3, key), '') || coalesce(pb_string(4, subject), '')
         || pb_bytes(5, payload) $$;
+
+-- The storefront writes its outbox; tablecast (which reads it through the
+-- publication) needs no more than it has on the other tables.
+DO $$ BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'storefront') THEN
+        GRANT INSERT, DELETE ON outbox TO storefront;
+        GRANT USAGE ON SEQUENCE outbox_id_seq TO storefront;
+    END IF;
+END $$;
