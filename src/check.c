@@ -452,6 +452,56 @@ static int check_role(struct Checker *ck, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An outbox table: published like an event's table (a handover event reads
+ * it besides its translator's), with the columns tablecast reads in types
+ * whose text it parses.
+ */
+static void check_outbox(struct Checker *ck, const struct EventDef *ev, struct CatTable *t,
+			 bool pub_exists)
+{
+	static const struct {
+		const char *name;
+		bool required;
+		uint32_t oids[3]; /* accepted types */
+		const char *types;
+	} cols[] = {
+		{"event", true, {25, 1043, 0}, "text"},
+		{"version", true, {23, 21, 20}, "integer"},
+		{"key", false, {25, 1043, 0}, "text"},
+		{"subject", false, {25, 1043, 0}, "text"},
+		{"payload", true, {17, 0, 0}, "bytea"},
+		{"headers", false, {3802, 114, 0}, "jsonb"},
+	};
+
+	if (ev->handover) {
+		struct EventDef outbox = *ev;
+		outbox.table = ev->outbox;
+		outbox.when = outbox.key = outbox.subject = NULL;
+		outbox.nfields = 0;
+		check_event(ck, &outbox, t, pub_exists);
+	}
+	if (!t->exists)
+		return;
+	for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+		const struct CatColumn *c = find_column(t, cols[k].name);
+		if (!c) {
+			if (cols[k].required)
+				finding(ck, true, ev->line,
+					"event %s v%d: outbox %s has no column %s (%s); see tablecast.cfg(5), OUTBOX",
+					ev->name, ev->version, ev->outbox, cols[k].name, cols[k].types);
+			continue;
+		}
+		bool ok = false;
+		for (size_t o = 0; o < 3 && cols[k].oids[o]; o++)
+			ok |= c->typoid == cols[k].oids[o];
+		if (!ok)
+			finding(ck, true, ev->line,
+				"event %s v%d: outbox %s column %s is %s, expected %s", ev->name,
+				ev->version, ev->outbox, c->name, c->type_name, cols[k].types);
+	}
+}
+
 static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *err, size_t errlen)
 {
 	struct Checker ck = {.cfg = cfg, .out = out, .for_run = for_run};
@@ -490,6 +540,22 @@ static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *er
 			return -1;
 		}
 		check_event(&ck, &cfg->events[i], &t, pub_exists);
+		table_free(&t);
+	}
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		const struct EventDef *ev = &cfg->events[i];
+		bool seen = !ev->outbox;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = cfg->events[j].outbox && strcmp(cfg->events[j].outbox, ev->outbox) == 0;
+		if (seen)
+			continue;
+		struct CatTable t;
+		if (load_table(&ck, ev->outbox, &t, err, errlen) < 0) {
+			PQfinish(ck.conn);
+			ctr_free(ck.ctr);
+			return -1;
+		}
+		check_outbox(&ck, ev, &t, pub_exists);
 		table_free(&t);
 	}
 	PQfinish(ck.conn);

@@ -41,6 +41,18 @@ mkdir -p "$TC_TMP/py"
 protoc --proto_path="$TC_TMP/proto" --proto_path=/usr/include --python_out="$TC_TMP/py" "$PROTO"
 protoc --proto_path="$top_srcdir/proto" --python_out="$TC_TMP/py" tablecast/v1/change.proto
 
+# check: the outbox table's shape.
+"$top_builddir/tablecast" check --config "$TC_TMP/events.cfg" >"$TC_TMP/check.out" 2>&1 ||
+	tc_fail "check refused the outbox table: $(cat "$TC_TMP/check.out")"
+psql -q -v ON_ERROR_STOP=1 -c "CREATE TABLE bad_outbox (event text, version text, payload text)"
+sed 's|outbox = "public.outbox"|outbox = "public.bad_outbox"|' "$TC_TMP/events.cfg" >"$TC_TMP/bad.cfg"
+if "$top_builddir/tablecast" check --config "$TC_TMP/bad.cfg" >"$TC_TMP/check.out" 2>&1; then
+	tc_fail "check accepted an outbox table of the wrong shape"
+fi
+grep -q "outbox public.bad_outbox column version is text, expected integer" "$TC_TMP/check.out" &&
+	grep -q "outbox public.bad_outbox column payload is text, expected bytea" "$TC_TMP/check.out" ||
+	tc_fail "check did not name the wrong columns: $(cat "$TC_TMP/check.out")"
+
 tc_start "$TC_TMP/events.cfg"
 wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tablecast did not start"
 
