@@ -120,8 +120,11 @@ static char *json_string(struct JsonIn *in, Arena *arena)
 	if (in->p >= in->end || *in->p != '"')
 		return NULL;
 	in->p++;
-	/* Unescaping never makes text longer: \uXXXX (6 bytes) is at most 4 bytes of UTF-8. */
-	char *out = arena_alloc(arena, (size_t)(in->end - in->p) + 1);
+	/* As long as the escaped text at most: \uXXXX (6 bytes) is at most 4 bytes of UTF-8. */
+	const char *q = in->p;
+	while (q < in->end && *q != '"')
+		q += *q == '\\' && q + 1 < in->end ? 2 : 1;
+	char *out = arena_alloc(arena, (size_t)(q - in->p) + 1);
 	size_t n = 0;
 	if (!out)
 		return NULL;
