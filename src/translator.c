@@ -642,17 +642,32 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 			   err, errlen);
 }
 
+/*
+ * What the handover keeps for the transaction: held events and the keys of
+ * its outbox records. Returns -1 with err past HELD_MAX_BYTES.
+ */
+static int held_room(const Translator *xl, const struct EventState *es, size_t more, char *err,
+		     size_t errlen)
+{
+	size_t used = xl->held_bytes.len + xl->nheld * sizeof(struct Held) +
+		      xl->nokeys * sizeof(struct OutboxKey);
+	if (used + more <= HELD_MAX_BYTES)
+		return 0;
+	char lsn[PGO_LSN_BUFSIZE];
+	snprintf(err, errlen,
+		 "event %s: the transaction committing at %s holds more than %u MiB of translator events and outbox keys for the handover check; split the transaction, or remove the translator once the outbox publishes the event (docs/MIGRATION.md)",
+		 es->label, pgo_lsn_format(xl->txn.commit_lsn, lsn), HELD_MAX_BYTES >> 20);
+	return -1;
+}
+
 /* Hold a translator event of a handover event until COMMIT (struct Held). */
 static int hold(Translator *xl, struct EventState *es, const struct Event *ev, char *err,
 		size_t errlen)
 {
-	if (xl->held_bytes.len + ev->key_len + ev->payload_len + 64 > HELD_MAX_BYTES) {
-		char lsn[PGO_LSN_BUFSIZE];
-		snprintf(err, errlen,
-			 "event %s: the transaction committing at %s holds more than %u MiB of translator events waiting for the handover check; split the transaction, or remove the translator once the outbox publishes the event (docs/MIGRATION.md)",
-			 es->label, pgo_lsn_format(xl->txn.commit_lsn, lsn), HELD_MAX_BYTES >> 20);
+	size_t subject_len = ev->ce.subject ? strlen(ev->ce.subject) : 0;
+	if (held_room(xl, es, sizeof(struct Held) + ev->key_len + subject_len + ev->payload_len, err,
+		      errlen) < 0)
 		return -1;
-	}
 	if (xl->nheld == xl->held_cap) {
 		size_t cap = xl->held_cap ? 2 * xl->held_cap : 64;
 		struct Held *h = realloc(xl->held, cap * sizeof(*h));
@@ -672,7 +687,7 @@ static int hold(Translator *xl, struct EventState *es, const struct Event *ev, c
 		sb_append(&xl->held_bytes, ev->key, ev->key_len);
 	h->has_subject = ev->ce.subject != NULL;
 	h->subject_off = xl->held_bytes.len;
-	h->subject_len = ev->ce.subject ? strlen(ev->ce.subject) : 0;
+	h->subject_len = subject_len;
 	if (ev->ce.subject)
 		sb_append(&xl->held_bytes, ev->ce.subject, h->subject_len);
 	h->payload_off = xl->held_bytes.len;
@@ -901,6 +916,8 @@ static int outbox_failed(Translator *xl, struct EventState *es, const struct Out
 static int note_outbox_key(Translator *xl, struct EventState *es, const struct OutboxRecord *rec,
 			   char *err, size_t errlen)
 {
+	if (held_room(xl, es, sizeof(struct OutboxKey) + rec->key_len, err, errlen) < 0)
+		return -1;
 	if (xl->nokeys == xl->okeys_cap) {
 		size_t cap = xl->okeys_cap ? 2 * xl->okeys_cap : 64;
 		struct OutboxKey *k = realloc(xl->okeys, cap * sizeof(*k));
