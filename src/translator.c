@@ -1056,7 +1056,8 @@ static int by_event_key(const void *pa, const void *pb)
 
 int xl_commit(Translator *xl, char *err, size_t errlen)
 {
-	const char *bytes = xl->held_bytes.data;
+	/* Empty keys and payloads may leave the buffer unallocated. */
+	const char *bytes = xl->held_bytes.data ? xl->held_bytes.data : "";
 	uint32_t next_index = xl->event_index;
 	int rc = 0;
 
@@ -1064,7 +1065,8 @@ int xl_commit(Translator *xl, char *err, size_t errlen)
 		return 0;
 	for (size_t i = 0; i < xl->nokeys; i++)
 		xl->okeys[i].key = bytes + xl->okeys[i].key_off;
-	qsort(xl->okeys, xl->nokeys, sizeof(*xl->okeys), by_event_key);
+	if (xl->nokeys)
+		qsort(xl->okeys, xl->nokeys, sizeof(*xl->okeys), by_event_key);
 	for (size_t i = 0; i < xl->nheld && rc == 0; i++) {
 		const struct Held *h = &xl->held[i];
 		struct EventState *es = &xl->events[h->es];
