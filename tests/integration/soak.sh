@@ -28,7 +28,7 @@ wait_for 30 grep -q "streaming slot" "$TC_TMP/tablecast.log" || tc_fail "tableca
 # The load: until the stop file appears, sessions of mixed transactions.
 load() {
 	local n=0 i
-	while [ ! -e "$TC_TMP/load.stop" ]; do
+	while [ -d "$TC_TMP" ] && [ ! -e "$TC_TMP/load.stop" ]; do
 		n=$((n + 1))
 		{
 			for i in $(seq 1 40); do
