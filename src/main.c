@@ -79,7 +79,8 @@ static void usage(FILE *out)
 	      "  -h, --help              show help\n"
 	      "  -V, --version           show the version\n"
 	      "\n"
-	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n",
+	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n"
+	      "(status: 0 healthy, 1 degraded, 2 usage or configuration error, 3 halted or down)\n",
 	      out);
 }
 
