@@ -68,6 +68,7 @@ plot "$TC_TMP/chart.dat" using 0:2:xtic(1) with boxes lc rgb "#3b6ea5", \
      "" using 0:2:(sprintf("%.0fk", \$2/1000)) with labels offset 0,0.7
 GP
 
+soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || true)
 {
 	echo "# tablecast performance"
 	echo
@@ -125,5 +126,7 @@ GP
 	echo "in its one thread (about 4 µs of CPU a row). Closing it would take translation"
 	echo "spread over threads (one per snapshot connection), binary COPY instead of text"
 	echo "parsing, and cheaper per-event header building, which the drain rate needs too."
+	# The soak's section comes from make soak, not from here: keep it.
+	[ -z "$soak" ] || printf '\n%s\n' "$soak"
 } >"$top_srcdir/docs/PERFORMANCE.md"
 cat "$top_srcdir/docs/PERFORMANCE.md"
