@@ -112,14 +112,14 @@ static int http_get(const char *listen, const char *path, int *code, struct StrB
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		snprintf(err, errlen, "%s: %s", listen, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	char req[256];
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, listen);
 	if (n < 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		snprintf(err, errlen, "%s: cannot send the request: %s", listen, strerror(errno));
+		snprintf(err, errlen, "cannot send the request: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -131,7 +131,7 @@ static int http_get(const char *listen, const char *path, int *code, struct StrB
 	int rerrno = errno;
 	close(fd);
 	if (got < 0 || !sb_ok(&raw) || raw.len == 0) {
-		snprintf(err, errlen, "%s: no answer to GET %s%s%s", listen, path, got < 0 ? ": " : "",
+		snprintf(err, errlen, "no answer to GET %s%s%s", path, got < 0 ? ": " : "",
 			 got < 0 ? strerror(rerrno) : "");
 		sb_free(&raw);
 		return -1;
@@ -139,7 +139,7 @@ static int http_get(const char *listen, const char *path, int *code, struct StrB
 	sb_putc(&raw, '\0');
 	const char *head_end = strstr(raw.data, "\r\n\r\n");
 	if (sscanf(raw.data, "HTTP/%*d.%*d %d", code) != 1 || !head_end) {
-		snprintf(err, errlen, "%s: not an HTTP answer to GET %s", listen, path);
+		snprintf(err, errlen, "not an HTTP answer to GET %s", path);
 		sb_free(&raw);
 		return -1;
 	}
@@ -190,12 +190,12 @@ static void look_at_daemon(const struct Config *cfg, struct DaemonView *d)
 	if (http_get(cfg->metrics.listen, "/metrics", &code, &body, d->error, sizeof(d->error)) < 0)
 		goto out;
 	if (code != 200) {
-		snprintf(d->error, sizeof(d->error), "%s: GET /metrics answered %d", d->address, code);
+		snprintf(d->error, sizeof(d->error), "GET /metrics answered %d", code);
 		goto out;
 	}
 	parse_metrics(d, body.data ? body.data : "");
 	if (!d->seen[M_STREAMING]) {
-		snprintf(d->error, sizeof(d->error), "%s: /metrics has no tablecast_streaming", d->address);
+		snprintf(d->error, sizeof(d->error), "/metrics has no tablecast_streaming");
 		goto out;
 	}
 	d->reached = true;
