@@ -2,7 +2,8 @@
 # tablecast status in each state an operator meets, with its exit status:
 # healthy (0), lagging while Kafka is down (1), standby while another
 # connection (pg_recvlogical) holds the slot and the daemon waits (1),
-# halted on a translation error (3, with the error), down (3); --json
+# halted on a translation error and by the publication guard (3, with the
+# error), down (3); --json
 # agrees with the text; with metrics off, the database's view alone.
 . "$(dirname "$0")/../lib/servers.sh"
 . "$(dirname "$0")/../lib/bank.sh"
@@ -134,4 +135,13 @@ wait_for 60 is_state 0 healthy || { show; tc_fail "not healthy after the fix"; }
 [ "$(field last_error)" = null ] && [ "$(field daemon.dead_letters)" = 1 ] || tc_fail "after the fix: $(cat "$TC_TMP/status.json")"
 [ ! -e "$TC_TMP/state/tablecast.halt" ] || tc_fail "the halt record stayed"
 echo "halted: ok" >&2
-echo "status: healthy 0, lagging 1, standby 1, down 3, halted 3 with its error; cleared after the fix"
+
+# The publication guard's halt is a halt too, of its own kind.
+psql -q -c "ALTER PUBLICATION tablecast DROP TABLE accounts"
+rc=0
+wait "$TC_PID" || rc=$?
+[ "$rc" -eq 1 ] || tc_fail "tablecast exited $rc when the table left the publication"
+is_state 3 halted || { show; tc_fail "not halted by the guard"; }
+[ "$(field last_error.kind)" = publication ] && grep -q "(publication): relation public.accounts" "$TC_TMP/status.txt" ||
+	{ show; tc_fail "guard halt"; }
+echo "status: healthy 0, lagging 1, standby 1, down 3, halted 3 with its error (translation, publication); cleared after the fix"
