@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "schema.h"
+#include "status.h"
 #include "tail.h"
 #include "verify.h"
 
@@ -76,6 +77,8 @@ static void usage(FILE *out)
 	      "                          check the configuration against the live database\n"
 	      "  check-config [--lock LOCK] FILE\n"
 	      "                          parse and validate a configuration file offline\n"
+	      "  status --config FILE [--json]\n"
+	      "                          the slot and the running daemon at a glance\n"
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
 	      "  audit --config FILE [--json] [--since-last]\n"
 	      "                          show which roles read and write each table\n"
@@ -92,7 +95,8 @@ static void usage(FILE *out)
 	      "  -h, --help              show help\n"
 	      "  -V, --version           show the version\n"
 	      "\n"
-	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n",
+	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n"
+	      "(status: 0 healthy, 1 degraded, 2 usage or configuration error, 3 halted or down)\n",
 	      out);
 }
 
@@ -275,6 +279,24 @@ static void usage_verify(FILE *out)
 	      "  -s, --sample N          keys of each kind shown with their differences (5)\n"
 	      "  -t, --timeout SECONDS   wait this long for the slot to confirm (60)\n"
 	      "  -h, --help              show this help\n",
+	      out);
+}
+
+static void usage_status(FILE *out)
+{
+	fputs("usage: tablecast status --config FILE [--json]\n"
+	      "\n"
+	      "One screen on the slot and the daemon: the slot as the database sees it\n"
+	      "(held by which pid and client, confirmed LSN, lag in bytes and seconds,\n"
+	      "WAL retention), the daemon's /metrics and /readyz when metrics.listen is\n"
+	      "set (streaming, Kafka reachable, in-flight transactions and events, dead\n"
+	      "letters), and the last halt recorded in state_dir. --json prints one JSON\n"
+	      "object instead. The runbook, docs/OPERATIONS.md, says what to do next.\n"
+	      "\n"
+	      "exit status: 0 healthy; 1 degraded (lagging, standby: the slot is held by\n"
+	      "another connection, Kafka unreachable, not ready); 2 usage or configuration\n"
+	      "error; 3 halted or down (no daemon answers, slot missing or invalidated,\n"
+	      "database unreachable)\n",
 	      out);
 }
 
@@ -945,6 +967,47 @@ static int cmd_audit(int argc, char **argv)
 	return rc == AUDIT_NEW_FOREIGN ? EXIT_AUDIT_NEW_FOREIGN : EXIT_OK;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL;
+	bool json = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage_status(stdout);
+			return EXIT_OK;
+		default:
+			usage_status(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_status(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	int rc = status_run(cfg, json, stdout);
+	cfg_free(cfg);
+	return rc;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1093,6 +1156,8 @@ int main(int argc, char **argv)
 			usage_audit(stdout);
 		else if (strcmp(topic, "verify") == 0)
 			usage_verify(stdout);
+		else if (strcmp(topic, "status") == 0)
+			usage_status(stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
@@ -1113,6 +1178,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 
 	fprintf(stderr, "tablecast: unknown command \"%s\"\n", cmd);
 	usage(stderr);
