@@ -132,11 +132,23 @@ struct CloudEventAttrs {
 /*
  * Append an io.cloudevents.v1.CloudEvent message (proto/io/cloudevents/v1/cloudevents.proto):
  * id=1, source=2, spec_version=3 "1.0", type=4, attributes=5 (map entries
- * sorted by key: datacontenttype, dataschema, subject, tablecastsnapshot, time), binary_data=6
- * (left out when data is NULL).
+ * sorted by key: datacontenttype, dataschema, subject, tablecastsnapshot, time),
+ * then the data: with a type_url ("type.googleapis.com/shop.orders.v2.OrderShipped")
+ * data is that protobuf message and goes in proto_data=8 (google.protobuf.Any
+ * {type_url=1, value=2}); without one, in binary_data=6. No data when data is NULL.
  * Returns 0, or -1 when id/source/type is missing or out ran out of memory.
  */
-int enc_cloudevent(const struct CloudEventAttrs *attrs, const void *data, size_t len,
-                   struct StrBuf *out) __attribute__((warn_unused_result));
+int enc_cloudevent(const struct CloudEventAttrs *attrs, const char *type_url, const void *data,
+                   size_t len, struct StrBuf *out) __attribute__((warn_unused_result));
+
+/* The prefix of a google.protobuf.Any type URL, as protobuf's own Any.pack writes it. */
+#define ENC_TYPE_URL_PREFIX "type.googleapis.com/"
+
+/*
+ * The full protobuf message name of an event version, as schema generate
+ * writes it: "shop.orders.OrderShipped" v2 → "shop.orders.v2.OrderShipped".
+ * Truncated to fit len like snprintf.
+ */
+void enc_message_full_name(const struct EventDef *ev, char *buf, size_t len);
 
 #endif

@@ -383,7 +383,11 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	if (sink->transactional && txn_begin(sink) < 0)
 		return KSINK_FAILED;
 
-	/* CloudEvents Kafka protocol binding, binary mode: attributes as ce_ headers. */
+	/*
+	 * CloudEvents Kafka protocol binding: attributes as ce_ headers, which
+	 * binary mode requires and structured mode allows ("MAY include the
+	 * same Kafka headers"); content-type tells the modes apart.
+	 */
 	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
 	/* The events of one transaction share their time: format it once. */
 	if (!sink->scratch.len || ev->ce.time_us != sink->scratch_time_us) {
@@ -399,8 +403,7 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	add_header(h, "ce_subject", ev->ce.subject);
 	add_header(h, "ce_dataschema", ev->ce.dataschema);
 	add_header(h, "ce_tablecastsnapshot", ev->ce.snapshot);
-	add_header(h, "content-type",
-		   ev->def ? ev->ce.datacontenttype : "application/protobuf");
+	add_header(h, "content-type", ev->content_type ? ev->content_type : "application/protobuf");
 	if (sink->transactional)
 		add_header(h, "tablecast_txn", sink->txn_id);
 

@@ -15,220 +15,10 @@
 #include "tablecast/v1/change.pb-c.h"
 #include "tail.h"
 #include "value.h"
+#include "wire.h"
 
-/* A bounds-checked protobuf wire reader. */
-struct Wire {
-	const uint8_t *p;
-	const uint8_t *end;
-};
-
-static bool wire_varint(struct Wire *w, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; shift < 64 && w->p < w->end; shift += 7) {
-		uint8_t b = *w->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool wire_fixed(struct Wire *w, size_t n, uint64_t *out)
-{
-	if ((size_t)(w->end - w->p) < n)
-		return false;
-	*out = 0;
-	for (size_t i = 0; i < n; i++)
-		*out |= (uint64_t)w->p[i] << (8 * i);
-	w->p += n;
-	return true;
-}
-
-static bool wire_bytes(struct Wire *w, const uint8_t **data, size_t *len)
-{
-	uint64_t n;
-	if (!wire_varint(w, &n) || n > (uint64_t)(w->end - w->p))
-		return false;
-	*data = w->p;
-	*len = (size_t)n;
-	w->p += n;
-	return true;
-}
-
-static const struct EventField *field_by_number(const struct EventDef *ev, uint32_t number,
-						size_t *index)
-{
-	for (size_t i = 0; i < ev->nfields; i++) {
-		if (ev->fields[i].number == number) {
-			*index = i;
-			return &ev->fields[i];
-		}
-	}
-	return NULL;
-}
-
-/* One scalar of field f from the wire (wt is its wire type) into v; false on malformed input. */
-static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Arena *arena,
-			  struct Value *v)
-{
-	uint64_t u;
-	const uint8_t *data;
-	size_t len;
-	char err[256];
-
-	switch (f->type) {
-	case FT_INT32:
-	case FT_INT64:
-	case FT_UINT32:
-	case FT_SINT32:
-	case FT_SINT64:
-	case FT_BOOL:
-	case FT_ENUM:
-		if (wt != 0 || !wire_varint(w, &u))
-			return false;
-		if (f->type == FT_BOOL) {
-			*v = (struct Value){.kind = VAL_BOOL, .b = u != 0};
-		} else if (f->type == FT_ENUM) {
-			if (u == 0 || u > f->n_enum_values)
-				*v = (struct Value){.kind = VAL_NULL};
-			else
-				*v = (struct Value){.kind = VAL_TEXT,
-						    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
-		} else if (f->type == FT_SINT32 || f->type == FT_SINT64) {
-			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
-		} else if (f->type == FT_INT32) {
-			*v = (struct Value){.kind = VAL_INT, .i = (int32_t)(uint32_t)u};
-		} else {
-			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)u};
-		}
-		return true;
-	case FT_UINT64: {
-		if (wt != 0 || !wire_varint(w, &u))
-			return false;
-		/* Beyond int64: carry it as exact numeric text. */
-		char *text = arena_alloc(arena, 24);
-		if (!text)
-			return false;
-		int n = snprintf(text, 24, "%" PRIu64, u);
-		*v = (struct Value){.kind = VAL_NUMERIC, .s = {text, (size_t)n}};
-		return true;
-	}
-	case FT_FLOAT: {
-		if (wt != 5 || !wire_fixed(w, 4, &u))
-			return false;
-		uint32_t bits = (uint32_t)u;
-		float fl;
-		memcpy(&fl, &bits, sizeof(fl));
-		*v = (struct Value){.kind = VAL_FLOAT, .f = fl};
-		return true;
-	}
-	case FT_DOUBLE:
-		if (wt != 1 || !wire_fixed(w, 8, &u))
-			return false;
-		v->kind = VAL_FLOAT;
-		memcpy(&v->f, &u, sizeof(v->f));
-		return true;
-	case FT_TIMESTAMP: {
-		if (wt != 2 || !wire_bytes(w, &data, &len))
-			return false;
-		struct Wire ts = {data, data + len};
-		int64_t seconds = 0, nanos = 0;
-		while (ts.p < ts.end) {
-			uint64_t tag, x;
-			if (!wire_varint(&ts, &tag) || (tag & 7) != 0 || !wire_varint(&ts, &x))
-				return false;
-			if (tag >> 3 == 1)
-				seconds = (int64_t)x;
-			else if (tag >> 3 == 2)
-				nanos = (int32_t)(uint32_t)x;
-		}
-		*v = (struct Value){.kind = VAL_TIMESTAMP, .ts = seconds * 1000000 + nanos / 1000};
-		return true;
-	}
-	case FT_STRING:
-	case FT_BYTES:
-	case FT_DECIMAL:
-	case FT_JSON:
-	case FT_UUID:
-	case FT_DATE:
-		if (wt != 2 || !wire_bytes(w, &data, &len))
-			return false;
-		if (f->type == FT_DATE)
-			return value_parse((const char *)data, len, OID_DATE, arena, v, err,
-					   sizeof(err)) == 0;
-		*v = (struct Value){
-			.kind = f->type == FT_BYTES ? VAL_BYTEA
-				: f->type == FT_DECIMAL ? VAL_NUMERIC
-							 : VAL_TEXT,
-			.s = {(const char *)data, len}};
-		return true;
-	}
-	return false;
-}
-
-/* Append one element to an array value, growing it in the arena. */
-static bool array_push(Arena *arena, struct Value *arr, const struct Value *elem)
-{
-	struct Value *grown = arena_alloc(arena, sizeof(struct Value) * (arr->arr.n + 1));
-	if (!grown)
-		return false;
-	if (arr->arr.n)
-		memcpy(grown, arr->arr.elems, sizeof(struct Value) * arr->arr.n);
-	grown[arr->arr.n] = *elem;
-	arr->arr.elems = grown;
-	arr->arr.n++;
-	return true;
-}
-
-/* Decode an event payload into one Value per field (VAL_NULL when absent). */
-static bool decode_event(const struct EventDef *ev, const uint8_t *data, size_t len,
-			 Arena *arena, struct Value *values)
-{
-	struct Wire w = {data, data + len};
-
-	for (size_t i = 0; i < ev->nfields; i++)
-		values[i] = ev->fields[i].repeated ? (struct Value){.kind = VAL_ARRAY}
-						   : (struct Value){.kind = VAL_NULL};
-	while (w.p < w.end) {
-		uint64_t tag;
-		size_t idx;
-		if (!wire_varint(&w, &tag))
-			return false;
-		int wt = (int)(tag & 7);
-		const struct EventField *f = field_by_number(ev, (uint32_t)(tag >> 3), &idx);
-		if (!f)
-			return false;
-		struct Value v;
-		bool packed = f->repeated && wt == 2 && f->type != FT_STRING && f->type != FT_BYTES &&
-			      f->type != FT_DECIMAL && f->type != FT_JSON && f->type != FT_UUID &&
-			      f->type != FT_DATE && f->type != FT_TIMESTAMP;
-		if (packed) {
-			const uint8_t *p;
-			size_t n;
-			if (!wire_bytes(&w, &p, &n))
-				return false;
-			struct Wire inner = {p, p + n};
-			int inner_wt = f->type == FT_FLOAT ? 5 : f->type == FT_DOUBLE ? 1 : 0;
-			while (inner.p < inner.end)
-				if (!decode_scalar(f, inner_wt, &inner, arena, &v) ||
-				    !array_push(arena, &values[idx], &v))
-					return false;
-			continue;
-		}
-		if (!decode_scalar(f, wt, &w, arena, &v))
-			return false;
-		if (f->repeated) {
-			if (!array_push(arena, &values[idx], &v))
-				return false;
-		} else {
-			values[idx] = v;
-		}
-	}
-	return true;
-}
+/* The record's content-type in structured mode: the payload is a CloudEvent around the event. */
+#define STRUCTURED_CT "application/cloudevents+protobuf"
 
 static const struct EventDef *event_for_type(const struct Config *cfg, const char *type,
 					     size_t len)
@@ -244,7 +34,7 @@ static const struct EventDef *event_for_type(const struct Config *cfg, const cha
 }
 
 static void put_header_json(struct StrBuf *sb, rd_kafka_headers_t *hdrs, const char **type,
-			    size_t *type_len)
+			    size_t *type_len, bool *structured)
 {
 	const char *name;
 	const void *value;
@@ -267,14 +57,16 @@ static void put_header_json(struct StrBuf *sb, rd_kafka_headers_t *hdrs, const c
 			*type = value;
 			*type_len = size;
 		}
+		if (strcmp(name, "content-type") == 0 && value)
+			*structured = size == sizeof(STRUCTURED_CT) - 1 &&
+				      memcmp(value, STRUCTURED_CT, size) == 0;
 	}
 	sb_putc(sb, '}');
 }
 
-static void put_dead_letter(struct StrBuf *sb, const rd_kafka_message_t *msg)
+static void put_dead_letter(struct StrBuf *sb, const uint8_t *payload, size_t len)
 {
-	Tablecast__V1__DeadLetter *dl =
-		tablecast__v1__dead_letter__unpack(NULL, msg->len, msg->payload);
+	Tablecast__V1__DeadLetter *dl = tablecast__v1__dead_letter__unpack(NULL, len, payload);
 	if (!dl) {
 		sb_puts(sb, ",\"error\":\"undecodable dead letter\"");
 		return;
@@ -474,6 +266,7 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_message_headers(msg, &hdrs);
 		const char *type = NULL;
 		size_t type_len = 0;
+		bool structured = false;
 
 		sb_reset(&line);
 		arena_reset(arena);
@@ -486,18 +279,31 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 			sb_json_string(&line, msg->key, msg->key_len);
 		else
 			sb_puts(&line, "null");
-		put_header_json(&line, hdrs, &type, &type_len);
+		put_header_json(&line, hdrs, &type, &type_len, &structured);
+		const uint8_t *payload = msg->payload;
+		size_t payload_len = msg->len;
+		struct WireCloudEvent ce;
+		if (structured) {
+			if (wire_decode_cloudevent(payload, payload_len, arena, &ce) && ce.data) {
+				payload = ce.data;
+				payload_len = ce.data_len;
+			} else {
+				payload = NULL;
+			}
+		}
 		const struct EventDef *ev = type ? event_for_type(cfg, type, type_len) : NULL;
 		bool dead = type && type_len == 23 && memcmp(type, "tablecast.v1.DeadLetter", 23) == 0;
 		if (opts->event && !dead && (!ev || strcmp(ev->name, opts->event) != 0)) {
 			rd_kafka_message_destroy(msg);
 			continue;
 		}
-		if (dead) {
-			put_dead_letter(&line, msg);
+		if (!payload) {
+			sb_puts(&line, ",\"error\":\"undecodable structured-mode CloudEvent\"");
+		} else if (dead) {
+			put_dead_letter(&line, payload, payload_len);
 		} else if (!ev) {
 			sb_puts(&line, ",\"error\":\"no configured event has this ce_type\"");
-		} else if (!decode_event(ev, msg->payload, msg->len, arena, values)) {
+		} else if (!wire_decode_event(ev, payload, payload_len, arena, values)) {
 			sb_puts(&line, ",\"error\":\"payload does not match the event's schema\"");
 		} else {
 			size_t mark = line.len;
