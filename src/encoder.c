@@ -1296,3 +1296,10 @@ void enc_message_full_name(const struct EventDef *ev, char *buf, size_t len)
 		snprintf(buf, len, "%.*s.v%d.%s", (int)(dot - ev->name), ev->name, ev->version,
 		         dot + 1);
 }
+
+size_t enc_format_timestamp(int64_t unix_us, char buf[ENC_TS_BUFSIZE])
+{
+	int64_t secs = floor_div(unix_us, 1000000);
+	return format_rfc3339(buf, ENC_TS_BUFSIZE, secs, (int32_t)(unix_us - secs * 1000000) * 1000,
+	                      -1);
+}

@@ -99,6 +99,14 @@ int enc_json(const struct EventDef *ev, const struct Value *values, struct StrBu
  */
 bool enc_kind_fits(enum field_type type, bool repeated, enum value_kind kind);
 
+/*
+ * A timestamp (µs since 1970) as the proto3 JSON mapping writes it: RFC 3339
+ * in UTC with 0, 3, 6 or 9 fractional digits, "2026-11-21T05:41:41.250Z".
+ * Returns the length written.
+ */
+#define ENC_TS_BUFSIZE 48
+size_t enc_format_timestamp(int64_t unix_us, char buf[ENC_TS_BUFSIZE]);
+
 /* The configuration's name of a field type ("int32", "timestamp", "enum", ...). */
 const char *enc_type_name(enum field_type type);
 
