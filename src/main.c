@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "asyncapi.h"
 #include "backfill.h"
 #include "casefile.h"
 #include "check.h"
@@ -160,11 +161,17 @@ static void usage_check(FILE *out)
 
 static void usage_schema(FILE *out)
 {
-	fputs("usage: tablecast schema generate --config FILE --out DIR\n"
+	fputs("usage: tablecast schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
 	      "\n"
 	      "Write one .proto file per event version (DIR/<package path>/v<N>/<name>.proto)\n"
-	      "and an index, DIR/README.md. The same configuration always gives the same\n"
-	      "bytes.\n",
+	      "and an index, DIR/README.md; and/or an AsyncAPI 3.0 document (JSON) to FILE:\n"
+	      "the topics as channels, one message per event version with its protobuf\n"
+	      "schema, its Kafka key and its CloudEvents headers. The same configuration\n"
+	      "always gives the same bytes.\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -o, --out DIR           where the .proto files go\n"
+	      "  -a, --asyncapi FILE     where the AsyncAPI document goes\n",
 	      out);
 }
 
@@ -371,7 +378,7 @@ static int cmd_run(int argc, char **argv)
 	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
-/* Parse "--config FILE [--out DIR]" for check and schema generate. */
+/* Parse "--config FILE [--out DIR]" for check. */
 static int parse_config_args(int argc, char **argv, const char **config_path, const char **out_dir,
 			     void (*usage_fn)(FILE *))
 {
@@ -432,21 +439,57 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_schema(int argc, char **argv)
 {
-	const char *config_path = NULL, *out_dir = NULL;
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"out", required_argument, NULL, 'o'},
+		{"asyncapi", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *out_dir = NULL, *asyncapi = NULL;
 	char err[1024];
+	int c;
 
 	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
 		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
 		usage_schema(help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}
-	int rc = parse_config_args(argc - 1, argv + 1, &config_path, &out_dir, usage_schema);
-	if (rc >= 0)
-		return rc;
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'a':
+			asyncapi = optarg;
+			break;
+		case 'h':
+			usage_schema(stdout);
+			return EXIT_OK;
+		default:
+			usage_schema(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc || (!out_dir && !asyncapi) || (out_dir && !*out_dir) ||
+	    (asyncapi && !*asyncapi)) {
+		usage_schema(stderr);
+		return EXIT_USAGE;
+	}
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
-	rc = schema_generate(cfg->events, cfg->nevents, out_dir, err, sizeof(err));
+	int rc = 0;
+	if (out_dir)
+		rc = schema_generate(cfg->events, cfg->nevents, out_dir, err, sizeof(err));
+	if (rc == 0 && asyncapi)
+		rc = aapi_generate(cfg, asyncapi, err, sizeof(err));
 	cfg_free(cfg);
 	if (rc < 0) {
 		fprintf(stderr, "tablecast: %s\n", err);
