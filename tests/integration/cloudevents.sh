@@ -125,4 +125,10 @@ assert 'field "grams" (int32): 7000000000 out of range' in dl.error, dl.error
 assert {c.name: c.text for c in getattr(dl.change, "new")}["id"] == "3"
 print("cloudevents: 2 events and 1 dead letter decoded, attributes checked")
 PY
+# tablecast tail unwraps structured records too.
+"$top_builddir/tablecast" tail --config "$TC_TMP/ce.cfg" --from-beginning --no-group --count 3 \
+	--idle-exit 10 >"$TC_TMP/tail.jsonl" 2>"$TC_TMP/tail.err" || tc_fail "tail: $(cat "$TC_TMP/tail.err")"
+grep -q '"data":{"orderId":"1","carrier":"DHL"' "$TC_TMP/tail.jsonl" || tc_fail "tail: $(cat "$TC_TMP/tail.jsonl")"
+grep -q '"dead_letter":{"event":"acme.shop.OrderShipped","version":1,' "$TC_TMP/tail.jsonl" ||
+	tc_fail "tail dead letter: $(cat "$TC_TMP/tail.jsonl")"
 echo "PASS: cloudevents"
