@@ -52,7 +52,7 @@ static void put_message_id(struct StrBuf *out, const struct EventDef *ev)
 
 /* A header property: {"type":"string"[,"const":c][,"format":f],"description":d}. */
 static void put_header(struct StrBuf *out, bool comma, const char *name, const char *constant,
-		       const char *format, const char *description)
+                       const char *format, const char *description)
 {
 	if (comma)
 		sb_putc(out, ',');
@@ -78,18 +78,20 @@ static void put_headers(struct StrBuf *out, const struct Config *cfg, const stru
 	sb_puts(out, "{\"type\":\"object\",\"properties\":{");
 	put_header(out, false, "ce_specversion", "1.0", NULL, "CloudEvents specversion");
 	put_header(out, true, "ce_id", NULL, NULL,
-		   "the commit LSN and the event's index in its transaction (\"0/16B3748-2\"), "
-		   "so a replayed event has the same id; snapshot:<id>:<digest>-<n> and "
-		   "backfill:<id>:<digest> for rows read by a snapshot or a backfill");
+	           "the commit LSN and the event's index in its transaction (\"0/16B3748-2\"), "
+	           "so a replayed event has the same id; snapshot:<id>:<digest>-<n> and "
+	           "backfill:<id>:<digest> for rows read by a snapshot or a backfill");
 	put_header(out, true, "ce_source", cfg->cloudevents.source, NULL,
-		   "cloudevents.source: this producer");
+	           "cloudevents.source: this producer");
 	sb_printf(&v, "%s.v%d", ev->name, ev->version);
-	put_header(out, true, "ce_type", v.data, NULL, "the event's full protobuf name and version");
+	put_header(out, true, "ce_type", v.data, NULL,
+	           "the event's full protobuf name and version");
 	put_header(out, true, "ce_time", NULL, "date-time",
-		   "the commit time of the transaction (RFC 3339, UTC)");
+	           "the commit time of the transaction (RFC 3339, UTC)");
 	if (ev->subject_text) {
 		sb_reset(&v);
-		sb_printf(&v, "the subject expression %s; absent when it is NULL", ev->subject_text);
+		sb_printf(&v, "the subject expression %s; absent when it is NULL",
+		          ev->subject_text);
 		put_header(out, true, "ce_subject", NULL, NULL, v.data);
 	}
 	const char *dataschema = NULL;
@@ -100,28 +102,33 @@ static void put_headers(struct StrBuf *out, const struct Config *cfg, const stru
 		sb_printf(&v, ENC_TYPE_URL_PREFIX "%s", full);
 		dataschema = v.data;
 		put_header(out, true, "ce_dataschema", dataschema, NULL,
-			   "the type URL of the protobuf message in proto_data");
+		           "the type URL of the protobuf message in proto_data");
 	} else if (cfg->cloudevents.dataschema_base[0]) {
 		char path[512];
 		schema_proto_path(ev, path, sizeof(path));
 		sb_printf(&v, "%s/%s", cfg->cloudevents.dataschema_base, path);
 		dataschema = v.data;
 		put_header(out, true, "ce_dataschema", dataschema, NULL,
-			   "cloudevents.dataschema_base and the event's .proto path");
+		           "cloudevents.dataschema_base and the event's .proto path");
 	}
 	if (ev->ops & OP_SNAPSHOT) {
-		sb_puts(out, ",\"ce_tablecastsnapshot\":{\"type\":\"string\",\"enum\":[\"initial\",\"backfill\"],"
-			     "\"description\":\"CloudEvents extension: the row was read by an initial "
-			     "snapshot or a backfill (it already existed); absent on changes\"}");
+		sb_puts(out,
+		        ",\"ce_tablecastsnapshot\":{\"type\":\"string\",\"enum\":[\"initial\","
+		        "\"backfill\"],"
+		        "\"description\":\"CloudEvents extension: the row was read by an initial "
+		        "snapshot or a backfill (it already existed); absent on changes\"}");
 	}
 	put_header(out, true, "content-type",
-		   structured ? "application/cloudevents+protobuf" : "application/protobuf", NULL,
-		   structured ? "structured mode: the value is an io.cloudevents.v1.CloudEvent"
-			      : "binary mode: the CloudEvents datacontenttype of the value");
+	           structured ? "application/cloudevents+protobuf" : "application/protobuf", NULL,
+	           structured ? "structured mode: the value is an io.cloudevents.v1.CloudEvent"
+	                      : "binary mode: the CloudEvents datacontenttype of the value");
 	if (cfg->sink.exactly_once)
-		put_header(out, true, "tablecast_txn", NULL, NULL,
-			   "the Kafka transaction the record belongs to, as the offsets record names it");
-	sb_puts(out, "},\"required\":[\"ce_specversion\",\"ce_id\",\"ce_source\",\"ce_type\",\"ce_time\"");
+		put_header(
+		    out, true, "tablecast_txn", NULL, NULL,
+		    "the Kafka transaction the record belongs to, as the offsets record names it");
+	sb_puts(
+	    out,
+	    "},\"required\":[\"ce_specversion\",\"ce_id\",\"ce_source\",\"ce_type\",\"ce_time\"");
 	if (dataschema)
 		sb_puts(out, ",\"ce_dataschema\"");
 	sb_puts(out, ",\"content-type\"");
@@ -151,20 +158,22 @@ static int put_message(struct StrBuf *out, const struct Config *cfg, const struc
 	put_member(out, true, "summary", text.data);
 	sb_reset(&text);
 	if (structured)
-		sb_printf(&text,
-			  "CloudEvents structured mode: the record's value is an io.cloudevents.v1.CloudEvent "
-			  "(proto/io/cloudevents/v1/cloudevents.proto) whose proto_data, a google.protobuf.Any "
-			  "with the type URL in ce_dataschema, holds this payload.");
+		sb_printf(&text, "CloudEvents structured mode: the record's value is an "
+		                 "io.cloudevents.v1.CloudEvent "
+		                 "(proto/io/cloudevents/v1/cloudevents.proto) whose proto_data, a "
+		                 "google.protobuf.Any "
+		                 "with the type URL in ce_dataschema, holds this payload.");
 	else
 		sb_printf(&text, "CloudEvents binary mode: the record's value is this payload, the "
-				 "attributes are the ce_ headers.");
+		                 "attributes are the ce_ headers.");
 	if (ev->on_error == ON_ERROR_DEAD_LETTER)
-		sb_printf(&text, " A row that cannot become this event goes to %s as a "
-				 "tablecast.v1.DeadLetter.",
-			  cfg->sink.dead_letter_topic);
+		sb_printf(&text,
+		          " A row that cannot become this event goes to %s as a "
+		          "tablecast.v1.DeadLetter.",
+		          cfg->sink.dead_letter_topic);
 	put_member(out, true, "description", text.data);
 	put_member(out, true, "contentType",
-		   structured ? "application/cloudevents+protobuf" : "application/protobuf");
+	           structured ? "application/cloudevents+protobuf" : "application/protobuf");
 	sb_puts(out, ",\"headers\":");
 	put_headers(out, cfg, ev);
 	sb_reset(&text);
@@ -176,9 +185,10 @@ static int put_message(struct StrBuf *out, const struct Config *cfg, const struc
 	sb_puts(out, "},\"bindings\":{\"kafka\":{");
 	if (ev->key_text) {
 		sb_reset(&text);
-		sb_printf(&text, "the key expression %s as text: records of one key keep their order "
-				 "(murmur2_random partitioning, as the Java client)",
-			  ev->key_text);
+		sb_printf(&text,
+		          "the key expression %s as text: records of one key keep their order "
+		          "(murmur2_random partitioning, as the Java client)",
+		          ev->key_text);
 		sb_puts(out, "\"key\":{\"type\":\"string\",");
 		put_member(out, false, "description", text.data);
 		sb_puts(out, "},");
@@ -210,12 +220,13 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 	int rc = 0;
 	sb_puts(out, "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"tablecast events\",");
 	put_member(out, false, "version", PACKAGE_VERSION);
-	put_member(out, true, "description",
-		   "Domain events tablecast publishes from PostgreSQL logical replication, as its "
-		   "configuration declares them. Generated by tablecast schema generate; do not edit.");
+	put_member(
+	    out, true, "description",
+	    "Domain events tablecast publishes from PostgreSQL logical replication, as its "
+	    "configuration declares them. Generated by tablecast schema generate; do not edit.");
 	sb_puts(out, "},\"defaultContentType\":");
 	put_str(out, cfg->cloudevents.structured ? "application/cloudevents+protobuf"
-						 : "application/protobuf");
+	                                         : "application/protobuf");
 
 	/* channels: one per topic, its messages referring to the components. */
 	sb_puts(out, ",\"channels\":{");
@@ -264,7 +275,7 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 		for (; j < n && strcmp(sorted[j]->topic, topic) == 0; j++) {
 			sb_reset(&ref);
 			sb_printf(&ref, "#/channels/%s/messages/%s.v%d", topic, sorted[j]->name,
-				  sorted[j]->version);
+			          sorted[j]->version);
 			if (j > i)
 				sb_putc(out, ',');
 			sb_puts(out, "{\"$ref\":");

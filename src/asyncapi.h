@@ -18,10 +18,10 @@
  * configuration, same bytes. Returns 0, or -1 with a reason in err.
  */
 int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* aapi_render into the file at path (replaced whole). Returns 0, or -1 with err. */
 int aapi_generate(const struct Config *cfg, const char *path, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

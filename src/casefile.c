@@ -152,10 +152,10 @@ struct CaseFile {
 };
 
 static int file_fail(const struct CaseFile *cf, const config_setting_t *s, char *err, size_t errlen,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int file_fail(const struct CaseFile *cf, const config_setting_t *s, char *err, size_t errlen,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -197,7 +197,8 @@ static int load_tables(struct CaseFile *cf, char *err, size_t errlen)
 	const config_setting_t *list = config_lookup(&cf->lc, "tables");
 	if (!list || !config_setting_is_list(list))
 		return file_fail(cf, list, err, errlen,
-				 "tables must be a list: tables = ( { name = \"public.orders\"; columns = ( [\"id\", \"bigint\"] ); } )");
+		                 "tables must be a list: tables = ( { name = \"public.orders\"; "
+		                 "columns = ( [\"id\", \"bigint\"] ); } )");
 	int count = config_setting_length(list);
 	cf->tables = calloc(count ? (size_t)count : 1, sizeof(struct Table));
 	if (!cf->tables)
@@ -206,11 +207,14 @@ static int load_tables(struct CaseFile *cf, char *err, size_t errlen)
 	for (int i = 0; i < count; i++) {
 		const config_setting_t *t = config_setting_get_elem(list, (unsigned)i);
 		const char *name = config_setting_is_group(t) ? member_string(t, "name") : NULL;
-		const config_setting_t *cols = name ? config_setting_get_member(t, "columns") : NULL;
+		const config_setting_t *cols =
+		    name ? config_setting_get_member(t, "columns") : NULL;
 		const char *dot = name ? strchr(name, '.') : NULL;
-		if (!dot || !cols || !config_setting_is_list(cols) || config_setting_length(cols) < 1)
+		if (!dot || !cols || !config_setting_is_list(cols) ||
+		    config_setting_length(cols) < 1)
 			return file_fail(cf, t, err, errlen,
-					 "a table needs name = \"schema.table\" and a list of columns, each [\"name\", \"type\"]");
+			                 "a table needs name = \"schema.table\" and a list of "
+			                 "columns, each [\"name\", \"type\"]");
 		struct Table *tab = &cf->tables[cf->ntables++];
 		struct Relation *rel = &tab->rel;
 		int ncols = config_setting_length(cols);
@@ -228,10 +232,11 @@ static int load_tables(struct CaseFile *cf, char *err, size_t errlen)
 			const config_setting_t *col = config_setting_get_elem(cols, (unsigned)c);
 			const char *cname = config_setting_get_string_elem(col, 0);
 			const char *ctype = config_setting_get_string_elem(col, 1);
-			if (!config_setting_is_array(col) || config_setting_length(col) != 2 || !cname ||
-			    !ctype)
+			if (!config_setting_is_array(col) || config_setting_length(col) != 2 ||
+			    !cname || !ctype)
 				return file_fail(cf, col, err, errlen,
-						 "a column is [\"name\", \"type\"], e.g. [\"total\", \"numeric(12,2)\"]");
+				                 "a column is [\"name\", \"type\"], e.g. "
+				                 "[\"total\", \"numeric(12,2)\"]");
 			struct RelColumn *att = &rel->atts[rel->natts++];
 			att->name = strdup(cname);
 			if (!att->name)
@@ -259,15 +264,22 @@ static const struct Relation *find_table(const struct CaseFile *cf, const char *
 static bool setting_text(const config_setting_t *s, bool pg_bool, struct StrBuf *out)
 {
 	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_STRING: sb_puts(out, config_setting_get_string(s)); return true;
+	case CONFIG_TYPE_STRING:
+		sb_puts(out, config_setting_get_string(s));
+		return true;
 	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: sb_printf(out, "%lld", config_setting_get_int64(s)); return true;
-	case CONFIG_TYPE_FLOAT: sb_printf(out, "%.17g", config_setting_get_float(s)); return true;
+	case CONFIG_TYPE_INT64:
+		sb_printf(out, "%lld", config_setting_get_int64(s));
+		return true;
+	case CONFIG_TYPE_FLOAT:
+		sb_printf(out, "%.17g", config_setting_get_float(s));
+		return true;
 	case CONFIG_TYPE_BOOL:
 		sb_puts(out, config_setting_get_bool(s) ? (pg_bool ? "t" : "true")
-							: (pg_bool ? "f" : "false"));
+		                                        : (pg_bool ? "f" : "false"));
 		return true;
-	default: return false;
+	default:
+		return false;
 	}
 }
 
@@ -289,19 +301,26 @@ static bool expected_text(const config_setting_t *s, struct StrBuf *out)
 
 /* A decoded field value as the case file writes it. */
 static void value_text(const struct EventField *f, const struct Value *v, Arena *arena,
-		       struct StrBuf *out)
+                       struct StrBuf *out)
 {
 	char buf[VALUE_FLOAT_BUFSIZE > VALUE_TS_BUFSIZE ? VALUE_FLOAT_BUFSIZE : VALUE_TS_BUFSIZE];
 	switch (v->kind) {
-	case VAL_NULL: break;
-	case VAL_BOOL: sb_puts(out, v->b ? "true" : "false"); break;
-	case VAL_INT: sb_printf(out, "%" PRId64, v->i); break;
+	case VAL_NULL:
+		break;
+	case VAL_BOOL:
+		sb_puts(out, v->b ? "true" : "false");
+		break;
+	case VAL_INT:
+		sb_printf(out, "%" PRId64, v->i);
+		break;
 	case VAL_FLOAT:
 		value_format_float(v->f, f->type == FT_FLOAT, buf);
 		sb_puts(out, buf);
 		break;
 	case VAL_NUMERIC:
-	case VAL_TEXT: sb_append(out, v->s.p, v->s.len); break;
+	case VAL_TEXT:
+		sb_append(out, v->s.p, v->s.len);
+		break;
 	case VAL_BYTEA:
 		sb_puts(out, "\\x");
 		for (size_t i = 0; i < v->s.len; i++)
@@ -373,8 +392,9 @@ static int on_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
 			return 0;
 		}
 		if (!ce.type_url || strcmp(ce.type_url, url) != 0) {
-			lines_add(&run->actual, "record of %s: proto_data type URL \"%s\", not \"%s\"",
-				  ce.type, ce.type_url ? ce.type_url : "(none)", url);
+			lines_add(&run->actual,
+			          "record of %s: proto_data type URL \"%s\", not \"%s\"", ce.type,
+			          ce.type_url ? ce.type_url : "(none)", url);
 			return 0;
 		}
 		data = ce.data;
@@ -386,7 +406,8 @@ static int on_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
 			lines_add(&run->actual, "dead letter that does not decode");
 			return 0;
 		}
-		lines_add(&run->actual, "dead letter of %s v%u: %s", dl->event, dl->version, dl->error);
+		lines_add(&run->actual, "dead letter of %s v%u: %s", dl->event, dl->version,
+		          dl->error);
 		tablecast__v1__dead_letter__free_unpacked(dl, NULL);
 		return 0;
 	}
@@ -407,7 +428,7 @@ static int on_event(void *ctx, const struct Event *ev, char *err, size_t errlen)
 		value_text(&def->fields[f], &run->values[f], run->arena, &run->scratch);
 		sb_putc(&run->scratch, '\0');
 		lines_add(&run->actual, "  %s: %s", def->fields[f].name,
-			  sb_ok(&run->scratch) ? run->scratch.data : "(out of memory)");
+		          sb_ok(&run->scratch) ? run->scratch.data : "(out of memory)");
 	}
 	return 0;
 }
@@ -431,9 +452,9 @@ static void match_reasons(const struct Lines *expected, struct Lines *actual)
 	size_t a = 0;
 	for (size_t e = 0; e < expected->n; e++) {
 		const char *want = expected->v[e];
-		const char *prefix = strncmp(want, dl, sizeof(dl) - 1) == 0	 ? dl
-				     : strncmp(want, halt, sizeof(halt) - 1) == 0 ? halt
-										    : NULL;
+		const char *prefix = strncmp(want, dl, sizeof(dl) - 1) == 0       ? dl
+		                     : strncmp(want, halt, sizeof(halt) - 1) == 0 ? halt
+		                                                                  : NULL;
 		const char *q = prefix ? strstr(want, "reason containing \"") : NULL;
 		if (!q)
 			continue;
@@ -447,8 +468,8 @@ static void match_reasons(const struct Lines *expected, struct Lines *actual)
 		/* "dead letter of E vN, reason ...": the event must match too when named. */
 		size_t head = (size_t)(q - want);
 		bool head_ok = strncmp(want, "dead letter of ", 15) != 0 ||
-			       (head >= 2 && strncmp(actual->v[a], want, head - 2) == 0 &&
-				actual->v[a][head - 2] == ':');
+		               (head >= 2 && strncmp(actual->v[a], want, head - 2) == 0 &&
+		                actual->v[a][head - 2] == ':');
 		char *colon = strchr(actual->v[a], ':');
 		if (head_ok && colon && memmem(colon, strlen(colon), part, part_len)) {
 			char *copy = strdup(want);
@@ -468,36 +489,39 @@ static void match_reasons(const struct Lines *expected, struct Lines *actual)
  * and halt = "reason part". Fields are listed in the event's field order.
  */
 static int expected_lines(const struct CaseFile *cf, const struct Config *cfg,
-			  const config_setting_t *c, struct Lines *out, struct StrBuf *sb, char *err,
-			  size_t errlen)
+                          const config_setting_t *c, struct Lines *out, struct StrBuf *sb,
+                          char *err, size_t errlen)
 {
 	const config_setting_t *expect = config_setting_get_member(c, "expect");
 	const char *halt = member_string(c, "halt");
 	if ((!expect && !halt) || (expect && !config_setting_is_list(expect)))
-		return file_fail(cf, expect ? expect : c, err, errlen,
-				 "a case needs expect = ( ... ) (an empty list: no event) or halt = \"reason\"");
+		return file_fail(
+		    cf, expect ? expect : c, err, errlen,
+		    "a case needs expect = ( ... ) (an empty list: no event) or halt = \"reason\"");
 	for (int i = 0; expect && i < config_setting_length(expect); i++) {
 		const config_setting_t *x = config_setting_get_elem(expect, (unsigned)i);
 		const char *name = config_setting_is_group(x) ? member_string(x, "event") : NULL;
-		const char *dead = config_setting_is_group(x) ? member_string(x, "dead_letter") : NULL;
+		const char *dead =
+		    config_setting_is_group(x) ? member_string(x, "dead_letter") : NULL;
 		int version = 0;
-		bool has_version = config_setting_is_group(x) &&
-				   config_setting_lookup_int(x, "version", &version);
+		bool has_version =
+		    config_setting_is_group(x) && config_setting_lookup_int(x, "version", &version);
 		if (dead) {
 			if (name && has_version)
-				lines_add(out, "dead letter of %s v%d, reason containing \"%s\"", name,
-					  version, dead);
+				lines_add(out, "dead letter of %s v%d, reason containing \"%s\"",
+				          name, version, dead);
 			else
 				lines_add(out, "dead letter, reason containing \"%s\"", dead);
 			continue;
 		}
 		if (!name || !has_version)
 			return file_fail(cf, x, err, errlen,
-					 "an expected event needs event = \"full.Name\" and version = N (or dead_letter = \"reason\")");
+			                 "an expected event needs event = \"full.Name\" and "
+			                 "version = N (or dead_letter = \"reason\")");
 		const config_setting_t *fields = config_setting_get_member(x, "fields");
 		if (fields && !config_setting_is_group(fields))
 			return file_fail(cf, fields, err, errlen,
-					 "fields is a group: fields = { order_id = \"42\"; }");
+			                 "fields is a group: fields = { order_id = \"42\"; }");
 		lines_add(out, "event %s v%d", name, version);
 		const char *key = member_string(x, "key"), *subject = member_string(x, "subject");
 		if (key)
@@ -512,24 +536,27 @@ static int expected_lines(const struct CaseFile *cf, const struct Config *cfg,
 		/* In the event's field order; a name it does not have stays visible at the end. */
 		for (size_t f = 0; f < def->nfields; f++) {
 			const config_setting_t *v =
-				fields ? config_setting_get_member(fields, def->fields[f].name) : NULL;
+			    fields ? config_setting_get_member(fields, def->fields[f].name) : NULL;
 			if (!v)
 				continue;
 			sb_reset(sb);
 			if (!expected_text(v, sb))
 				return file_fail(cf, v, err, errlen,
-						 "field %s: a value is a string, number, boolean or a list of them",
-						 def->fields[f].name);
+				                 "field %s: a value is a string, number, boolean "
+				                 "or a list of them",
+				                 def->fields[f].name);
 			sb_putc(sb, '\0');
 			lines_add(out, "  %s: %s", def->fields[f].name, sb_ok(sb) ? sb->data : "");
 		}
 		for (int m = 0; fields && m < config_setting_length(fields); m++) {
-			const char *fname = config_setting_name(config_setting_get_elem(fields, (unsigned)m));
+			const char *fname =
+			    config_setting_name(config_setting_get_elem(fields, (unsigned)m));
 			bool known = false;
 			for (size_t f = 0; f < def->nfields && !known; f++)
 				known = strcmp(def->fields[f].name, fname) == 0;
 			if (!known)
-				lines_add(out, "  %s: (no such field in %s v%d)", fname, name, version);
+				lines_add(out, "  %s: (no such field in %s v%d)", fname, name,
+				          version);
 		}
 	}
 	if (halt)
@@ -537,14 +564,16 @@ static int expected_lines(const struct CaseFile *cf, const struct Config *cfg,
 	return 0;
 }
 
-/* old = { id = "42"; status = "paid"; } as a tuple in rel's column order; absent columns are NULL. */
+/* old = { id = "42"; status = "paid"; } as a tuple in rel's column order; absent columns are NULL.
+ */
 static int row_tuple(const struct CaseFile *cf, const struct Relation *rel,
-		     const config_setting_t *row, Arena *arena, struct StrBuf *sb,
-		     struct PgoTuple *out, char *err, size_t errlen)
+                     const config_setting_t *row, Arena *arena, struct StrBuf *sb,
+                     struct PgoTuple *out, char *err, size_t errlen)
 {
 	if (!config_setting_is_group(row))
 		return file_fail(cf, row, err, errlen,
-				 "a row is a group of column values as PostgreSQL prints them: { id = \"42\"; }");
+		                 "a row is a group of column values as PostgreSQL prints them: { "
+		                 "id = \"42\"; }");
 	out->ncols = rel->natts;
 	out->cols = arena_alloc(arena, sizeof(struct PgoValue) * rel->natts);
 	if (!out->cols)
@@ -559,16 +588,18 @@ static int row_tuple(const struct CaseFile *cf, const struct Relation *rel,
 			a++;
 		if (a == rel->natts)
 			return file_fail(cf, v, err, errlen, "table %s has no column \"%s\"",
-					 rel->qualname, name);
+			                 rel->qualname, name);
 		sb_reset(sb);
 		if (!setting_text(v, true, sb) || !sb_ok(sb))
-			return file_fail(cf, v, err, errlen,
-					 "column %s: a value is PostgreSQL's text for it, e.g. \"12.50\"", name);
+			return file_fail(
+			    cf, v, err, errlen,
+			    "column %s: a value is PostgreSQL's text for it, e.g. \"12.50\"", name);
 		uint8_t *text = arena_alloc(arena, sb->len ? sb->len : 1);
 		if (!text)
 			return file_fail(cf, v, err, errlen, "out of memory");
 		memcpy(text, sb->data, sb->len);
-		out->cols[a] = (struct PgoValue){.kind = 't', .len = (uint32_t)sb->len, .data = text};
+		out->cols[a] =
+		    (struct PgoValue){.kind = 't', .len = (uint32_t)sb->len, .data = text};
 	}
 	return 0;
 }
@@ -586,8 +617,8 @@ static void print_diff(const struct Lines *e, const struct Lines *a, FILE *out)
 	for (size_t i = n; i-- > 0;)
 		for (size_t j = m; j-- > 0;)
 			L(i, j) = strcmp(e->v[i], a->v[j]) == 0 ? L(i + 1, j + 1) + 1
-				  : L(i + 1, j) >= L(i, j + 1)  ? L(i + 1, j)
-								: L(i, j + 1);
+			          : L(i + 1, j) >= L(i, j + 1)  ? L(i + 1, j)
+			                                        : L(i, j + 1);
 	size_t i = 0, j = 0;
 	while (i < n || j < m) {
 		if (i < n && j < m && strcmp(e->v[i], a->v[j]) == 0) {
@@ -619,32 +650,36 @@ static bool same_lines(const struct Lines *a, const struct Lines *b)
 /* Fixed transaction of every case: its commit LSN and time only show in ce_id and ce_time. */
 #define CASE_COMMIT_LSN 0x16B3748u
 
-static int run_case(const struct CaseFile *cf, const struct Config *cfg,
-		    const config_setting_t *c, struct Run *run, FILE *out, struct CaseTotals *totals,
-		    char *err, size_t errlen)
+static int run_case(const struct CaseFile *cf, const struct Config *cfg, const config_setting_t *c,
+                    struct Run *run, FILE *out, struct CaseTotals *totals, char *err, size_t errlen)
 {
 	const char *name = member_string(c, "name");
 	const char *table = member_string(c, "table");
 	const char *op = member_string(c, "op");
 	int line = config_setting_source_line(c);
 	if (!name || !table || !op)
-		return file_fail(cf, c, err, errlen,
-				 "a case needs name, table and op (\"insert\", \"update\" or \"delete\")");
+		return file_fail(
+		    cf, c, err, errlen,
+		    "a case needs name, table and op (\"insert\", \"update\" or \"delete\")");
 	const struct Relation *rel = find_table(cf, table);
 	if (!rel)
-		return file_fail(cf, c, err, errlen, "table %s is not in this file's tables", table);
+		return file_fail(cf, c, err, errlen, "table %s is not in this file's tables",
+		                 table);
 	struct PgoMessage msg = {0};
-	msg.kind = strcmp(op, "insert") == 0 ? 'I' : strcmp(op, "update") == 0 ? 'U'
-					   : strcmp(op, "delete") == 0 ? 'D' : 0;
+	msg.kind = strcmp(op, "insert") == 0   ? 'I'
+	           : strcmp(op, "update") == 0 ? 'U'
+	           : strcmp(op, "delete") == 0 ? 'D'
+	                                       : 0;
 	if (!msg.kind)
-		return file_fail(cf, c, err, errlen, "op is \"insert\", \"update\" or \"delete\", not \"%s\"",
-				 op);
+		return file_fail(cf, c, err, errlen,
+		                 "op is \"insert\", \"update\" or \"delete\", not \"%s\"", op);
 	const config_setting_t *old = config_setting_get_member(c, "old");
 	const config_setting_t *new = config_setting_get_member(c, "new");
 	if ((msg.kind == 'I' && (old || !new)) || (msg.kind == 'U' && !new) ||
 	    (msg.kind == 'D' && (new || !old)))
-		return file_fail(cf, c, err, errlen,
-				 "an insert has new = { ... }, an update new and maybe old, a delete old");
+		return file_fail(
+		    cf, c, err, errlen,
+		    "an insert has new = { ... }, an update new and maybe old, a delete old");
 
 	struct Lines expected = {0};
 	int rc = expected_lines(cf, cfg, c, &expected, &run->scratch, err, errlen);
@@ -653,12 +688,12 @@ static int run_case(const struct CaseFile *cf, const struct Config *cfg,
 		/* The whole old row, as REPLICA IDENTITY FULL sends it. */
 		msg.change.old_kind = 'O';
 		rc = row_tuple(cf, rel, old, run->arena, &run->scratch, &msg.change.old_tuple, err,
-			       errlen);
+		               errlen);
 	}
 	if (rc == 0 && new) {
 		msg.change.has_new = true;
 		rc = row_tuple(cf, rel, new, run->arena, &run->scratch, &msg.change.new_tuple, err,
-			       errlen);
+		               errlen);
 	}
 	if (rc < 0) {
 		lines_free(&expected);
@@ -695,7 +730,7 @@ static int run_case(const struct CaseFile *cf, const struct Config *cfg,
 }
 
 static int run_file(const char *path, const struct Config *cfg, struct Run *run, FILE *out,
-		    struct CaseTotals *totals, char *err, size_t errlen)
+                    struct CaseTotals *totals, char *err, size_t errlen)
 {
 	struct CaseFile cf = {.path = path};
 	int rc = 0;
@@ -706,18 +741,21 @@ static int run_file(const char *path, const struct Config *cfg, struct Run *run,
 			snprintf(err, errlen, "%s: cannot read the case file", path);
 		else
 			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf.lc),
-				 config_error_text(&cf.lc));
+			         config_error_text(&cf.lc));
 		config_destroy(&cf.lc);
 		return -1;
 	}
 	rc = load_tables(&cf, err, errlen);
 	const config_setting_t *cases = rc == 0 ? config_lookup(&cf.lc, "cases") : NULL;
-	if (rc == 0 && (!cases || !config_setting_is_list(cases) || config_setting_length(cases) == 0))
-		rc = file_fail(&cf, cases, err, errlen, "cases must be a non-empty list: cases = ( { ... } )");
+	if (rc == 0 &&
+	    (!cases || !config_setting_is_list(cases) || config_setting_length(cases) == 0))
+		rc = file_fail(&cf, cases, err, errlen,
+		               "cases must be a non-empty list: cases = ( { ... } )");
 	for (int i = 0; rc == 0 && i < config_setting_length(cases); i++) {
 		const config_setting_t *c = config_setting_get_elem(cases, (unsigned)i);
 		if (!config_setting_is_group(c)) {
-			rc = file_fail(&cf, c, err, errlen, "a case is a group: { name = \"...\"; ... }");
+			rc = file_fail(&cf, c, err, errlen,
+			               "a case is a group: { name = \"...\"; ... }");
 			break;
 		}
 		rc = run_case(&cf, cfg, c, run, out, totals, err, errlen);
@@ -730,7 +768,7 @@ static int run_file(const char *path, const struct Config *cfg, struct Run *run,
 }
 
 int case_run_files(const struct Config *cfg, char *const *files, size_t nfiles, FILE *out,
-		   struct CaseTotals *totals, char *err, size_t errlen)
+                   struct CaseTotals *totals, char *err, size_t errlen)
 {
 	size_t widest = 1;
 	for (size_t i = 0; i < cfg->nevents; i++)

@@ -24,7 +24,7 @@ struct CaseTotals {
  * with "file:line: reason" in err for a case file that cannot be read.
  */
 int case_run_files(const struct Config *cfg, char *const *files, size_t nfiles, FILE *out,
-		   struct CaseTotals *totals, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+                   struct CaseTotals *totals, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

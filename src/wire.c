@@ -50,7 +50,7 @@ static bool wire_bytes(struct Wire *w, const uint8_t **data, size_t *len)
 }
 
 static const struct EventField *field_by_number(const struct EventDef *ev, uint32_t number,
-						size_t *index)
+                                                size_t *index)
 {
 	for (size_t i = 0; i < ev->nfields; i++) {
 		if (ev->fields[i].number == number) {
@@ -63,7 +63,7 @@ static const struct EventField *field_by_number(const struct EventDef *ev, uint3
 
 /* One scalar of field f from the wire (wt is its wire type) into v; false on malformed input. */
 static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Arena *arena,
-			  struct Value *v)
+                          struct Value *v)
 {
 	uint64_t u;
 	const uint8_t *data;
@@ -86,10 +86,12 @@ static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Ar
 			if (u == 0 || u > f->n_enum_values)
 				*v = (struct Value){.kind = VAL_NULL};
 			else
-				*v = (struct Value){.kind = VAL_TEXT,
-						    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
+				*v = (struct Value){
+				    .kind = VAL_TEXT,
+				    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
 		} else if (f->type == FT_SINT32 || f->type == FT_SINT64) {
-			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
+			*v = (struct Value){.kind = VAL_INT,
+			                    .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
 		} else if (f->type == FT_INT32) {
 			*v = (struct Value){.kind = VAL_INT, .i = (int32_t)(uint32_t)u};
 		} else {
@@ -149,12 +151,11 @@ static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Ar
 			return false;
 		if (f->type == FT_DATE)
 			return value_parse((const char *)data, len, OID_DATE, arena, v, err,
-					   sizeof(err)) == 0;
-		*v = (struct Value){
-			.kind = f->type == FT_BYTES ? VAL_BYTEA
-				: f->type == FT_DECIMAL ? VAL_NUMERIC
-							 : VAL_TEXT,
-			.s = {(const char *)data, len}};
+			                   sizeof(err)) == 0;
+		*v = (struct Value){.kind = f->type == FT_BYTES     ? VAL_BYTEA
+		                            : f->type == FT_DECIMAL ? VAL_NUMERIC
+		                                                    : VAL_TEXT,
+		                    .s = {(const char *)data, len}};
 		return true;
 	}
 	return false;
@@ -176,13 +177,13 @@ static bool array_push(Arena *arena, struct Value *arr, const struct Value *elem
 
 /* Decode an event payload into one Value per field (VAL_NULL when absent). */
 bool wire_decode_event(const struct EventDef *ev, const uint8_t *data, size_t len, Arena *arena,
-		       struct Value *values)
+                       struct Value *values)
 {
 	struct Wire w = {data, data + len};
 
 	for (size_t i = 0; i < ev->nfields; i++)
 		values[i] = ev->fields[i].repeated ? (struct Value){.kind = VAL_ARRAY}
-						   : (struct Value){.kind = VAL_NULL};
+		                                   : (struct Value){.kind = VAL_NULL};
 	while (w.p < w.end) {
 		uint64_t tag;
 		size_t idx;
@@ -193,9 +194,9 @@ bool wire_decode_event(const struct EventDef *ev, const uint8_t *data, size_t le
 		if (!f)
 			return false;
 		struct Value v;
-		bool packed = f->repeated && wt == 2 && f->type != FT_STRING && f->type != FT_BYTES &&
-			      f->type != FT_DECIMAL && f->type != FT_JSON && f->type != FT_UUID &&
-			      f->type != FT_DATE && f->type != FT_TIMESTAMP;
+		bool packed = f->repeated && wt == 2 && f->type != FT_STRING &&
+		              f->type != FT_BYTES && f->type != FT_DECIMAL && f->type != FT_JSON &&
+		              f->type != FT_UUID && f->type != FT_DATE && f->type != FT_TIMESTAMP;
 		if (packed) {
 			const uint8_t *p;
 			size_t n;
@@ -228,11 +229,16 @@ static bool wire_skip(struct Wire *w, int wt)
 	const uint8_t *p;
 	size_t n;
 	switch (wt) {
-	case 0: return wire_varint(w, &u);
-	case 1: return wire_fixed(w, 8, &u);
-	case 2: return wire_bytes(w, &p, &n);
-	case 5: return wire_fixed(w, 4, &u);
-	default: return false;
+	case 0:
+		return wire_varint(w, &u);
+	case 1:
+		return wire_fixed(w, 8, &u);
+	case 2:
+		return wire_bytes(w, &p, &n);
+	case 5:
+		return wire_fixed(w, 4, &u);
+	default:
+		return false;
 	}
 }
 
@@ -247,7 +253,7 @@ static const char *arena_text(Arena *arena, const uint8_t *p, size_t n)
 }
 
 bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
-			    struct WireCloudEvent *out)
+                            struct WireCloudEvent *out)
 {
 	struct Wire w = {data, data + len};
 	*out = (struct WireCloudEvent){0};
@@ -267,11 +273,11 @@ bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
 		/* Fields 1-4 and 6-8 are all length-delimited. */
 		if (wt != 2 || !wire_bytes(&w, &p, &n))
 			return false;
-		const char **text = number == 1 ? &out->id
-				    : number == 2 ? &out->source
-				    : number == 3 ? &out->spec_version
-				    : number == 4 ? &out->type
-						  : NULL;
+		const char **text = number == 1   ? &out->id
+		                    : number == 2 ? &out->source
+		                    : number == 3 ? &out->spec_version
+		                    : number == 4 ? &out->type
+		                                  : NULL;
 		if (text) {
 			if (!(*text = arena_text(arena, p, n)))
 				return false;

@@ -19,13 +19,13 @@
  * a field number ev does not declare.
  */
 bool wire_decode_event(const struct EventDef *ev, const uint8_t *data, size_t len, Arena *arena,
-		       struct Value *values) __attribute__((warn_unused_result));
+                       struct Value *values) __attribute__((warn_unused_result));
 
 /* What a structured-mode record carries. */
 struct WireCloudEvent {
 	const char *id, *source, *spec_version, *type; /* NUL-terminated copies in the arena */
 	const char *type_url; /* proto_data's Any type URL; NULL when the data is not proto_data */
-	const uint8_t *data; /* proto_data's value or binary_data; NULL when absent */
+	const uint8_t *data;  /* proto_data's value or binary_data; NULL when absent */
 	size_t data_len;
 };
 
@@ -35,6 +35,6 @@ struct WireCloudEvent {
  * False on malformed bytes or when the arena is exhausted.
  */
 bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
-			    struct WireCloudEvent *out) __attribute__((warn_unused_result));
+                            struct WireCloudEvent *out) __attribute__((warn_unused_result));
 
 #endif

@@ -14,22 +14,25 @@ static char *carriers[] = {(char *)"DHL", (char *)"UPS"};
 START_TEST(test_event_round_trip)
 {
 	struct EventField fields[] = {
-		{.name = (char *)"id", .number = 1, .type = FT_INT64},
-		{.name = (char *)"carrier", .number = 2, .type = FT_ENUM, .enum_values = carriers,
-		 .n_enum_values = 2},
-		{.name = (char *)"total", .number = 3, .type = FT_DECIMAL},
-		{.name = (char *)"at", .number = 4, .type = FT_TIMESTAMP},
-		{.name = (char *)"delta", .number = 5, .type = FT_SINT32},
-		{.name = (char *)"note", .number = 6, .type = FT_STRING},
+	    {.name = (char *)"id", .number = 1, .type = FT_INT64},
+	    {.name = (char *)"carrier",
+	     .number = 2,
+	     .type = FT_ENUM,
+	     .enum_values = carriers,
+	     .n_enum_values = 2},
+	    {.name = (char *)"total", .number = 3, .type = FT_DECIMAL},
+	    {.name = (char *)"at", .number = 4, .type = FT_TIMESTAMP},
+	    {.name = (char *)"delta", .number = 5, .type = FT_SINT32},
+	    {.name = (char *)"note", .number = 6, .type = FT_STRING},
 	};
 	struct EventDef ev = {.name = (char *)"p.E", .version = 1, .fields = fields, .nfields = 6};
 	struct Value in[6] = {
-		{.kind = VAL_INT, .i = -42},
-		{.kind = VAL_TEXT, .s = {"UPS", 3}},
-		{.kind = VAL_NUMERIC, .s = {"12.50", 5}},
-		{.kind = VAL_TIMESTAMP, .ts = 1795507500123456},
-		{.kind = VAL_INT, .i = -7},
-		{.kind = VAL_NULL},
+	    {.kind = VAL_INT, .i = -42},
+	    {.kind = VAL_TEXT, .s = {"UPS", 3}},
+	    {.kind = VAL_NUMERIC, .s = {"12.50", 5}},
+	    {.kind = VAL_TIMESTAMP, .ts = 1795507500123456},
+	    {.kind = VAL_INT, .i = -7},
+	    {.kind = VAL_NULL},
 	};
 	struct StrBuf out = {0};
 	char err[256];
@@ -59,8 +62,8 @@ END_TEST
 
 START_TEST(test_cloudevent_round_trip)
 {
-	struct CloudEventAttrs a = {.id = "0/1-0", .source = "//db", .type = "p.E.v1",
-				    .subject = "s", .time_us = 1};
+	struct CloudEventAttrs a = {
+	    .id = "0/1-0", .source = "//db", .type = "p.E.v1", .subject = "s", .time_us = 1};
 	struct StrBuf out = {0};
 	Arena *arena = arena_new();
 	struct WireCloudEvent ce;
