@@ -23,7 +23,8 @@ cp "$top_srcdir/tests/asyncapi/package.json" "$top_srcdir/tests/asyncapi/package
 if ! cmp -s "$nodedir/package-lock.json" "$nodedir/node_modules/.tablecast-lock" 2>/dev/null; then
 	tc_log "npm ci in $nodedir"
 	# --ignore-scripts: nothing the parser needs runs at install time.
-	(cd "$nodedir" && npm ci --ignore-scripts --no-audit --no-fund >"$TC_TMP/npm.log" 2>&1) ||
+	# npm's temporary files go with the test's (nothing may be left in /tmp).
+	(cd "$nodedir" && TMPDIR="$TC_TMP" npm ci --ignore-scripts --no-audit --no-fund >"$TC_TMP/npm.log" 2>&1) ||
 		tc_fail "npm ci failed: $(tail -n 20 "$TC_TMP/npm.log")"
 	cp "$nodedir/package-lock.json" "$nodedir/node_modules/.tablecast-lock"
 fi
