@@ -31,23 +31,25 @@ static void put_member(struct StrBuf *out, bool comma, const char *key, const ch
 	put_str(out, value);
 }
 
-static int by_name_version(const void *a, const void *b)
-{
-	const struct EventDef *x = *(const struct EventDef *const *)a;
-	const struct EventDef *y = *(const struct EventDef *const *)b;
-	int c = strcmp(x->topic, y->topic);
-	if (!c)
-		c = strcmp(x->name, y->name);
-	return c ? c : (x->version > y->version) - (x->version < y->version);
-}
+/* proto/tablecast/v1/change.proto, the dead letters' schema, as the build embeds it. */
+static const char dead_letter_proto[] =
+#include "tablecast/v1/change.proto.inc"
+    ;
 
-/* The message id: the event's ce_type, "shop.orders.OrderShipped.v2". */
-static void put_message_id(struct StrBuf *out, const struct EventDef *ev)
+#define DEAD_LETTER_TYPE "tablecast.v1.DeadLetter"
+
+/* One message of the document: an event version, or the dead letter. */
+struct Entry {
+	const char *topic;
+	const struct EventDef *def; /* NULL for the dead letter */
+	char id[300]; /* the ce_type: "shop.orders.OrderShipped.v2", "tablecast.v1.DeadLetter" */
+};
+
+static int by_topic_id(const void *a, const void *b)
 {
-	struct StrBuf id = {0};
-	sb_printf(&id, "%s.v%d", ev->name, ev->version);
-	sb_json_string(out, id.data ? id.data : "", id.len);
-	sb_free(&id);
+	const struct Entry *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : strcmp(x->id, y->id);
 }
 
 /* A header property: {"type":"string"[,"const":c][,"format":f],"description":d}. */
@@ -138,15 +140,75 @@ static void put_headers(struct StrBuf *out, const struct Config *cfg, const stru
 	sb_free(&v);
 }
 
-static int put_message(struct StrBuf *out, const struct Config *cfg, const struct EventDef *ev)
+/*
+ * The dead letter (tablecast.v1.DeadLetter, proto/tablecast/v1/change.proto):
+ * what a row that cannot become its event is published as, keyed by table.
+ */
+static void put_dead_letter(struct StrBuf *out, const struct Config *cfg)
 {
 	bool structured = cfg->cloudevents.structured;
+	const char *url = ENC_TYPE_URL_PREFIX DEAD_LETTER_TYPE;
+
+	put_str(out, DEAD_LETTER_TYPE);
+	sb_puts(out, ":{");
+	put_member(out, false, "name", DEAD_LETTER_TYPE);
+	put_member(out, true, "title", "dead letter");
+	put_member(out, true, "summary",
+	           "a row change that could not become an event declared on_error = dead_letter");
+	put_member(out, true, "description",
+	           structured
+	               ? "CloudEvents structured mode: the record's value is an "
+	                 "io.cloudevents.v1.CloudEvent whose proto_data, a google.protobuf.Any "
+	                 "with the type URL in ce_dataschema, holds this payload."
+	               : "CloudEvents binary mode: the record's value is this payload, the "
+	                 "attributes are the ce_ headers.");
+	put_member(out, true, "contentType",
+	           structured ? "application/cloudevents+protobuf" : "application/protobuf");
+	sb_puts(out, ",\"headers\":{\"type\":\"object\",\"properties\":{");
+	put_header(out, false, "ce_specversion", "1.0", NULL, "CloudEvents specversion");
+	put_header(out, true, "ce_id", NULL, NULL, "as the event's would have been");
+	put_header(out, true, "ce_source", cfg->cloudevents.source, NULL,
+	           "cloudevents.source: this producer");
+	put_header(out, true, "ce_type", DEAD_LETTER_TYPE, NULL, "a dead letter");
+	put_header(out, true, "ce_time", NULL, "date-time",
+	           "the commit time of the transaction (RFC 3339, UTC)");
+	put_header(out, true, "ce_subject", NULL, NULL,
+	           "the event that could not be made, \"<name> v<version>\"");
+	if (structured)
+		put_header(out, true, "ce_dataschema", url, NULL,
+		           "the type URL of the protobuf message in proto_data");
+	put_header(out, true, "content-type",
+	           structured ? "application/cloudevents+protobuf" : "application/protobuf", NULL,
+	           structured ? "structured mode: the value is an io.cloudevents.v1.CloudEvent"
+	                      : "binary mode: the CloudEvents datacontenttype of the value");
+	sb_puts(out, "},\"required\":[\"ce_specversion\",\"ce_id\",\"ce_source\",\"ce_type\","
+	             "\"ce_time\",\"ce_subject\",");
+	if (structured)
+		sb_puts(out, "\"ce_dataschema\",");
+	sb_puts(out, "\"content-type\"]},\"payload\":{");
+	put_member(out, false, "schemaFormat", PROTOBUF_SCHEMA_FORMAT);
+	put_member(out, true, "schema", dead_letter_proto);
+	sb_puts(out, "},\"bindings\":{\"kafka\":{\"key\":{\"type\":\"string\",");
+	put_member(out, false, "description", "the table of the row, schema.table");
+	sb_puts(out, "},");
+	put_member(out, false, "bindingVersion", KAFKA_BINDING_VERSION);
+	sb_puts(out, "}}}");
+}
+
+static int put_message(struct StrBuf *out, const struct Config *cfg, const struct Entry *e)
+{
+	bool structured = cfg->cloudevents.structured;
+	const struct EventDef *ev = e->def;
 	struct StrBuf text = {0};
 	int rc = 0;
 
-	put_message_id(out, ev);
-	sb_puts(out, ":{\"name\":");
-	put_message_id(out, ev);
+	if (!ev) {
+		put_dead_letter(out, cfg);
+		return 0;
+	}
+	put_str(out, e->id);
+	sb_puts(out, ":{");
+	put_member(out, false, "name", e->id);
 	sb_printf(&text, "%s v%d", ev->name, ev->version);
 	put_member(out, true, "title", text.data);
 	sb_reset(&text);
@@ -201,21 +263,32 @@ static int put_message(struct StrBuf *out, const struct Config *cfg, const struc
 
 int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t errlen)
 {
-	size_t n = cfg->nevents;
-	const struct EventDef **sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	if (!sorted) {
+	size_t n = 0;
+	struct Entry *entries = calloc(cfg->nevents + 1, sizeof(*entries));
+	bool dead_letters = false;
+	if (!entries) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (schema_check_event(&cfg->events[i], err, errlen) < 0) {
-			free(sorted);
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		const struct EventDef *ev = &cfg->events[i];
+		if (schema_check_event(ev, err, errlen) < 0) {
+			free(entries);
 			return -1;
 		}
-		sorted[i] = &cfg->events[i];
+		entries[n].topic = ev->topic;
+		entries[n].def = ev;
+		snprintf(entries[n].id, sizeof(entries[n].id), "%s.v%d", ev->name, ev->version);
+		n++;
+		dead_letters |= ev->on_error == ON_ERROR_DEAD_LETTER;
 	}
-	/* By topic, then name and version: each channel's events are a run. */
-	qsort(sorted, n, sizeof(*sorted), by_name_version);
+	if (dead_letters) {
+		entries[n].topic = cfg->sink.dead_letter_topic;
+		snprintf(entries[n].id, sizeof(entries[n].id), DEAD_LETTER_TYPE);
+		n++;
+	}
+	/* By topic, then id: each channel's messages are a run. */
+	qsort(entries, n, sizeof(*entries), by_topic_id);
 
 	int rc = 0;
 	sb_puts(out, "{\"asyncapi\":\"3.0.0\",\"info\":{\"title\":\"tablecast events\",");
@@ -231,7 +304,7 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 	/* channels: one per topic, its messages referring to the components. */
 	sb_puts(out, ",\"channels\":{");
 	for (size_t i = 0; i < n;) {
-		const char *topic = sorted[i]->topic;
+		const char *topic = entries[i].topic;
 		if (i)
 			sb_putc(out, ',');
 		put_str(out, topic);
@@ -239,12 +312,11 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 		put_member(out, false, "address", topic);
 		sb_puts(out, ",\"messages\":{");
 		size_t j = i;
-		for (; j < n && strcmp(sorted[j]->topic, topic) == 0; j++) {
+		for (; j < n && strcmp(entries[j].topic, topic) == 0; j++) {
 			if (j > i)
 				sb_putc(out, ',');
-			put_message_id(out, sorted[j]);
-			sb_puts(out, ":{\"$ref\":\"#/components/messages/");
-			sb_printf(out, "%s.v%d\"}", sorted[j]->name, sorted[j]->version);
+			put_str(out, entries[j].id);
+			sb_printf(out, ":{\"$ref\":\"#/components/messages/%s\"}", entries[j].id);
 		}
 		sb_puts(out, "},\"bindings\":{\"kafka\":{");
 		put_member(out, false, "topic", topic);
@@ -256,7 +328,7 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 	/* operations: tablecast sends every message of a channel. */
 	sb_puts(out, "},\"operations\":{");
 	for (size_t i = 0; i < n;) {
-		const char *topic = sorted[i]->topic;
+		const char *topic = entries[i].topic;
 		struct StrBuf ref = {0};
 		if (i)
 			sb_putc(out, ',');
@@ -264,7 +336,7 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 		put_str(out, ref.data ? ref.data : "");
 		sb_puts(out, ":{\"action\":\"send\",");
 		sb_reset(&ref);
-		sb_printf(&ref, "publishes the events of %s", topic);
+		sb_printf(&ref, "publishes the records of %s", topic);
 		put_member(out, false, "summary", ref.data);
 		sb_puts(out, ",\"channel\":{\"$ref\":");
 		sb_reset(&ref);
@@ -272,10 +344,9 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 		put_str(out, ref.data ? ref.data : "");
 		sb_puts(out, "},\"messages\":[");
 		size_t j = i;
-		for (; j < n && strcmp(sorted[j]->topic, topic) == 0; j++) {
+		for (; j < n && strcmp(entries[j].topic, topic) == 0; j++) {
 			sb_reset(&ref);
-			sb_printf(&ref, "#/channels/%s/messages/%s.v%d", topic, sorted[j]->name,
-			          sorted[j]->version);
+			sb_printf(&ref, "#/channels/%s/messages/%s", topic, entries[j].id);
 			if (j > i)
 				sb_putc(out, ',');
 			sb_puts(out, "{\"$ref\":");
@@ -292,11 +363,11 @@ int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			sb_putc(out, ',');
-		if (put_message(out, cfg, sorted[i]) < 0)
+		if (put_message(out, cfg, &entries[i]) < 0)
 			rc = -1;
 	}
 	sb_puts(out, "}}}\n");
-	free(sorted);
+	free(entries);
 	if (rc < 0 || !sb_ok(out)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -77,14 +77,22 @@ PY
 "$TC" schema generate --config "$top_srcdir/conf/demo.cfg" --asyncapi "$TC_TMP/again.json"
 cmp -s "$doc" "$TC_TMP/again.json" || tc_fail "two runs differ"
 
-# Structured mode: the records' content-type and dataschema change with it.
-sed '/dataschema_base/a\  mode = "structured";' "$top_srcdir/conf/demo.cfg" >"$TC_TMP/structured.cfg"
+# Structured mode, and dead letters: the records' content-type and dataschema
+# change with the mode; the dead-letter topic is a channel of its own.
+sed -e '/dataschema_base/a\  mode = "structured";' -e '/version = 2;/a\    on_error = "dead_letter";' \
+	"$top_srcdir/conf/demo.cfg" >"$TC_TMP/structured.cfg"
 "$TC" schema generate --config "$TC_TMP/structured.cfg" --asyncapi "$TC_TMP/structured.json"
 validate "$TC_TMP/structured.json" || tc_fail "structured document: $(cat "$out")"
 grep -q '^message shop.orders.OrderShipped.v2 content-type application/cloudevents+protobuf ' "$out" ||
 	tc_fail "structured content-type: $(cat "$out")"
 grep -q '"ce_dataschema":{"type":"string","const":"type.googleapis.com/shop.orders.v2.OrderShipped"' \
 	"$TC_TMP/structured.json" || tc_fail "structured dataschema"
+grep -qx 'channel shop.dead_letters address shop.dead_letters messages 1' "$out" ||
+	tc_fail "no dead-letter channel: $(cat "$out")"
+grep -q '^message tablecast.v1.DeadLetter content-type application/cloudevents+protobuf ce_type tablecast.v1.DeadLetter key string .*ce_dataschema.* fields event,version,error,change$' "$out" ||
+	tc_fail "dead letter message: $(grep DeadLetter "$out")"
+# Without dead_letter events there is no dead-letter channel.
+! grep -q 'shop.dead_letters' "$doc" || tc_fail "a dead-letter channel nobody publishes to"
 
 # The validation can fail: an operation whose action is not send/receive.
 sed 's/"action":"send"/"action":"publish"/' "$doc" >"$TC_TMP/broken.json"
