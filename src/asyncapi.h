@@ -16,8 +16,8 @@
  * CloudEvents Kafka headers with their fixed values, and whose Kafka binding
  * describes the record key; the dead-letter topic with tablecast.v1.DeadLetter
  * (proto/tablecast/v1/change.proto) when an event sends dead letters; one send
- * operation per channel. Same
- * configuration, same bytes. Returns 0, or -1 with a reason in err.
+ * operation per channel. Same configuration, same bytes. Returns 0, or -1
+ * with a reason in err.
  */
 int aapi_render(const struct Config *cfg, struct StrBuf *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
