@@ -40,6 +40,7 @@ struct EventState {
 	char drift[1024]; /* why the current relation cannot feed this event; "" when it can */
 	char dataschema[1024];
 	char type[256]; /* ce_type: name.v<version> */
+	char type_url[320]; /* structured mode: the Any type URL of the event message */
 	char label[256]; /* "name v<version>", for messages */
 	uint64_t emitted;
 	uint64_t failed;
@@ -117,6 +118,9 @@ Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
 
 		snprintf(es->type, sizeof(es->type), "%s.v%d", def->name, def->version);
 		snprintf(es->label, sizeof(es->label), "%s v%d", def->name, def->version);
+		char full[290];
+		enc_message_full_name(def, full, sizeof(full));
+		snprintf(es->type_url, sizeof(es->type_url), ENC_TYPE_URL_PREFIX "%s", full);
 		if (cfg->cloudevents.dataschema_base[0]) {
 			char path[512];
 			schema_proto_path(def, path, sizeof(path));
@@ -456,6 +460,29 @@ static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id,
 	ev->ce.source = xl->cfg->cloudevents.source;
 	ev->ce.type = type;
 	ev->ce.datacontenttype = "application/protobuf";
+	ev->content_type = "application/protobuf";
+}
+
+/*
+ * Structured mode (the CloudEvents protobuf format): put ev's payload, a
+ * protobuf message whose Any type URL is type_url, into a CloudEvent and
+ * make that the payload. The format says dataschema SHOULD be the type URL
+ * and datacontenttype MAY be application/protobuf; the Kafka record's
+ * content-type becomes the format's media type, which is how a receiver
+ * tells structured from binary mode. Returns 0, or -1 when out of memory.
+ */
+static int wrap_structured(Translator *xl, struct Event *ev, const char *type_url)
+{
+	sb_reset(&xl->envelope);
+	ev->ce.dataschema = type_url;
+	ev->ce.datacontenttype = "application/protobuf";
+	if (enc_cloudevent(&ev->ce, type_url, ev->payload, ev->payload_len, &xl->envelope) < 0 ||
+	    !sb_ok(&xl->envelope))
+		return -1;
+	ev->payload = (const uint8_t *)xl->envelope.data;
+	ev->payload_len = xl->envelope.len;
+	ev->content_type = "application/cloudevents+protobuf";
+	return 0;
 }
 
 /* Pack a tuple of the raw change into tablecast.v1.ColumnValues; false when out of memory. */
@@ -561,6 +588,11 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 	};
 	set_ce(xl, &ev, "tablecast.v1.DeadLetter", id, sizeof(id));
 	ev.ce.subject = es->label;
+	if (xl->cfg->cloudevents.structured &&
+	    wrap_structured(xl, &ev, ENC_TYPE_URL_PREFIX "tablecast.v1.DeadLetter") < 0) {
+		snprintf(err, errlen, "out of memory building a dead letter");
+		return -1;
+	}
 	xl->event_index++;
 	xl->stats.dead_letters++;
 	return xl->emit(xl->ctx, &ev, err, errlen);
@@ -626,16 +658,9 @@ static int translate(Translator *xl, struct EventState *es, struct Row *row, cha
 	if (subject_text)
 		ev.ce.subject = arena_strndup(xl->arena, subject_text, subject_len);
 	ev.ce.dataschema = es->dataschema[0] ? es->dataschema : NULL;
-	if (xl->cfg->cloudevents.structured) {
-		sb_reset(&xl->envelope);
-		ev.ce.datacontenttype = "application/protobuf";
-		if (enc_cloudevent(&ev.ce, ev.payload, ev.payload_len, &xl->envelope) < 0 ||
-		    !sb_ok(&xl->envelope)) {
-			snprintf(err, errlen, "out of memory encoding event %s", es->label);
-			return -1;
-		}
-		ev.payload = (const uint8_t *)xl->envelope.data;
-		ev.payload_len = xl->envelope.len;
+	if (xl->cfg->cloudevents.structured && wrap_structured(xl, &ev, es->type_url) < 0) {
+		snprintf(err, errlen, "out of memory encoding event %s", es->label);
+		return -1;
 	}
 	xl->event_index++;
 	xl->stats.events++;
