@@ -17,7 +17,7 @@ n=0
 step() { printf '\n== %s\n' "$*"; }
 indent() { sed 's/^./   &/'; }
 # The lines of an audit about public.orders (in FILE).
-orders_section() { sed -n '/^public\.orders /,/^$/p' "$1"; }
+orders_section() { sed -n '/^public\.orders /,/^$/{/^$/!p}' "$1"; }
 
 storefront() {
 	n=$((n + 1))
