@@ -31,8 +31,10 @@ How the events are applied:
 - Per order in commit order: Kafka keeps the events of one key (the order
   id) in one partition, in order; on top of that an event whose commit
   position (the LSN in its ce_id) is not after the last one applied to its
-  order is stale and dropped, and a snapshot row never overwrites a change
-  streamed after the snapshot.
+  order is stale and dropped, and a row of the initial snapshot never
+  overwrites a change streamed after it (a backfill row is applied where it
+  stands: tablecast publishes it at its high watermark, after the changes
+  it saw, and drops rows changed inside the window).
 - The offsets read are kept in the same database, committed in the same
   transaction as the changes they caused: a crash between the two cannot
   apply an event twice or skip one.
@@ -164,9 +166,11 @@ def apply(db, classes, msg, counts):
     order_id = event.order_id
     pos = position(ce_id)
     last = db.execute("SELECT lsn, idx FROM positions WHERE order_id = ?", (order_id,)).fetchone()
-    if last is not None and (pos is None or pos <= last):
-        # A snapshot row after a streamed change, or a change older than the
-        # last one applied: the copy already holds something newer.
+    # A change not after the last one applied to the order, or a row of the
+    # initial snapshot after a streamed change: the copy holds something
+    # newer. (A backfill row is current where it stands in the partition:
+    # tablecast publishes it after every change it saw.)
+    if last is not None and (pos <= last if pos is not None else ce_id.startswith("snapshot:")):
         counts["stale"] += 1
         return
     if pos is not None:
@@ -179,7 +183,7 @@ def apply(db, classes, msg, counts):
         "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
         (order_id, event.customer_id, event.status, event.total, timestamp(event, "placed_at"),
          timestamp(event, "shipped_at"), optional(event, "carrier")))
-    counts["snapshot row" if pos is None else "state"] += 1
+    counts["state" if pos is not None else ce_id.partition(":")[0] + " row"] += 1
 
 
 def build(args):
