@@ -1238,8 +1238,8 @@ static void put_attr_text(struct StrBuf *out, const char *key, uint32_t member, 
 #define CE_URI 5
 #define CE_TIMESTAMP 7
 
-int enc_cloudevent(const struct CloudEventAttrs *attrs, const void *data, size_t len,
-                   struct StrBuf *out)
+int enc_cloudevent(const struct CloudEventAttrs *attrs, const char *type_url, const void *data,
+                   size_t len, struct StrBuf *out)
 {
 	if (!attrs->id || !*attrs->id || !attrs->source || !*attrs->source || !attrs->type ||
 	    !*attrs->type)
@@ -1268,10 +1268,38 @@ int enc_cloudevent(const struct CloudEventAttrs *attrs, const void *data, size_t
 	                    (int32_t)(attrs->time_us - secs * 1000000) * 1000);
 	enc_message_end(out, value);
 	enc_message_end(out, entry);
-	/* 32 <len> <payload>: binary_data, the event message itself. */
-	if (data)
+	/*
+	 * The data. A protobuf message goes in proto_data, a google.protobuf.Any:
+	 *	42 <len> 0a <len> "<type URL>" 12 <len> <message>
+	 * (the protobuf format's "MUST be stored in the proto_data property");
+	 * other bytes in binary_data: 32 <len> <bytes>.
+	 */
+	if (data && type_url) {
+		size_t any = enc_message_begin(out, 8);
+		enc_string_field(out, 1, type_url);
+		enc_len_field(out, 2, data, len);
+		enc_message_end(out, any);
+	} else if (data) {
 		enc_len_field(out, 6, data, len);
+	}
 	if (!sb_ok(out))
 		return rollback(out, start);
 	return 0;
+}
+
+void enc_message_full_name(const struct EventDef *ev, char *buf, size_t len)
+{
+	const char *dot = strrchr(ev->name, '.');
+	if (!dot)
+		snprintf(buf, len, "v%d.%s", ev->version, ev->name);
+	else
+		snprintf(buf, len, "%.*s.v%d.%s", (int)(dot - ev->name), ev->name, ev->version,
+		         dot + 1);
+}
+
+size_t enc_format_timestamp(int64_t unix_us, char buf[ENC_TS_BUFSIZE])
+{
+	int64_t secs = floor_div(unix_us, 1000000);
+	return format_rfc3339(buf, ENC_TS_BUFSIZE, secs, (int32_t)(unix_us - secs * 1000000) * 1000,
+	                      -1);
 }

@@ -99,6 +99,14 @@ int enc_json(const struct EventDef *ev, const struct Value *values, struct StrBu
  */
 bool enc_kind_fits(enum field_type type, bool repeated, enum value_kind kind);
 
+/*
+ * A timestamp (µs since 1970) as the proto3 JSON mapping writes it: RFC 3339
+ * in UTC with 0, 3, 6 or 9 fractional digits, "2026-11-21T05:41:41.250Z".
+ * Returns the length written.
+ */
+#define ENC_TS_BUFSIZE 48
+size_t enc_format_timestamp(int64_t unix_us, char buf[ENC_TS_BUFSIZE]);
+
 /* The configuration's name of a field type ("int32", "timestamp", "enum", ...). */
 const char *enc_type_name(enum field_type type);
 
@@ -132,11 +140,23 @@ struct CloudEventAttrs {
 /*
  * Append an io.cloudevents.v1.CloudEvent message (proto/io/cloudevents/v1/cloudevents.proto):
  * id=1, source=2, spec_version=3 "1.0", type=4, attributes=5 (map entries
- * sorted by key: datacontenttype, dataschema, subject, tablecastsnapshot, time), binary_data=6
- * (left out when data is NULL).
+ * sorted by key: datacontenttype, dataschema, subject, tablecastsnapshot, time),
+ * then the data: with a type_url ("type.googleapis.com/shop.orders.v2.OrderShipped")
+ * data is that protobuf message and goes in proto_data=8 (google.protobuf.Any
+ * {type_url=1, value=2}); without one, in binary_data=6. No data when data is NULL.
  * Returns 0, or -1 when id/source/type is missing or out ran out of memory.
  */
-int enc_cloudevent(const struct CloudEventAttrs *attrs, const void *data, size_t len,
-                   struct StrBuf *out) __attribute__((warn_unused_result));
+int enc_cloudevent(const struct CloudEventAttrs *attrs, const char *type_url, const void *data,
+                   size_t len, struct StrBuf *out) __attribute__((warn_unused_result));
+
+/* The prefix of a google.protobuf.Any type URL, as protobuf's own Any.pack writes it. */
+#define ENC_TYPE_URL_PREFIX "type.googleapis.com/"
+
+/*
+ * The full protobuf message name of an event version, as schema generate
+ * writes it: "shop.orders.OrderShipped" v2 → "shop.orders.v2.OrderShipped".
+ * Truncated to fit len like snprintf.
+ */
+void enc_message_full_name(const struct EventDef *ev, char *buf, size_t len);
 
 #endif

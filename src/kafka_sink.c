@@ -411,7 +411,11 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 			return KSINK_FULL; /* the previous batch is still being committed */
 	}
 
-	/* CloudEvents Kafka protocol binding, binary mode: attributes as ce_ headers. */
+	/*
+	 * CloudEvents Kafka protocol binding: attributes as ce_ headers, which
+	 * binary mode requires and structured mode allows ("MAY include the
+	 * same Kafka headers"); content-type tells the modes apart.
+	 */
 	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
 	/* The events of one transaction share their time: format it once. */
 	if (!sink->scratch.len || ev->ce.time_us != sink->scratch_time_us) {
@@ -427,8 +431,7 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	add_header(h, "ce_subject", ev->ce.subject);
 	add_header(h, "ce_dataschema", ev->ce.dataschema);
 	add_header(h, "ce_tablecastsnapshot", ev->ce.snapshot);
-	add_header(h, "content-type",
-		   ev->def ? ev->ce.datacontenttype : "application/protobuf");
+	add_header(h, "content-type", ev->content_type ? ev->content_type : "application/protobuf");
 	if (sink->transactional)
 		add_header(h, "tablecast_txn", sink->txn_id);
 	/* An outbox record's own headers; names were checked not to clash with the ones above. */

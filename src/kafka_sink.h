@@ -41,7 +41,7 @@ enum ksink_status {
 	KSINK_FAILED = -1, /* see ksink_error */
 };
 
-/* Produce ev for transaction seq (binary-mode CloudEvents headers). */
+/* Produce ev for transaction seq, with the CloudEvents ce_ headers and its content-type. */
 enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_t seq)
 	__attribute__((warn_unused_result));
 

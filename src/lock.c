@@ -10,6 +10,7 @@
 
 #include "encoder.h"
 #include "lock.h"
+#include "value.h"
 
 #define LOCK_FORMAT_VERSION 1
 #define LOCK_MAX_LINE 65536
@@ -350,16 +351,6 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 	return v >= min && v <= max;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 #define MAX_WORDS 8
 
@@ -409,8 +400,8 @@ static int split_words(struct Parser *ps, char *line, char **words, bool *quoted
 			p++;
 			if (*p == '"' || *p == '\\') {
 				*o++ = *p++;
-			} else if (*p == 'x' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
-				int v = hex_digit(p[1]) * 16 + hex_digit(p[2]);
+			} else if (*p == 'x' && value_hex_digit(p[1]) >= 0 && value_hex_digit(p[2]) >= 0) {
+				int v = value_hex_digit(p[1]) * 16 + value_hex_digit(p[2]);
 				if (v == 0)
 					return perr(ps, "\\x00 in a quoted string"), -1;
 				*o++ = (char)v;

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "asyncapi.h"
 #include "backfill.h"
+#include "casefile.h"
 #include "check.h"
 #include "config.h"
 #include "file.h"
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "schema.h"
+#include "status.h"
 #include "tail.h"
 #include "verify.h"
 
@@ -76,23 +79,29 @@ static void usage(FILE *out)
 	      "                          check the configuration against the live database\n"
 	      "  check-config [--lock LOCK] FILE\n"
 	      "                          parse and validate a configuration file offline\n"
+	      "  status --config FILE [--json]\n"
+	      "                          the slot and the running daemon at a glance\n"
 	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
 	      "  audit --config FILE [--json] [--since-last]\n"
 	      "                          show which roles read and write each table\n"
 	      "  verify --config FILE    compare the latest event per key with the tables\n"
-	      "  schema generate --config FILE --out DIR\n"
-	      "                          write the .proto files of the configured events\n"
+	      "  schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
+	      "                          write the .proto files of the configured events,\n"
+	      "                          and an AsyncAPI 3.0 document of the topics\n"
 	      "  schema lock --config FILE [--lock LOCK] [--force]\n"
 	      "                          record the events' contract in a lock file\n"
 	      "  schema check --config FILE --lock LOCK [--frozen]\n"
 	      "                          refuse changes that break a locked event version\n"
+	      "  test --config FILE CASES...\n"
+	      "                          run contract cases offline (no database, no broker)\n"
 	      "  help [COMMAND]          show help for a command\n"
 	      "\n"
 	      "options:\n"
 	      "  -h, --help              show help\n"
 	      "  -V, --version           show the version\n"
 	      "\n"
-	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n",
+	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n"
+	      "(status: 0 healthy, 1 degraded, 2 usage or configuration error, 3 halted or down)\n",
 	      out);
 }
 
@@ -186,13 +195,19 @@ static void usage_check(FILE *out)
 
 static void usage_schema(FILE *out)
 {
-	fputs("usage: tablecast schema generate --config FILE --out DIR\n"
+	fputs("usage: tablecast schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
 	      "       tablecast schema lock --config FILE [--lock LOCK] [--force]\n"
 	      "       tablecast schema check --config FILE --lock LOCK [--frozen]\n"
 	      "\n"
 	      "generate: write one .proto file per event version\n"
-	      "(DIR/<package path>/v<N>/<name>.proto) and an index, DIR/README.md. The\n"
-	      "same configuration always gives the same bytes.\n"
+	      "(DIR/<package path>/v<N>/<name>.proto) and an index, DIR/README.md; and/or\n"
+	      "an AsyncAPI 3.0 document (JSON) to FILE: the topics as channels, one message\n"
+	      "per event version with its protobuf schema, its Kafka key and its\n"
+	      "CloudEvents headers. The same configuration always gives the same bytes.\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -o, --out DIR           where the .proto files go\n"
+	      "  -a, --asyncapi FILE     where the AsyncAPI document goes\n"
 	      "\n"
 	      "lock: write LOCK (default tablecast.lock) listing every event version's\n"
 	      "contract: full name, package, fields (number, name, type, repeated, enum\n"
@@ -207,6 +222,24 @@ static void usage_schema(FILE *out)
 	      "or package renamed, a version removed. One line per change; exit 0 when\n"
 	      "compatible, 1 when a change breaks the lock, 2 for a malformed file.\n"
 	      "--frozen also fails when the lock is not current (additions not recorded).\n",
+	      out);
+}
+
+static void usage_test(FILE *out)
+{
+	fputs("usage: tablecast test --config FILE CASES...\n"
+	      "\n"
+	      "Run the contract cases of the case files CASES against the configuration's\n"
+	      "events, with no database and no broker: each case's row change (column\n"
+	      "types and PostgreSQL text values) goes through the translator and encoder\n"
+	      "`run` uses, the bytes produced are decoded again and compared with the\n"
+	      "events, dead letters or halt the case expects (docs/CONTRACTS.md). One line\n"
+	      "per case, a diff for each failure, then \"N passed, N failed\".\n"
+	      "\n"
+	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
+	      "  -h, --help              show this help\n"
+	      "\n"
+	      "exit status: 0 every case passed, 1 a case failed, 2 a malformed file\n",
 	      out);
 }
 
@@ -275,6 +308,24 @@ static void usage_verify(FILE *out)
 	      "  -s, --sample N          keys of each kind shown with their differences (5)\n"
 	      "  -t, --timeout SECONDS   wait this long for the slot to confirm (60)\n"
 	      "  -h, --help              show this help\n",
+	      out);
+}
+
+static void usage_status(FILE *out)
+{
+	fputs("usage: tablecast status --config FILE [--json]\n"
+	      "\n"
+	      "One screen on the slot and the daemon: the slot as the database sees it\n"
+	      "(held by which pid and client, confirmed LSN, lag in bytes and seconds,\n"
+	      "WAL retention), the daemon's /metrics and /readyz when metrics.listen is\n"
+	      "set (streaming, Kafka reachable, in-flight transactions and events, dead\n"
+	      "letters), and the last halt recorded in state_dir. --json prints one JSON\n"
+	      "object instead. The runbook, docs/OPERATIONS.md, says what to do next.\n"
+	      "\n"
+	      "exit status: 0 healthy; 1 degraded (lagging, standby: the slot is held by\n"
+	      "another connection, Kafka unreachable, not ready); 2 usage or configuration\n"
+	      "error; 3 halted or down (no daemon answers, slot missing or invalidated,\n"
+	      "database unreachable)\n",
 	      out);
 }
 
@@ -479,46 +530,6 @@ static int cmd_run(int argc, char **argv)
 	int rc = pipe_run(&opts);
 	cfg_free(cfg);
 	return rc == 0 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
-}
-
-/* Parse "--config FILE [--out DIR]" for check and schema generate. */
-static int parse_config_args(int argc, char **argv, const char **config_path, const char **out_dir,
-			     void (*usage_fn)(FILE *))
-{
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"out", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			*config_path = optarg;
-			break;
-		case 'o':
-			if (!out_dir) {
-				usage_fn(stderr);
-				return EXIT_USAGE;
-			}
-			*out_dir = optarg;
-			break;
-		case 'h':
-			usage_fn(stdout);
-			return EXIT_OK;
-		default:
-			usage_fn(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!*config_path || optind != argc || (out_dir && !*out_dir)) {
-		usage_fn(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
 }
 
 /*
@@ -787,8 +798,16 @@ static int cmd_schema_check(int argc, char **argv)
 
 static int cmd_schema(int argc, char **argv)
 {
-	const char *config_path = NULL, *out_dir = NULL;
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"out", required_argument, NULL, 'o'},
+		{"asyncapi", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *out_dir = NULL, *asyncapi = NULL;
 	char err[1024];
+	int c;
 
 	if (argc >= 2 && strcmp(argv[1], "lock") == 0)
 		return cmd_schema_lock(argc - 1, argv + 1);
@@ -799,13 +818,41 @@ static int cmd_schema(int argc, char **argv)
 		usage_schema(help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}
-	int rc = parse_config_args(argc - 1, argv + 1, &config_path, &out_dir, usage_schema);
-	if (rc >= 0)
-		return rc;
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'a':
+			asyncapi = optarg;
+			break;
+		case 'h':
+			usage_schema(stdout);
+			return EXIT_OK;
+		default:
+			usage_schema(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc || (!out_dir && !asyncapi) || (out_dir && !*out_dir) ||
+	    (asyncapi && !*asyncapi)) {
+		usage_schema(stderr);
+		return EXIT_USAGE;
+	}
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
-	rc = schema_generate(cfg->events, cfg->nevents, out_dir, err, sizeof(err));
+	int rc = 0;
+	if (out_dir)
+		rc = schema_generate(cfg->events, cfg->nevents, out_dir, err, sizeof(err));
+	if (rc == 0 && asyncapi)
+		rc = aapi_generate(cfg, asyncapi, err, sizeof(err));
 	cfg_free(cfg);
 	if (rc < 0) {
 		fprintf(stderr, "tablecast: %s\n", err);
@@ -945,6 +992,47 @@ static int cmd_audit(int argc, char **argv)
 	return rc == AUDIT_NEW_FOREIGN ? EXIT_AUDIT_NEW_FOREIGN : EXIT_OK;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL;
+	bool json = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage_status(stdout);
+			return EXIT_OK;
+		default:
+			usage_status(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind != argc) {
+		usage_status(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	int rc = status_run(cfg, json, stdout);
+	cfg_free(cfg);
+	return rc;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1020,6 +1108,54 @@ static int cmd_verify(int argc, char **argv)
 	return rc == 1 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
+static int cmd_test(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL;
+	char err[1024];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			usage_test(stdout);
+			return EXIT_OK;
+		default:
+			usage_test(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!config_path || optind >= argc) {
+		usage_test(stderr);
+		return EXIT_USAGE;
+	}
+	struct Config *cfg = load_config(config_path);
+	if (!cfg)
+		return EXIT_USAGE;
+	/* Dead letters a case expects are results here, not warnings. */
+	log_set_level(LOG_ERROR);
+	struct CaseTotals totals;
+	int rc = case_run_files(cfg, argv + optind, (size_t)(argc - optind), stdout, &totals, err,
+				sizeof(err));
+	cfg_free(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "tablecast: %s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("%u passed, %u failed\n", totals.passed, totals.failed);
+	if (fflush(stdout) != 0)
+		return EXIT_FAILURE_RUNTIME;
+	return totals.failed ? EXIT_FAILURE_RUNTIME : EXIT_OK;
+}
+
 static int cmd_check_config(int argc, char **argv)
 {
 	static const char usage_text[] = "usage: tablecast check-config [--lock LOCK] FILE\n";
@@ -1093,6 +1229,10 @@ int main(int argc, char **argv)
 			usage_audit(stdout);
 		else if (strcmp(topic, "verify") == 0)
 			usage_verify(stdout);
+		else if (strcmp(topic, "status") == 0)
+			usage_status(stdout);
+		else if (strcmp(topic, "test") == 0)
+			usage_test(stdout);
 		else
 			usage(stdout);
 		return EXIT_OK;
@@ -1113,6 +1253,10 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "test") == 0)
+		return cmd_test(argc - 1, argv + 1);
 
 	fprintf(stderr, "tablecast: unknown command \"%s\"\n", cmd);
 	usage(stderr);

@@ -16,6 +16,7 @@
 #include "contract.h"
 #include "daemon.h"
 #include "guard.h"
+#include "halt.h"
 #include "histogram.h"
 #include "http.h"
 #include "json_sink.h"
@@ -110,6 +111,18 @@ struct Pipeline {
 	int64_t next_handover_report_ms;
 	char audit_error[512]; /* the last failure logged, so a lasting one is logged once */
 	bool guard_halted; /* the guard stopped the run: confirm nothing more */
+
+	/*
+	 * Halts, for alerts and `tablecast status`: a process that halts exits
+	 * within seconds, so the reason is also kept in <state_dir>/<slot>.halt
+	 * and the next start reports it (tablecast_halted) until it confirms past
+	 * the position the halt left the slot at.
+	 */
+	int64_t started_s; /* wall-clock start, tablecast_start_time_seconds */
+	bool halted; /* this run halted, or the previous one did and this one is not past it */
+	enum halt_kind halt_kind;
+	uint64_t halt_lsn; /* confirmed when it halted */
+	bool translation_failed; /* the latest fatal error is a row that could not become an event */
 
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
@@ -784,8 +797,13 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			bf_change(p->backfill, rel, m);
 		if (p->skipping)
 			return 0;
-		if (p->xl)
-			return xl_change(p->xl, rel, m, lsn, p->err, sizeof(p->err));
+		if (p->xl) {
+			uint64_t errors = xl_stats(p->xl)->translation_errors;
+			int rc = xl_change(p->xl, rel, m, lsn, p->err, sizeof(p->err));
+			if (rc < 0 && xl_stats(p->xl)->translation_errors > errors)
+				p->translation_failed = true;
+			return rc;
+		}
 		if (jsink_write_change(p->sink, &p->origin, rel, m) < 0)
 			return sink_failed(p);
 		return 0;
@@ -943,6 +961,8 @@ static void per_event(const struct Pipeline *p, struct StrBuf *sb, const char *n
 	}
 }
 
+static bool is_ready(void *ctx, char *reason, size_t reasonlen);
+
 /* The Prometheus text exposition (http_metrics_fn). */
 static void render_metrics(void *ctx, struct StrBuf *sb)
 {
@@ -952,7 +972,17 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	metric(sb, "changes_total", "counter",
 	       "Row changes read from the replication stream (a TRUNCATE once per table; not again when the server repeats what the sink has).",
 	       (double)p->changes);
+	metric(sb, "start_time_seconds", "gauge", "When this process started, in Unix seconds.",
+	       (double)p->started_s);
 	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
+	char why[256];
+	metric(sb, "ready", "gauge", "1 when /readyz answers 200.", is_ready(p, why, sizeof(why)) ? 1 : 0);
+	sb_printf(sb, "# HELP tablecast_halted 1 after a halt that needs a person (kind: translation, publication, other), until a run confirms past it.\n"
+		      "# TYPE tablecast_halted gauge\n");
+	if (p->halted)
+		sb_printf(sb, "tablecast_halted{kind=\"%s\"} 1\n", halt_kind_name(p->halt_kind));
+	else
+		sb_printf(sb, "tablecast_halted 0\n");
 	metric(sb, "source_released", "gauge",
 	       "1 while the replication connection is closed because Kafka acknowledges nothing.",
 	       p->released ? 1 : 0);
@@ -1356,12 +1386,59 @@ static void shutdown_stream(struct Pipeline *p, const char *how)
 	log_info("%s; confirmed %s", how, pgo_lsn_format(p->sent_flush_lsn, lsn));
 }
 
+/* A run ends for a person: keep why, for the next start's metrics and for `tablecast status`. */
+static void record_halt(struct Pipeline *p, const char *message)
+{
+	char why[256];
+	struct HaltRecord rec = {.time = (int64_t)time(NULL),
+				 .kind = p->guard_halted	  ? HALT_PUBLICATION
+					 : p->translation_failed ? HALT_TRANSLATION
+								 : HALT_OTHER,
+				 .confirmed_lsn = ckpt_confirmed(p->ckpt)};
+	snprintf(rec.message, sizeof(rec.message), "%s", message);
+	p->halted = true;
+	p->halt_kind = rec.kind;
+	p->halt_lsn = rec.confirmed_lsn;
+	if (p->opts->snapshot_only)
+		return;
+	if (halt_save(p->opts->cfg, &rec, why, sizeof(why)) < 0)
+		log_warning("%s", why);
+}
+
+/* The previous run halted: say so until this one confirms past where it stopped. */
+static void load_halt(struct Pipeline *p)
+{
+	struct HaltRecord rec;
+	char why[256];
+	int rc = halt_load(p->opts->cfg, &rec, why, sizeof(why));
+	if (rc < 0)
+		log_warning("%s", why);
+	if (rc <= 0)
+		return;
+	p->halted = true;
+	p->halt_kind = rec.kind;
+	p->halt_lsn = rec.confirmed_lsn;
+}
+
+static void clear_halt(struct Pipeline *p)
+{
+	char why[256];
+	if (!p->halted || ckpt_confirmed(p->ckpt) <= p->halt_lsn)
+		return;
+	p->halted = false;
+	if (halt_clear(p->opts->cfg, why, sizeof(why)) < 0)
+		log_warning("%s", why);
+}
+
 int pipe_run(const struct RunOptions *opts)
 {
 	struct Pipeline p = {.opts = opts};
 	int rc = 1;
 
 	srand((unsigned)now_ms());
+	p.started_s = (int64_t)time(NULL);
+	if (!opts->snapshot_only)
+		load_halt(&p);
 	p.ckpt = ckpt_new((size_t)opts->cfg->source.max_in_flight);
 	p.rels = rel_new();
 	p.arena = arena_new();
@@ -1422,6 +1499,7 @@ int pipe_run(const struct RunOptions *opts)
 	while (!*opts->stop) {
 		enum src_status st;
 		daemon_watchdog();
+		clear_halt(&p);
 		if (opts->reload && *opts->reload && !p.in_txn) {
 			*opts->reload = 0;
 			reload(&p);
@@ -1444,6 +1522,7 @@ int pipe_run(const struct RunOptions *opts)
 			if (st != SRC_OK && !p.streamed && !p.stopping) {
 				/* A first start that fails needs a person (or systemd's restart). */
 				log_error("%s", p.err);
+				record_halt(&p, p.err);
 				goto out;
 			}
 		} else {
@@ -1460,9 +1539,13 @@ int pipe_run(const struct RunOptions *opts)
 		}
 		if (st == SRC_FATAL) {
 			log_error("%s", p.err);
+			char fatal[sizeof(p.err)];
+			snprintf(fatal, sizeof(fatal), "%s", p.err);
 			/* Deliver and confirm what came before the failure; nothing after it. */
 			if (p.streaming)
 				shutdown_stream(&p, "halted");
+			/* After: the record holds what the slot was left at. */
+			record_halt(&p, fatal);
 			goto out;
 		}
 		if (st == SRC_RETRY) {

@@ -321,7 +321,7 @@ static int check_fields(const struct EventDef *ev, char *err, size_t errlen)
 
 static const char *const op_names[] = {"insert", "update", "delete", "truncate", "snapshot"};
 
-static void put_ops(struct StrBuf *out, unsigned ops)
+void schema_put_ops(struct StrBuf *out, unsigned ops)
 {
 	bool first = true;
 	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
@@ -487,7 +487,7 @@ static int put_reserved(struct StrBuf *out, const struct EventDef *ev)
  *	message <Name> { nested enums, then the fields, both in number order,
  *	                 then the reserved numbers and names }
  */
-static int render_proto(const struct EventDef *ev, struct StrBuf *out)
+int schema_render_proto(const struct EventDef *ev, struct StrBuf *out)
 {
 	/* The configuration only accepts names with a package; stay defined anyway. */
 	struct Name n = {.pkg_len = 0, .message = ev->name};
@@ -503,7 +503,7 @@ static int render_proto(const struct EventDef *ev, struct StrBuf *out)
 	sb_printf(out, "// Event: %s version %d\n// Source table: ", ev->name, ev->version);
 	put_text(out, ev->table, false);
 	sb_puts(out, "\n// Operations: ");
-	put_ops(out, ev->ops);
+	schema_put_ops(out, ev->ops);
 	sb_puts(out, "\n// Topic: ");
 	put_text(out, ev->topic, false);
 	sb_printf(out, "\n\nsyntax = \"proto3\";\n\npackage %.*s.v%d;\n", (int)n.pkg_len, ev->name,
@@ -541,7 +541,7 @@ static void render_readme(const struct EventDef *const *sorted, size_t n, struct
 		sb_printf(out, " | %d | ", ev->version);
 		put_text(out, ev->table, true);
 		sb_puts(out, " | ");
-		put_ops(out, ev->ops);
+		schema_put_ops(out, ev->ops);
 		sb_puts(out, " | ");
 		put_text(out, ev->topic, true);
 		sb_puts(out, " | [");
@@ -671,7 +671,7 @@ int schema_generate(const struct EventDef *events, size_t nevents, const char *o
 		sb_printf(&file, "%s/%s", outdir, i < nevents ? paths[i] : "README.md");
 		bool ok = true;
 		if (i < nevents)
-			ok = render_proto(sorted[i], &sb) == 0;
+			ok = schema_render_proto(sorted[i], &sb) == 0;
 		else
 			render_readme(sorted, nevents, &sb);
 		if (!ok || !sb_ok(&sb) || !sb_ok(&file)) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "strbuf.h"
 
 /*
  * Write <outdir>/<package dirs>/v<version>/<message_snake>.proto for every
@@ -35,5 +36,15 @@ int schema_check_event(const struct EventDef *ev, char *err, size_t errlen)
  * to fit len like snprintf; best effort for a name schema_generate rejects.
  */
 void schema_proto_path(const struct EventDef *ev, char *buf, size_t len);
+
+/*
+ * Append the .proto text schema_generate writes for ev. Returns 0, or -1
+ * when out ran out of memory.
+ */
+int schema_render_proto(const struct EventDef *ev, struct StrBuf *out)
+	__attribute__((warn_unused_result));
+
+/* Append an OP_* bit set as "insert, update" ("none" when empty). */
+void schema_put_ops(struct StrBuf *out, unsigned ops);
 
 #endif

@@ -10,15 +10,18 @@
 
 #include "arena.h"
 #include "encoder.h"
-#include "event_decode.h"
 #include "kafka_sink.h"
 #include "strbuf.h"
 #include "tablecast/v1/change.pb-c.h"
 #include "tail.h"
 #include "value.h"
+#include "wire.h"
+
+/* The record's content-type in structured mode: the payload is a CloudEvent around the event. */
+#define STRUCTURED_CT "application/cloudevents+protobuf"
 
 static void put_header_json(struct StrBuf *sb, rd_kafka_headers_t *hdrs, const char **type,
-			    size_t *type_len)
+			    size_t *type_len, bool *structured)
 {
 	const char *name;
 	const void *value;
@@ -41,14 +44,16 @@ static void put_header_json(struct StrBuf *sb, rd_kafka_headers_t *hdrs, const c
 			*type = value;
 			*type_len = size;
 		}
+		if (strcmp(name, "content-type") == 0 && value)
+			*structured = size == sizeof(STRUCTURED_CT) - 1 &&
+				      memcmp(value, STRUCTURED_CT, size) == 0;
 	}
 	sb_putc(sb, '}');
 }
 
-static void put_dead_letter(struct StrBuf *sb, const rd_kafka_message_t *msg)
+static void put_dead_letter(struct StrBuf *sb, const uint8_t *payload, size_t len)
 {
-	Tablecast__V1__DeadLetter *dl =
-		tablecast__v1__dead_letter__unpack(NULL, msg->len, msg->payload);
+	Tablecast__V1__DeadLetter *dl = tablecast__v1__dead_letter__unpack(NULL, len, payload);
 	if (!dl) {
 		sb_puts(sb, ",\"error\":\"undecodable dead letter\"");
 		return;
@@ -74,6 +79,9 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+
+/* The record's content-type in structured mode: the payload is a CloudEvent around the event. */
+#define STRUCTURED_CT "application/cloudevents+protobuf"
 /*
  * Wait until a broker answers with the cluster's metadata: up to limit_ms,
  * or until stopped when limit_ms is 0. Returns it, or NULL with err.
@@ -248,6 +256,7 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 		rd_kafka_message_headers(msg, &hdrs);
 		const char *type = NULL;
 		size_t type_len = 0;
+		bool structured = false;
 
 		sb_reset(&line);
 		arena_reset(arena);
@@ -260,18 +269,31 @@ int tail_run(const struct TailOptions *opts, char *err, size_t errlen)
 			sb_json_string(&line, msg->key, msg->key_len);
 		else
 			sb_puts(&line, "null");
-		put_header_json(&line, hdrs, &type, &type_len);
-		const struct EventDef *ev = type ? evd_event_for_type(cfg, type, type_len) : NULL;
+		put_header_json(&line, hdrs, &type, &type_len, &structured);
+		const uint8_t *payload = msg->payload;
+		size_t payload_len = msg->len;
+		struct WireCloudEvent ce;
+		if (structured) {
+			if (wire_decode_cloudevent(payload, payload_len, arena, &ce) && ce.data) {
+				payload = ce.data;
+				payload_len = ce.data_len;
+			} else {
+				payload = NULL;
+			}
+		}
+		const struct EventDef *ev = type ? wire_event_for_type(cfg, type, type_len) : NULL;
 		bool dead = type && type_len == 23 && memcmp(type, "tablecast.v1.DeadLetter", 23) == 0;
 		if (opts->event && !dead && (!ev || strcmp(ev->name, opts->event) != 0)) {
 			rd_kafka_message_destroy(msg);
 			continue;
 		}
-		if (dead) {
-			put_dead_letter(&line, msg);
+		if (!payload) {
+			sb_puts(&line, ",\"error\":\"undecodable structured-mode CloudEvent\"");
+		} else if (dead) {
+			put_dead_letter(&line, payload, payload_len);
 		} else if (!ev) {
 			sb_puts(&line, ",\"error\":\"no configured event has this ce_type\"");
-		} else if (!evd_decode(ev, msg->payload, msg->len, arena, values)) {
+		} else if (!wire_decode_event(ev, payload, payload_len, arena, values)) {
 			sb_puts(&line, ",\"error\":\"payload does not match the event's schema\"");
 		} else {
 			size_t mark = line.len;

@@ -8,13 +8,13 @@
 
 #include "arena.h"
 #include "contract.h"
-#include "event_decode.h"
 #include "log.h"
 #include "outbox.h"
 #include "schema.h"
 #include "strbuf.h"
 #include "tablecast/v1/change.pb-c.h"
 #include "translator.h"
+#include "wire.h"
 
 /*
  * An expression of an event with its columns bound to the attribute
@@ -42,6 +42,7 @@ struct EventState {
 	char drift[1024]; /* why the current relation cannot feed this event; "" when it can */
 	char dataschema[1024];
 	char type[256]; /* ce_type: name.v<version> */
+	char type_url[320]; /* structured mode: the Any type URL of the event message */
 	char label[256]; /* "name v<version>", for messages */
 	uint64_t emitted;
 	uint64_t failed;
@@ -158,6 +159,9 @@ Translator *xl_new(const struct Config *cfg, xl_emit_fn emit, void *ctx)
 
 		snprintf(es->type, sizeof(es->type), "%s.v%d", def->name, def->version);
 		snprintf(es->label, sizeof(es->label), "%s v%d", def->name, def->version);
+		char full[290];
+		enc_message_full_name(def, full, sizeof(full));
+		snprintf(es->type_url, sizeof(es->type_url), ENC_TYPE_URL_PREFIX "%s", full);
 		if (cfg->cloudevents.dataschema_base[0]) {
 			char path[512];
 			schema_proto_path(def, path, sizeof(path));
@@ -512,6 +516,29 @@ static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id,
 	ev->ce.source = xl->cfg->cloudevents.source;
 	ev->ce.type = type;
 	ev->ce.datacontenttype = "application/protobuf";
+	ev->content_type = "application/protobuf";
+}
+
+/*
+ * Structured mode (the CloudEvents protobuf format): put ev's payload, a
+ * protobuf message whose Any type URL is type_url, into a CloudEvent and
+ * make that the payload. The format says dataschema SHOULD be the type URL
+ * and datacontenttype MAY be application/protobuf; the Kafka record's
+ * content-type becomes the format's media type, which is how a receiver
+ * tells structured from binary mode. Returns 0, or -1 when out of memory.
+ */
+static int wrap_structured(Translator *xl, struct Event *ev, const char *type_url)
+{
+	sb_reset(&xl->envelope);
+	ev->ce.dataschema = type_url;
+	ev->ce.datacontenttype = "application/protobuf";
+	if (enc_cloudevent(&ev->ce, type_url, ev->payload, ev->payload_len, &xl->envelope) < 0 ||
+	    !sb_ok(&xl->envelope))
+		return -1;
+	ev->payload = (const uint8_t *)xl->envelope.data;
+	ev->payload_len = xl->envelope.len;
+	ev->content_type = "application/cloudevents+protobuf";
+	return 0;
 }
 
 /* Pack a tuple of the raw change into tablecast.v1.ColumnValues; false when out of memory. */
@@ -609,6 +636,11 @@ static int dead_letter(Translator *xl, const char *event, int version, const cha
 	};
 	set_ce(xl, &ev, "tablecast.v1.DeadLetter", id, sizeof(id));
 	ev.ce.subject = label;
+	if (xl->cfg->cloudevents.structured &&
+	    wrap_structured(xl, &ev, ENC_TYPE_URL_PREFIX "tablecast.v1.DeadLetter") < 0) {
+		snprintf(err, errlen, "out of memory building a dead letter");
+		return -1;
+	}
 	xl->event_index++;
 	xl->stats.dead_letters++;
 	return xl->emit(xl->ctx, &ev, err, errlen);
@@ -706,16 +738,9 @@ static int hold(Translator *xl, struct EventState *es, const struct Event *ev, c
 static int publish(Translator *xl, struct EventState *es, struct Event *ev, char *err,
 		   size_t errlen)
 {
-	if (xl->cfg->cloudevents.structured) {
-		sb_reset(&xl->envelope);
-		ev->ce.datacontenttype = "application/protobuf";
-		if (enc_cloudevent(&ev->ce, ev->payload, ev->payload_len, &xl->envelope) < 0 ||
-		    !sb_ok(&xl->envelope)) {
-			snprintf(err, errlen, "out of memory encoding event %s", es->label);
-			return -1;
-		}
-		ev->payload = (const uint8_t *)xl->envelope.data;
-		ev->payload_len = xl->envelope.len;
+	if (xl->cfg->cloudevents.structured && wrap_structured(xl, ev, es->type_url) < 0) {
+		snprintf(err, errlen, "out of memory encoding event %s", es->label);
+		return -1;
 	}
 	xl->event_index++;
 	xl->stats.events++;
@@ -963,7 +988,7 @@ static int outbox_record(Translator *xl, const struct OutboxRecord *rec, const c
 	if (obx_validate(es->def, rec->payload, rec->payload_len, reason, sizeof(reason)) < 0)
 		return outbox_failed(xl, es, rec, row, message, message_len, lsn, reason, err, errlen);
 	/* The values, for a sink that prints them; what obx_validate accepts decodes. */
-	if (!evd_decode(es->def, rec->payload, rec->payload_len, xl->arena, xl->values)) {
+	if (!wire_decode_event(es->def, rec->payload, rec->payload_len, xl->arena, xl->values)) {
 		snprintf(reason, sizeof(reason), "payload: does not decode as %s", es->label);
 		return outbox_failed(xl, es, rec, row, message, message_len, lsn, reason, err, errlen);
 	}
@@ -1078,7 +1103,7 @@ int xl_commit(Translator *xl, char *err, size_t errlen)
 			continue;
 		}
 		const uint8_t *payload = (const uint8_t *)bytes + h->payload_off;
-		if (!evd_decode(es->def, payload, h->payload_len, xl->commit_arena, xl->values)) {
+		if (!wire_decode_event(es->def, payload, h->payload_len, xl->commit_arena, xl->values)) {
 			snprintf(err, errlen, "event %s: a held event does not decode again", es->label);
 			rc = -1;
 			break;

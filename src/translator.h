@@ -23,6 +23,11 @@ struct Event {
 	const uint8_t *payload; /* the protobuf message (or CloudEvent in structured mode) */
 	size_t payload_len;
 	struct CloudEventAttrs ce;
+	/*
+	 * The record's content-type: the data's media type in binary mode,
+	 * "application/cloudevents+protobuf" in structured mode.
+	 */
+	const char *content_type;
 	const struct EventDef *def; /* NULL for a dead letter */
 	const struct Value *values; /* def->nfields values, for printing */
 	const char *error; /* dead letters: why the row could not become its event */

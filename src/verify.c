@@ -14,7 +14,6 @@
 #include "arena.h"
 #include "copy_text.h"
 #include "encoder.h"
-#include "event_decode.h"
 #include "kafka_sink.h"
 #include "log.h"
 #include "pgconn.h"
@@ -23,6 +22,7 @@
 #include "strbuf.h"
 #include "translator.h"
 #include "verify.h"
+#include "wire.h"
 
 #define DIGEST_BYTES 16
 #define PROGRESS_MS 250
@@ -651,7 +651,12 @@ static bool event_bytes(const struct Verify *v, const uint8_t *payload, size_t l
 		*datalen = len;
 		return true;
 	}
-	return evd_cloudevent_data(payload, len, data, datalen);
+	struct WireCloudEvent ce;
+	if (!wire_decode_cloudevent(payload, len, NULL, &ce) || !ce.data)
+		return false;
+	*data = ce.data;
+	*datalen = ce.data_len;
+	return true;
 }
 
 /*
@@ -1148,7 +1153,7 @@ static bool decode_record(struct Verify *v, const struct EventDef *def,
 	size_t len;
 	arena_reset(v->arena);
 	return msg->payload && event_bytes(v, msg->payload, msg->len, &data, &len) &&
-	       evd_decode(def, data, len, v->arena, v->values);
+	       wire_decode_event(def, data, len, v->arena, v->values);
 }
 
 static void put_key(FILE *out, const char *key, size_t len)

@@ -126,6 +126,14 @@ for f in /etc/apt/apt.conf.d/*; do
 	[ -f "$f" ] && cp "$f" "$root$f"
 done
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# Certificate authorities this network's hosts add locally (a TLS proxy's,
+# say): npm reaches its registry through them. The ca-certificates package
+# that bootstrap installs adds them to the chroot's store, as on any host
+# of the network.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 # Daemons that packages start from their maintainer scripts (PostgreSQL's
 # default cluster) would run on this machine's network: a chroot has no init
 # of its own, so tell invoke-rc.d not to start any.

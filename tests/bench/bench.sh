@@ -70,6 +70,7 @@ plot "$TC_TMP/chart.dat" using 0:2:xtic(1) with boxes lc rgb "#3b6ea5", \
      "" using 0:2:(sprintf("%.0fk", \$2/1000)) with labels offset 0,0.7
 GP
 
+soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || true)
 {
 	echo "# tablecast performance"
 	echo
@@ -141,5 +142,7 @@ GP
 	echo "up to \`max.partition.fetch.bytes\`, so the default 2 ms batches of a snapshot would"
 	echo "measure the mock's round trips rather than verify. Peak RSS is mostly librdkafka's"
 	echo "prefetch queue; the key map takes about 72 bytes a key."
+	# The soak's section comes from make soak, not from here: keep it.
+	[ -z "$soak" ] || printf '\n%s\n' "$soak"
 } >"$top_srcdir/docs/PERFORMANCE.md"
 cat "$top_srcdir/docs/PERFORMANCE.md"

@@ -912,7 +912,7 @@ START_TEST(test_cloudevent)
 	                            .subject = "k",
 	                            .dataschema = "u",
 	                            .time_us = 1500000};
-	ck_assert_int_eq(enc_cloudevent(&a, "\x08\x01", 2, &out), 0);
+	ck_assert_int_eq(enc_cloudevent(&a, NULL, "\x08\x01", 2, &out), 0);
 	assert_bytes(cloudevent_bytes, sizeof(cloudevent_bytes) - 1, __LINE__);
 
 	/* No subject, no dataschema, no data, a time before 1970. */
@@ -921,7 +921,7 @@ START_TEST(test_cloudevent)
 	a.dataschema = "";
 	a.datacontenttype = "application/x";
 	a.time_us = -1;
-	ck_assert_int_eq(enc_cloudevent(&a, NULL, 0, &out), 0);
+	ck_assert_int_eq(enc_cloudevent(&a, NULL, NULL, 0, &out), 0);
 	static const char want[] = "\x0a\x01"
 	                           "1"
 	                           "\x12\x02"
@@ -947,10 +947,37 @@ START_TEST(test_cloudevent)
 
 	/* Required attributes missing. */
 	a.id = "";
-	ck_assert_int_eq(enc_cloudevent(&a, NULL, 0, &out), -1);
+	ck_assert_int_eq(enc_cloudevent(&a, NULL, NULL, 0, &out), -1);
 	a.id = "1";
 	a.type = NULL;
-	ck_assert_int_eq(enc_cloudevent(&a, NULL, 0, &out), -1);
+	ck_assert_int_eq(enc_cloudevent(&a, NULL, NULL, 0, &out), -1);
+}
+END_TEST
+
+/* A protobuf message goes in proto_data, a google.protobuf.Any with its type URL. */
+START_TEST(test_cloudevent_proto_data)
+{
+	struct CloudEventAttrs a = {.id = "1", .source = "/s", .type = "t.v1", .time_us = 0};
+	ck_assert_int_eq(enc_cloudevent(&a, "type.googleapis.com/p.v1.M", "\x08\x01", 2, &out), 0);
+	/* clang-format off */
+	static const char tail[] =
+		"\x42\x20"                              /* proto_data, 32 bytes */
+		"\x0a\x1a" "type.googleapis.com/p.v1.M" /*   type_url */
+		"\x12\x02" "\x08\x01";                 /*   value */
+	/* clang-format on */
+	ck_assert_uint_ge(out.len, sizeof(tail) - 1);
+	ck_assert_mem_eq(out.data + out.len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	ck_assert_ptr_null(memmem(out.data, out.len, "\x32\x02\x08\x01", 4)); /* no binary_data */
+}
+END_TEST
+
+START_TEST(test_message_full_name)
+{
+	char name[] = "shop.orders.OrderShipped";
+	struct EventDef ev = {.name = name, .version = 2};
+	char buf[64];
+	enc_message_full_name(&ev, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "shop.orders.v2.OrderShipped");
 }
 END_TEST
 
@@ -1074,6 +1101,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cloudevent);
 	tcase_add_test(tc, test_cloudevent_decodes_with_protoc);
+	tcase_add_test(tc, test_cloudevent_proto_data);
+	tcase_add_test(tc, test_message_full_name);
 	suite_add_tcase(s, tc);
 
 	return run_suite(s);

@@ -1,11 +1,11 @@
-/* Event payloads back to values: protobuf wire bytes decoded with the configuration's schema. */
+/* Wire reader: protobuf bytes tablecast produced, back to event field values. */
 #include "autoconf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "event_decode.h"
+#include "wire.h"
 
 /* A bounds-checked protobuf wire reader. */
 struct Wire {
@@ -50,7 +50,7 @@ static bool wire_bytes(struct Wire *w, const uint8_t **data, size_t *len)
 }
 
 static const struct EventField *field_by_number(const struct EventDef *ev, uint32_t number,
-						size_t *index)
+                                                size_t *index)
 {
 	for (size_t i = 0; i < ev->nfields; i++) {
 		if (ev->fields[i].number == number) {
@@ -63,7 +63,7 @@ static const struct EventField *field_by_number(const struct EventDef *ev, uint3
 
 /* One scalar of field f from the wire (wt is its wire type) into v; false on malformed input. */
 static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Arena *arena,
-			  struct Value *v)
+                          struct Value *v)
 {
 	uint64_t u;
 	const uint8_t *data;
@@ -86,10 +86,12 @@ static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Ar
 			if (u == 0 || u > f->n_enum_values)
 				*v = (struct Value){.kind = VAL_NULL};
 			else
-				*v = (struct Value){.kind = VAL_TEXT,
-						    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
+				*v = (struct Value){
+				    .kind = VAL_TEXT,
+				    .s = {f->enum_values[u - 1], strlen(f->enum_values[u - 1])}};
 		} else if (f->type == FT_SINT32 || f->type == FT_SINT64) {
-			*v = (struct Value){.kind = VAL_INT, .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
+			*v = (struct Value){.kind = VAL_INT,
+			                    .i = (int64_t)(u >> 1) ^ -(int64_t)(u & 1)};
 		} else if (f->type == FT_INT32) {
 			*v = (struct Value){.kind = VAL_INT, .i = (int32_t)(uint32_t)u};
 		} else {
@@ -149,12 +151,11 @@ static bool decode_scalar(const struct EventField *f, int wt, struct Wire *w, Ar
 			return false;
 		if (f->type == FT_DATE)
 			return value_parse((const char *)data, len, OID_DATE, arena, v, err,
-					   sizeof(err)) == 0;
-		*v = (struct Value){
-			.kind = f->type == FT_BYTES ? VAL_BYTEA
-				: f->type == FT_DECIMAL ? VAL_NUMERIC
-							 : VAL_TEXT,
-			.s = {(const char *)data, len}};
+			                   sizeof(err)) == 0;
+		*v = (struct Value){.kind = f->type == FT_BYTES     ? VAL_BYTEA
+		                            : f->type == FT_DECIMAL ? VAL_NUMERIC
+		                                                    : VAL_TEXT,
+		                    .s = {(const char *)data, len}};
 		return true;
 	}
 	return false;
@@ -174,14 +175,15 @@ static bool array_push(Arena *arena, struct Value *arr, const struct Value *elem
 	return true;
 }
 
-bool evd_decode(const struct EventDef *ev, const uint8_t *data, size_t len,
-			 Arena *arena, struct Value *values)
+/* Decode an event payload into one Value per field (VAL_NULL when absent). */
+bool wire_decode_event(const struct EventDef *ev, const uint8_t *data, size_t len, Arena *arena,
+                       struct Value *values)
 {
 	struct Wire w = {data, data + len};
 
 	for (size_t i = 0; i < ev->nfields; i++)
 		values[i] = ev->fields[i].repeated ? (struct Value){.kind = VAL_ARRAY}
-						   : (struct Value){.kind = VAL_NULL};
+		                                   : (struct Value){.kind = VAL_NULL};
 	while (w.p < w.end) {
 		uint64_t tag;
 		size_t idx;
@@ -192,9 +194,9 @@ bool evd_decode(const struct EventDef *ev, const uint8_t *data, size_t len,
 		if (!f)
 			return false;
 		struct Value v;
-		bool packed = f->repeated && wt == 2 && f->type != FT_STRING && f->type != FT_BYTES &&
-			      f->type != FT_DECIMAL && f->type != FT_JSON && f->type != FT_UUID &&
-			      f->type != FT_DATE && f->type != FT_TIMESTAMP;
+		bool packed = f->repeated && wt == 2 && f->type != FT_STRING &&
+		              f->type != FT_BYTES && f->type != FT_DECIMAL && f->type != FT_JSON &&
+		              f->type != FT_UUID && f->type != FT_DATE && f->type != FT_TIMESTAMP;
 		if (packed) {
 			const uint8_t *p;
 			size_t n;
@@ -220,54 +222,107 @@ bool evd_decode(const struct EventDef *ev, const uint8_t *data, size_t len,
 	return true;
 }
 
-const struct EventDef *evd_event_for_type(const struct Config *cfg, const char *type, size_t len)
+/* Skip one field's value of wire type wt; false on malformed input or a group. */
+static bool wire_skip(struct Wire *w, int wt)
+{
+	uint64_t u;
+	const uint8_t *p;
+	size_t n;
+	switch (wt) {
+	case 0:
+		return wire_varint(w, &u);
+	case 1:
+		return wire_fixed(w, 8, &u);
+	case 2:
+		return wire_bytes(w, &p, &n);
+	case 5:
+		return wire_fixed(w, 4, &u);
+	default:
+		return false;
+	}
+}
+
+static const char *arena_text(Arena *arena, const uint8_t *p, size_t n)
+{
+	char *s = arena_alloc(arena, n + 1);
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
+                            struct WireCloudEvent *out)
+{
+	struct Wire w = {data, data + len};
+	*out = (struct WireCloudEvent){0};
+	while (w.p < w.end) {
+		uint64_t tag;
+		const uint8_t *p;
+		size_t n;
+		if (!wire_varint(&w, &tag))
+			return false;
+		uint64_t number = tag >> 3;
+		int wt = (int)(tag & 7);
+		if (number < 1 || number > 8 || number == 5) {
+			if (!wire_skip(&w, wt))
+				return false;
+			continue;
+		}
+		/* Fields 1-4 and 6-8 are all length-delimited. */
+		if (wt != 2 || !wire_bytes(&w, &p, &n))
+			return false;
+		const char **text = number == 1   ? &out->id
+		                    : number == 2 ? &out->source
+		                    : number == 3 ? &out->spec_version
+		                    : number == 4 ? &out->type
+		                                  : NULL;
+		if (text) {
+			if (arena && !(*text = arena_text(arena, p, n)))
+				return false;
+		} else if (number == 6 || number == 7) {
+			out->type_url = NULL;
+			out->data = p;
+			out->data_len = n;
+		} else {
+			/* google.protobuf.Any: type_url = 1, value = 2. */
+			struct Wire any = {p, p + n};
+			out->type_url = "";
+			out->data = p + n; /* an Any without a value holds an empty message */
+			out->data_len = 0;
+			while (any.p < any.end) {
+				const uint8_t *q;
+				size_t m;
+				if (!wire_varint(&any, &tag))
+					return false;
+				if ((tag & 7) != 2) {
+					if (!wire_skip(&any, (int)(tag & 7)))
+						return false;
+					continue;
+				}
+				if (!wire_bytes(&any, &q, &m))
+					return false;
+				if (tag >> 3 == 1 && arena && !(out->type_url = arena_text(arena, q, m)))
+					return false;
+				if (tag >> 3 == 2) {
+					out->data = q;
+					out->data_len = m;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+const struct EventDef *wire_event_for_type(const struct Config *cfg, const char *type, size_t len)
 {
 	char name[300];
 	for (size_t i = 0; i < cfg->nevents; i++) {
 		const struct EventDef *ev = &cfg->events[i];
 		int n = snprintf(name, sizeof(name), "%s.v%d", ev->name, ev->version);
-		if ((size_t)n == len && memcmp(name, type, len) == 0)
+		if (n > 0 && (size_t)n == len && memcmp(name, type, len) == 0)
 			return ev;
 	}
 	return NULL;
-}
-
-bool evd_cloudevent_data(const uint8_t *record, size_t len, const uint8_t **data, size_t *datalen)
-{
-	struct Wire w = {record, record + len};
-	bool found = false;
-
-	while (w.p < w.end) {
-		uint64_t tag, u;
-		const uint8_t *p;
-		size_t n;
-		if (!wire_varint(&w, &tag))
-			return false;
-		switch (tag & 7) {
-		case 0:
-			if (!wire_varint(&w, &u))
-				return false;
-			break;
-		case 1:
-			if (!wire_fixed(&w, 8, &u))
-				return false;
-			break;
-		case 5:
-			if (!wire_fixed(&w, 4, &u))
-				return false;
-			break;
-		case 2:
-			if (!wire_bytes(&w, &p, &n))
-				return false;
-			if (tag >> 3 == 6) {
-				*data = p;
-				*datalen = n;
-				found = true;
-			}
-			break;
-		default:
-			return false;
-		}
-	}
-	return found;
 }
