@@ -4,6 +4,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "arena.h"
 
@@ -110,4 +111,14 @@ void arena_reset(Arena *arena)
 size_t arena_footprint(const Arena *arena)
 {
 	return arena->footprint;
+}
+
+char *arena_strndup(Arena *arena, const void *s, size_t len)
+{
+	char *p = arena_alloc(arena, len + 1);
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
 }

@@ -15,6 +15,9 @@ void arena_free(Arena *arena);
  */
 void *arena_alloc(Arena *arena, size_t size) __attribute__((warn_unused_result));
 
+/* A NUL-terminated copy of len bytes of s, or NULL when memory is exhausted. */
+char *arena_strndup(Arena *arena, const void *s, size_t len) __attribute__((warn_unused_result));
+
 /* Forget every allocation; keeps the first block so steady state does not call malloc. */
 void arena_reset(Arena *arena);
 

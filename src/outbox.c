@@ -8,6 +8,7 @@
 
 #include "encoder.h"
 #include "outbox.h"
+#include "value.h"
 #include "tablecast/v1/outbox.pb-c.h"
 
 /* Headers tablecast sets itself: a record may not replace them. */
@@ -15,27 +16,6 @@ static bool reserved_header(const char *name)
 {
 	return !name[0] || strncmp(name, "ce_", 3) == 0 || strcmp(name, "content-type") == 0 ||
 	       strncmp(name, "tablecast", 9) == 0;
-}
-
-static char *arena_strndup(Arena *arena, const void *s, size_t len)
-{
-	char *p = arena_alloc(arena, len + 1);
-	if (p) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
-
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* bytea in PostgreSQL's hex output format: "\x" then two hex digits a byte. */
@@ -53,7 +33,7 @@ static int bytea_from_text(const struct PgoValue *v, Arena *arena, const uint8_t
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_digit(v->data[2 + 2 * i]), lo = hex_digit(v->data[3 + 2 * i]);
+		int hi = value_hex_digit(v->data[2 + 2 * i]), lo = value_hex_digit(v->data[3 + 2 * i]);
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen, "payload: bad hex digit in bytea");
 			return -1;
@@ -106,7 +86,7 @@ static int read_hex4(struct JsonIn *in, uint32_t *cp)
 	if (in->end - in->p < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int d = hex_digit((uint8_t)*in->p++);
+		int d = value_hex_digit((uint8_t)*in->p++);
 		if (d < 0)
 			return -1;
 		*cp = *cp << 4 | (uint32_t)d;

@@ -475,16 +475,6 @@ static const char *text_of(const struct Value *v, size_t *len)
 	return v->s.p;
 }
 
-static char *arena_strndup(Arena *arena, const char *s, size_t len)
-{
-	char *p = arena_alloc(arena, len + 1);
-	if (p) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
-
 static int64_t unix_us(int64_t pg_us)
 {
 	return pg_us + PGO_EPOCH_OFFSET_US;

@@ -242,16 +242,6 @@ static bool wire_skip(struct Wire *w, int wt)
 	}
 }
 
-static const char *arena_text(Arena *arena, const uint8_t *p, size_t n)
-{
-	char *s = arena_alloc(arena, n + 1);
-	if (s) {
-		memcpy(s, p, n);
-		s[n] = '\0';
-	}
-	return s;
-}
-
 bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
                             struct WireCloudEvent *out)
 {
@@ -279,7 +269,7 @@ bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
 		                    : number == 4 ? &out->type
 		                                  : NULL;
 		if (text) {
-			if (arena && !(*text = arena_text(arena, p, n)))
+			if (arena && !(*text = arena_strndup(arena, p, n)))
 				return false;
 		} else if (number == 6 || number == 7) {
 			out->type_url = NULL;
@@ -303,7 +293,7 @@ bool wire_decode_cloudevent(const uint8_t *data, size_t len, Arena *arena,
 				}
 				if (!wire_bytes(&any, &q, &m))
 					return false;
-				if (tag >> 3 == 1 && arena && !(out->type_url = arena_text(arena, q, m)))
+				if (tag >> 3 == 1 && arena && !(out->type_url = arena_strndup(arena, q, m)))
 					return false;
 				if (tag >> 3 == 2) {
 					out->data = q;
