@@ -90,7 +90,7 @@ grep -q '"ce_dataschema":{"type":"string","const":"type.googleapis.com/shop.orde
 	"$TC_TMP/structured.json" || tc_fail "structured dataschema"
 grep -qx 'channel shop.dead_letters address shop.dead_letters messages 1' "$out" ||
 	tc_fail "no dead-letter channel: $(cat "$out")"
-grep -q '^message tablecast.v1.DeadLetter content-type application/cloudevents+protobuf ce_type tablecast.v1.DeadLetter key string .*ce_dataschema.* fields event,version,error,change$' "$out" ||
+grep -q '^message tablecast.v1.DeadLetter content-type application/cloudevents+protobuf ce_type tablecast.v1.DeadLetter key string .*ce_dataschema.* fields event,version,error,change,message$' "$out" ||
 	tc_fail "dead letter message: $(grep DeadLetter "$out")"
 # Without dead_letter events there is no dead-letter channel.
 ! grep -q 'shop.dead_letters' "$doc" || tc_fail "a dead-letter channel nobody publishes to"

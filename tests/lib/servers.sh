@@ -66,11 +66,15 @@ else
 	as_pg() { "$@"; }
 fi
 
-# A TCP port nobody listens on, in the ephemeral-free range.
+# A TCP port nobody listens on, below the kernel's ephemeral range (the
+# broker and every client take ports from that range, so a port picked
+# there can be taken between this check and its use).
 tc_free_port() {
-	local port
+	local port low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	[ "$low" -gt 12000 ] || low=32768
 	while :; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
