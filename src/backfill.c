@@ -1356,11 +1356,20 @@ int bf_status(const struct Config *cfg, long long id, int wait_s, FILE *out, cha
 		fprintf(out, "%-8s %-28s %-9s %10s %8s  %-19s  %-19s  %s\n", "id", "table", "status",
 			"emitted", "skipped", "requested", "finished", "condition / reason");
 		for (int i = 0; i < n; i++) {
-			const char *cond = PQgetvalue(res, i, 7), *reason = PQgetvalue(res, i, 8);
-			fprintf(out, "%-8s %-28.28s %-9s %10s %8s  %-19s  %-19s  %.200s%s%.300s\n",
-				PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-				PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-				PQgetvalue(res, i, 6), cond, cond[0] && reason[0] ? " / " : "", reason);
+			/* Whoever may insert a request wrote these: no control character reaches a terminal. */
+			char target[512], state[64], cond[800], reason[800];
+			snprintf(target, sizeof(target), "%s", PQgetvalue(res, i, 1));
+			snprintf(state, sizeof(state), "%s", PQgetvalue(res, i, 2));
+			snprintf(cond, sizeof(cond), "%.200s", PQgetvalue(res, i, 7));
+			snprintf(reason, sizeof(reason), "%.300s", PQgetvalue(res, i, 8));
+			log_escape_controls(target, sizeof(target));
+			log_escape_controls(state, sizeof(state));
+			log_escape_controls(cond, sizeof(cond));
+			log_escape_controls(reason, sizeof(reason));
+			fprintf(out, "%-8s %-28.28s %-9s %10s %8s  %-19s  %-19s  %s%s%s\n",
+				PQgetvalue(res, i, 0), target, state, PQgetvalue(res, i, 3),
+				PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+				cond, cond[0] && reason[0] ? " / " : "", reason);
 		}
 		/* Waiting for one: 0 when it finished, 1 otherwise. */
 		rc = id > 0 && wait_s > 0 ? (strcmp(status, "done") == 0 ? 0 : 1) : 0;

@@ -40,12 +40,8 @@ bool log_parse_level(const char *name, enum log_level *out)
 	return false;
 }
 
-/*
- * One message, one line: a control character from anywhere (a signal row,
- * a server message quoting one) is written as \xNN, so nothing a user
- * writes can start a line of its own in the log. Cut to size when needed.
- */
-static void escape_controls(char *line, size_t size)
+/* One message, one line: a control character from anywhere (a signal row, a server message quoting one). */
+void log_escape_controls(char *line, size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
 	char out[2048];
@@ -99,7 +95,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	escape_controls(line, sizeof(line));
+	log_escape_controls(line, sizeof(line));
 
 	if (journal)
 		fprintf(stderr, "<%d>%s\n", level_priority[level], line);

@@ -8,6 +8,13 @@ enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 /* Lines above this level are dropped; default LOG_INFO. */
 void log_set_level(enum log_level level);
+
+/*
+ * Rewrite every control character of the NUL-terminated text as \xNN, in
+ * place (cut to size), as log lines are: text a user wrote can neither
+ * start a line of its own nor send escape sequences to a terminal.
+ */
+void log_escape_controls(char *text, size_t size);
 enum log_level log_get_level(void);
 
 /* Parse "error", "warning", "info" or "debug"; false when unknown. */

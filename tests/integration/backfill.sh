@@ -131,6 +131,14 @@ psql -qAt -c "INSERT INTO tablecast_signal (kind, target) VALUES ('backfill', 'p
 aged_out() { [ "$(psql -Atc "SELECT count(*) FROM tablecast_signal WHERE id <= $refused_id")" -eq 0 ]; }
 wait_for 30 aged_out || tc_fail "ended requests outlived source.backfill_retention: $(psql -Atc 'SELECT id, status, finished_at FROM tablecast_signal')"
 
+# Whoever may insert a request writes what --status prints: its control
+# characters are shown as \xNN, never sent to the terminal.
+psql -qAt -c "INSERT INTO tablecast_signal (kind, target, condition) VALUES ('backfill', E'public.nope\\x1b[2J', E'id = 1\\x1b]0;owned\\x07')" >/dev/null
+"$top_builddir/tablecast" backfill --config "$TC_TMP/bf.cfg" --status >"$TC_TMP/status-hostile.out" ||
+	tc_fail "backfill --status: $(cat "$TC_TMP/status-hostile.out")"
+! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TC_TMP/status-hostile.out" || tc_fail "backfill --status printed a control character"
+grep -qF 'public.nope\x1b[2J' "$TC_TMP/status-hostile.out" || tc_fail "the hostile target is not shown escaped: $(cat -v "$TC_TMP/status-hostile.out")"
+
 # Rows of chunks sent again after the kill carry the ids they had (a consumer
 # drops them as duplicates), and no id names two keys (items_verify).
 tc_log "ce_ids repeated by rows sent again: $(sed -n 's/^ids repeated\t//p' "$TC_TMP/state.tsv.stats")"
