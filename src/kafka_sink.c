@@ -359,21 +359,30 @@ static int32_t partition_count(KafkaSink *sink, const char *topic)
 	return count;
 }
 
+/*
+ * Advance the commit or abort under way (ksink_txn_step); a failure fails
+ * the sink, as a failed delivery does. 0 over, 1 under way, -1 failed.
+ */
+static int txn_advance(KafkaSink *sink, int timeout_ms)
+{
+	char err[512];
+	int rc = ksink_txn_step(sink, timeout_ms, err, sizeof(err));
+	if (rc < 0 && !sink->failed) {
+		sink->failed = true;
+		snprintf(sink->error, sizeof(sink->error), "%s", err);
+	}
+	return rc;
+}
+
 /* Open a Kafka transaction for the next batch, if none is open: 1 while the last one still ends. */
 static int txn_begin(KafkaSink *sink)
 {
 	if (sink->txn_state == TXN_OPEN)
 		return 0;
 	if (sink->txn_state != TXN_NONE) {
-		char err[512];
-		int rc = ksink_txn_step(sink, TXN_STEP_MS, err, sizeof(err));
-		if (rc < 0) {
-			sink->failed = true;
-			snprintf(sink->error, sizeof(sink->error), "%s", err);
-			return -1;
-		}
-		if (rc > 0)
-			return 1;
+		int rc = txn_advance(sink, TXN_STEP_MS);
+		if (rc != 0)
+			return rc;
 	}
 	rd_kafka_error_t *error = rd_kafka_begin_transaction(sink->rk);
 	if (error) {
@@ -501,15 +510,9 @@ void ksink_poll(KafkaSink *sink, int timeout_ms)
 	char drain[64];
 	while (read(sink->event_pipe[0], drain, sizeof(drain)) > 0)
 		;
-	if (ksink_txn_ending(sink)) {
-		/* The commit call serves delivery reports itself, as rd_kafka_flush does. */
-		char err[512];
-		int step = timeout_ms < TXN_STEP_MS ? TXN_STEP_MS : timeout_ms;
-		if (ksink_txn_step(sink, step, err, sizeof(err)) < 0 && !sink->failed) {
-			sink->failed = true;
-			snprintf(sink->error, sizeof(sink->error), "%s", err);
-		}
-	}
+	/* The commit call serves delivery reports itself, as rd_kafka_flush does. */
+	if (ksink_txn_ending(sink))
+		(void)txn_advance(sink, timeout_ms < TXN_STEP_MS ? TXN_STEP_MS : timeout_ms);
 	rd_kafka_poll(sink->rk, ksink_txn_ending(sink) ? 0 : timeout_ms);
 	/* Down with nothing to deliver: no delivery report will say they are back, so ask. */
 	int64_t now = mono_ms();
