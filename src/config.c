@@ -31,7 +31,8 @@ static const char *const source_keys[] = {"conninfo", "slot", "publication", "cr
 					  "max_in_flight", "snapshot", "snapshot_workers",
 					  "signal_table", "backfill_chunk", "backfill_timeout", "backfill_retention",
 					  "release_after", "all_tables", "on_table_recreated",
-					  "guard_interval", NULL};
+					  "guard_interval", "standby_poll_interval", "keepalives_idle",
+					  "keepalives_interval", "keepalives_count", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -503,6 +504,10 @@ static void load_source(struct Loader *ld, struct Config *cfg, const config_sett
 		get_int(ld, src, "backfill_retention", 7 * 86400, 0, 366 * 86400);
 	cfg->source.all_tables = get_bool(ld, src, "all_tables", false);
 	cfg->source.guard_interval_ms = get_int(ld, src, "guard_interval", 1, 1, 3600) * 1000;
+	cfg->source.standby_poll_ms = get_int(ld, src, "standby_poll_interval", 2, 1, 3600) * 1000;
+	cfg->source.keepalives_idle_s = get_int(ld, src, "keepalives_idle", 10, 1, 3600);
+	cfg->source.keepalives_interval_s = get_int(ld, src, "keepalives_interval", 5, 1, 600);
+	cfg->source.keepalives_count = get_int(ld, src, "keepalives_count", 3, 1, 100);
 	char *recreated = get_string(ld, src, "on_table_recreated", "halt");
 	if (recreated && strcmp(recreated, "readd_and_backfill") == 0)
 		cfg->source.readd_recreated = true;
@@ -1408,6 +1413,12 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.max_in_flight");
 	if (a->source.release_after_ms != b->source.release_after_ms)
 		note(out, outlen, "source.release_after");
+	if (a->source.standby_poll_ms != b->source.standby_poll_ms)
+		note(out, outlen, "source.standby_poll_interval");
+	if (a->source.keepalives_idle_s != b->source.keepalives_idle_s ||
+	    a->source.keepalives_interval_s != b->source.keepalives_interval_s ||
+	    a->source.keepalives_count != b->source.keepalives_count)
+		note(out, outlen, "source.keepalives_idle/interval/count");
 	if (a->source.readd_recreated != b->source.readd_recreated ||
 	    a->source.guard_interval_ms != b->source.guard_interval_ms)
 		note(out, outlen, "source.on_table_recreated/guard_interval");

@@ -118,6 +118,11 @@ struct Config {
 		int status_interval_ms;
 		int max_in_flight; /* transactions waiting for acknowledgement */
 		int release_after_ms; /* sink silent this long: close the replication connection; 0 = never */
+		int standby_poll_ms; /* a standby asks whether the slot is free this often */
+		/* TCP keepalives of the replication connection, on both ends (see docs/HA.md). */
+		int keepalives_idle_s;
+		int keepalives_interval_s;
+		int keepalives_count;
 		bool snapshot_initial; /* a created slot starts with a snapshot of every table */
 		int snapshot_workers; /* connections reading tables in parallel */
 		char *signal_table; /* "schema.table" whose inserts request backfills; "" = none */

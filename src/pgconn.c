@@ -36,6 +36,12 @@ static const char session_options[] =
 PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname, char *err,
 		    size_t errlen)
 {
+	return pgc_connect_keepalive(conninfo, replication, appname, NULL, err, errlen);
+}
+
+PGconn *pgc_connect_keepalive(const char *conninfo, bool replication, const char *appname,
+			      const struct PgcKeepalive *ka, char *err, size_t errlen)
+{
 	char line[512], *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
 	if (!opts) {
@@ -48,21 +54,57 @@ PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname,
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "options") == 0 && o->val)
 			user_options = o->val;
-	size_t len = sizeof(session_options) + (user_options ? strlen(user_options) + 1 : 0);
+	/*
+	 * Keepalives on the server's end of the socket (tcp_keepalives_*), so
+	 * that it notices a client host that vanished and frees what the
+	 * session held, the replication slot first. They come before the
+	 * conninfo's own options, which win.
+	 */
+	char server_ka[160] = "", idle[16], interval[16], count[16];
+	if (ka) {
+		snprintf(server_ka, sizeof(server_ka),
+			 "-c tcp_keepalives_idle=%d -c tcp_keepalives_interval=%d -c tcp_keepalives_count=%d ",
+			 ka->idle_s, ka->interval_s, ka->count);
+		snprintf(idle, sizeof(idle), "%d", ka->idle_s);
+		snprintf(interval, sizeof(interval), "%d", ka->interval_s);
+		snprintf(count, sizeof(count), "%d", ka->count);
+	}
+	size_t len = strlen(server_ka) + sizeof(session_options) +
+		     (user_options ? strlen(user_options) + 1 : 0);
 	char *options = malloc(len);
 	if (!options) {
 		PQconninfoFree(opts);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(options, len, "%s%s%s", user_options ? user_options : "", user_options ? " " : "",
-		 session_options);
+	snprintf(options, len, "%s%s%s%s", server_ka, user_options ? user_options : "",
+		 user_options ? " " : "", session_options);
 	PQconninfoFree(opts);
 
-	/* expand_dbname: the first "dbname" is the whole conninfo; later keys override it. */
-	const char *keys[] = {"dbname", "fallback_application_name", "options",
-			      replication ? "replication" : NULL, NULL};
-	const char *vals[] = {conninfo, appname, options, "database", NULL};
+	/*
+	 * expand_dbname: the first "dbname" is the whole conninfo; later keys
+	 * override it. libpq's keepalives make this end notice a server host
+	 * that vanished.
+	 */
+	const char *keys[9] = {"dbname", "fallback_application_name", "options"};
+	const char *vals[9] = {conninfo, appname, options};
+	size_t n = 3;
+	if (replication) {
+		keys[n] = "replication";
+		vals[n++] = "database";
+	}
+	if (ka) {
+		keys[n] = "keepalives";
+		vals[n++] = "1";
+		keys[n] = "keepalives_idle";
+		vals[n++] = idle;
+		keys[n] = "keepalives_interval";
+		vals[n++] = interval;
+		keys[n] = "keepalives_count";
+		vals[n++] = count;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 	free(options);
 	if (PQstatus(conn) == CONNECTION_OK)

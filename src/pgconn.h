@@ -16,6 +16,21 @@
 PGconn *pgc_connect(const char *conninfo, bool replication, const char *appname, char *err,
 		    size_t errlen);
 
+/* TCP keepalive timing, in seconds (libpq's keepalives_* and the server's tcp_keepalives_*). */
+struct PgcKeepalive {
+	int idle_s;
+	int interval_s;
+	int count;
+};
+
+/*
+ * pgc_connect with TCP keepalives on both ends of the socket: libpq's on
+ * this side, the session's tcp_keepalives_* on the server's. ka NULL:
+ * pgc_connect.
+ */
+PGconn *pgc_connect_keepalive(const char *conninfo, bool replication, const char *appname,
+			      const struct PgcKeepalive *ka, char *err, size_t errlen);
+
 /*
  * The first line of a libpq message, without the "ERROR:  " or "FATAL:  "
  * severity that libpq puts at its start or after "connection ... failed: ".

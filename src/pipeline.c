@@ -124,6 +124,22 @@ struct Pipeline {
 	uint64_t halt_lsn; /* confirmed when it halted */
 	bool translation_failed; /* the latest fatal error is a row that could not become an event */
 
+	/*
+	 * Active/standby. Every instance of a configuration connects and asks
+	 * for the slot's start-up lock (src_acquire); the one that gets it
+	 * streams, the others are standbys: they keep their connection, ask
+	 * again every source.standby_poll_interval and change nothing on the
+	 * server, in Kafka or in state_dir meanwhile. What the previous active
+	 * wrote (the resume position, the offsets topic, snapshot and backfill
+	 * progress) is read only after the lock is taken, and an exactly-once
+	 * producer is created only then: its transactional.id fences the
+	 * previous active's, which a standby must not do to a live one.
+	 */
+	Source *waiting; /* a standby's connection; NULL otherwise */
+	bool standby; /* another process holds the slot */
+	int64_t standby_since_ms;
+	bool checked; /* the checks before anything is created ran (connect_source) */
+
 	bool streamed; /* a session has started once: later failures are retried */
 	int backoff_ms;
 	int64_t next_connect_ms;
@@ -283,6 +299,7 @@ static void disconnect(struct Pipeline *p)
 
 static enum src_status run_snapshot(struct Pipeline *p);
 static void drain_kafka(struct Pipeline *p);
+static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t errlen);
 
 /* Ask the publication guard now; a halt or failure is fatal, a catalog out of reach is not. */
 static enum src_status guard_check(struct Pipeline *p)
@@ -312,6 +329,70 @@ static enum src_status guard_check(struct Pipeline *p)
 	return SRC_FATAL;
 }
 
+/*
+ * Another process holds the slot: say so once (log, systemd, metrics), and
+ * ask again after source.standby_poll_interval.
+ */
+static void enter_standby(struct Pipeline *p, const char *holder)
+{
+	const struct Config *cfg = p->opts->cfg;
+
+	p->next_connect_ms = now_ms() + cfg->source.standby_poll_ms;
+	if (p->standby)
+		return;
+	p->standby = true;
+	p->standby_since_ms = now_ms();
+	log_info("standby: slot \"%s\" is held by %s; taking it over when it is free (asking every %d s)",
+		 cfg->source.slot, holder, cfg->source.standby_poll_ms / 1000);
+	char status[256];
+	snprintf(status, sizeof(status), "standby: slot %s held by another process", cfg->source.slot);
+	daemon_ready(status);
+	/* systemd hears "streaming" again after the takeover. */
+	p->ready = false;
+	if (p->kafka && ksink_transactional(p->kafka)) {
+		/* Fenced by the new active: a takeover makes a new producer. */
+		ksink_free(p->kafka);
+		p->kafka = NULL;
+	}
+}
+
+/*
+ * The start-up lock is ours: read what the previous active left. An
+ * exactly-once producer is made now, and its transactional.id fences the
+ * previous active's before the offsets topic is read, so that nothing can
+ * commit after that read. Backfill requests and progress are read again.
+ */
+static enum src_status take_over(struct Pipeline *p)
+{
+	const struct Config *cfg = p->opts->cfg;
+	char lsn[PGO_LSN_BUFSIZE];
+	enum src_status fail = p->streamed ? SRC_RETRY : SRC_FATAL;
+
+	if (cfg->sink.type == SINK_KAFKA && !p->kafka) {
+		p->kafka = ksink_new(cfg, p->ckpt, p->err, sizeof(p->err));
+		if (!p->kafka)
+			return fail;
+		if (ksink_transactional(p->kafka)) {
+			uint64_t committed;
+			if (ksink_committed_lsn(cfg, &committed, p->err, sizeof(p->err)) < 0)
+				return fail;
+			if (committed > p->resume_lsn)
+				p->resume_lsn = committed;
+			log_info("exactly-once: Kafka has every transaction ending at or before %s",
+				 pgo_lsn_format(committed, lsn));
+		}
+	}
+	if (p->standby && p->backfill) {
+		Backfill *bf = bf_new(cfg, backfill_produce, p, p->err, sizeof(p->err));
+		if (!bf)
+			return SRC_FATAL;
+		bf_free(p->backfill);
+		p->backfill = bf;
+		p->backfill_ready = false;
+	}
+	return SRC_OK;
+}
+
 static enum src_status connect_source(struct Pipeline *p)
 {
 	const struct Config *cfg = p->opts->cfg;
@@ -322,14 +403,27 @@ static enum src_status connect_source(struct Pipeline *p)
 	char lsn[PGO_LSN_BUFSIZE];
 
 	/* Whatever can refuse the start is checked before the slot or publication is made. */
-	if (!p->streamed) {
+	if (!p->checked) {
 		if (p->backfill && bf_prepare(p->backfill, false, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
 		if ((so.export_snapshot || snap_pending(cfg)) && snap_check(cfg, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
+		p->checked = true;
 	}
-	enum src_status st = src_open(&so, &p->src, p->err, sizeof(p->err));
+	enum src_status st;
+	if (!p->waiting && (st = src_connect(&so, &p->waiting, p->err, sizeof(p->err))) != SRC_OK)
+		return st;
+	char holder[256];
+	st = src_acquire(p->waiting, holder, sizeof(holder), p->err, sizeof(p->err));
+	if (st == SRC_BUSY) {
+		enter_standby(p, holder);
+		return st;
+	}
+	p->src = p->waiting;
+	p->waiting = NULL;
 	if (st != SRC_OK)
+		return st;
+	if ((st = take_over(p)) != SRC_OK)
 		return st;
 	load_resume(p);
 	/* A Kafka transaction committed since the last session ended (end_session). */
@@ -366,8 +460,20 @@ static enum src_status connect_source(struct Pipeline *p)
 		if ((st = guard_check(p)) != SRC_OK)
 			return st;
 	}
-	if ((st = src_start(p->src, p->err, sizeof(p->err))) != SRC_OK)
+	if ((st = src_start(p->src, p->err, sizeof(p->err))) == SRC_BUSY) {
+		/* Streamed by a client that does not take the start-up lock. */
+		src_close(p->src);
+		p->src = NULL;
+		enter_standby(p, p->err);
 		return st;
+	}
+	if (st != SRC_OK)
+		return st;
+	if (p->standby) {
+		log_info("taking over slot \"%s\" after %.1f s as a standby",
+			 p->opts->cfg->source.slot, (double)(now_ms() - p->standby_since_ms) / 1000.0);
+		p->standby = false;
+	}
 	p->streaming = true;
 	p->sent_flush_lsn = src_start_lsn(p->src);
 	p->received_lsn = p->sent_flush_lsn;
@@ -975,6 +1081,9 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 	metric(sb, "start_time_seconds", "gauge", "When this process started, in Unix seconds.",
 	       (double)p->started_s);
 	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
+	metric(sb, "standby", "gauge",
+	       "1 while another process holds the slot and this one waits to take it over.",
+	       p->standby ? 1 : 0);
 	char why[256];
 	metric(sb, "ready", "gauge", "1 when /readyz answers 200.", is_ready(p, why, sizeof(why)) ? 1 : 0);
 	sb_printf(sb, "# HELP tablecast_halted 1 after a halt that needs a person (kind: translation, publication, other), until a run confirms past it.\n"
@@ -1075,6 +1184,11 @@ static void render_metrics(void *ctx, struct StrBuf *sb)
 static bool is_ready(void *ctx, char *reason, size_t reasonlen)
 {
 	struct Pipeline *p = ctx;
+	if (p->standby) {
+		snprintf(reason, reasonlen, "standby: another process holds slot %s",
+			 p->opts->cfg->source.slot);
+		return false;
+	}
 	if (!p->src) {
 		snprintf(reason, reasonlen, "not streaming");
 		return false;
@@ -1461,11 +1575,13 @@ int pipe_run(const struct RunOptions *opts)
 			goto out;
 		}
 	}
-	if (opts->cfg->sink.type == SINK_KAFKA)
+	/* An exactly-once producer would fence a live active: made at the takeover (take_over). */
+	bool deferred = opts->cfg->sink.type == SINK_KAFKA && opts->cfg->sink.exactly_once;
+	if (opts->cfg->sink.type == SINK_KAFKA && !deferred)
 		p.kafka = ksink_new(opts->cfg, p.ckpt, p.err, sizeof(p.err));
-	else
+	else if (opts->cfg->sink.type != SINK_KAFKA)
 		p.sink = jsink_open(opts->cfg, p.err, sizeof(p.err));
-	if (!p.sink && !p.kafka) {
+	if (!p.sink && !p.kafka && !deferred) {
 		log_error("%s", p.err);
 		goto out;
 	}
@@ -1486,15 +1602,6 @@ int pipe_run(const struct RunOptions *opts)
 	}
 	if (p.http && opts->cfg->metrics.audit_interval_s > 0 && !opts->snapshot_only)
 		p.audit = audit_gauges_new();
-	if (p.kafka && ksink_transactional(p.kafka)) {
-		char lsn[PGO_LSN_BUFSIZE];
-		if (ksink_committed_lsn(opts->cfg, &p.resume_lsn, p.err, sizeof(p.err)) < 0) {
-			log_error("%s", p.err);
-			goto out;
-		}
-		log_info("exactly-once: Kafka has every transaction ending at or before %s",
-			 pgo_lsn_format(p.resume_lsn, lsn));
-	}
 
 	while (!*opts->stop) {
 		enum src_status st;
@@ -1519,7 +1626,9 @@ int pipe_run(const struct RunOptions *opts)
 			st = connect_source(&p);
 			if (st == SRC_OK && p.snapshot_done)
 				break;
-			if (st != SRC_OK && !p.streamed && !p.stopping) {
+			if (st == SRC_BUSY)
+				continue;
+			if (st != SRC_OK && !p.streamed && !p.standby && !p.stopping) {
 				/* A first start that fails needs a person (or systemd's restart). */
 				log_error("%s", p.err);
 				record_halt(&p, p.err);
@@ -1550,7 +1659,9 @@ int pipe_run(const struct RunOptions *opts)
 		}
 		if (st == SRC_RETRY) {
 			log_warning("%s", p.err);
-			if (p.src || p.streamed)
+			src_close(p.waiting);
+			p.waiting = NULL;
+			if (p.src || p.streamed || p.standby)
 				disconnect(&p);
 		}
 	}
@@ -1558,6 +1669,7 @@ int pipe_run(const struct RunOptions *opts)
 	rc = 0;
 out:
 	src_close(p.src);
+	src_close(p.waiting);
 	if (p.xl) {
 		/* The row changes read, as tablecast_changes_total counts them. */
 		const struct XlStats *st = xl_stats(p.xl);

@@ -30,6 +30,8 @@ struct Source {
 	uint64_t system_id;
 	uint32_t timeline; /* IDENTIFY_SYSTEM's, at connect */
 	uint64_t server_lsn; /* the server's WAL flush position at connect */
+	bool recreate_slot;
+	bool locked; /* this session holds the start-up lock (src_acquire) */
 };
 
 /*
@@ -154,7 +156,11 @@ static int state_dir_check(const struct Config *cfg, char *err, size_t errlen)
 
 static enum src_status connect_walsender(Source *src, char *err, size_t errlen)
 {
-	src->conn = pgc_connect(src->cfg->source.conninfo, true, "tablecast", err, errlen);
+	const struct PgcKeepalive ka = {.idle_s = src->cfg->source.keepalives_idle_s,
+					.interval_s = src->cfg->source.keepalives_interval_s,
+					.count = src->cfg->source.keepalives_count};
+	src->conn = pgc_connect_keepalive(src->cfg->source.conninfo, true, "tablecast", &ka, err,
+					  errlen);
 	if (src->conn)
 		return SRC_OK;
 	if (strstr(err, "replication role") || strstr(err, "permission denied to start WAL sender")) {
@@ -314,6 +320,32 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 	return SRC_OK;
 }
 
+struct SlotActivity {
+	bool active;
+};
+
+/* Is the slot streamed by some connection now? A missing slot is not. */
+static enum src_status slot_activity(Source *src, struct SlotActivity *act, char *err,
+				     size_t errlen)
+{
+	char sql[512];
+	enum src_status st;
+	char *name = quote_literal(src, src->cfg->source.slot);
+	if (!name) {
+		snprintf(err, errlen, "slot name: %s", PQerrorMessage(src->conn));
+		return SRC_FATAL;
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = %s AND active", name);
+	PQfreemem(name);
+	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
+	if (!res)
+		return st;
+	act->active = PQntuples(res) > 0;
+	PQclear(res);
+	return SRC_OK;
+}
+
 struct SlotInfo {
 	bool exists;
 	bool lost;
@@ -438,6 +470,20 @@ static enum src_status ensure_objects(Source *src, bool recreate, char *err, siz
 			 cfg->source.slot);
 		return SRC_FATAL;
 	}
+	/*
+	 * A slot this state_dir has no record of was made by someone else
+	 * (another instance of an active/standby pair, an operator): remember
+	 * it now, so that its disappearance is noticed here too. The warning
+	 * names what an unshared state_dir loses (docs/HA.md).
+	 */
+	if (slot.exists && !slot.lost && !state_remembers_slot(src, created, sizeof(created))) {
+		char lsn[PGO_LSN_BUFSIZE], text[64];
+		snprintf(text, sizeof(text), "%s or earlier", pgo_lsn_format(slot.confirmed, lsn));
+		log_warning("state_dir %s has no record of replication slot \"%s\", which exists: another process created it; if it was another tablecast instance of this configuration, the instances must share state_dir (see docs/HA.md), or a snapshot or backfill it left unfinished is not resumed here",
+			    cfg->state_dir, cfg->source.slot);
+		if (state_write(src, text, err, errlen) < 0)
+			log_warning("%s", err);
+	}
 	bool need_slot = !slot.exists || (slot.lost && recreate);
 	if (!slot.exists && !recreate) {
 		if (state_remembers_slot(src, created, sizeof(created))) {
@@ -484,6 +530,88 @@ static enum src_status ensure_objects(Source *src, bool recreate, char *err, siz
 	return SRC_OK;
 }
 
+/*
+ * The start-up lock: a session-level advisory lock on the replication
+ * connection, keyed by the slot's name (two int4 keys, so that it does not
+ * share the single-bigint key space applications use). The slot itself is
+ * the lock while it streams; between creating it and START_REPLICATION (an
+ * initial snapshot can take hours) it is not held by anyone, so whoever
+ * works on it holds this lock from before it looks at the slot until its
+ * session ends. The server drops it with the session, like the slot.
+ */
+#define LOCK_CLASS 0x74626374 /* "tbct" */
+
+static int32_t lock_key(const char *slot)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)slot; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return (int32_t)(h & 0x7fffffff);
+}
+
+/* Who holds the start-up lock or the slot, for the standby's log line. */
+static void describe_holder(Source *src, char *out, size_t outlen)
+{
+	char sql[1024];
+	enum src_status st;
+	char ignore[256];
+	char *slot = quote_literal(src, src->cfg->source.slot);
+
+	snprintf(out, outlen, "another process");
+	if (!slot)
+		return;
+	snprintf(sql, sizeof(sql),
+		 "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'a local socket'), "
+		 "EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = %s AND s.active_pid = a.pid) "
+		 "FROM pg_catalog.pg_stat_activity a WHERE a.pid IN "
+		 "(SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+		 "AND l.classid = %d AND l.objid = %d AND l.objsubid = 2 "
+		 "UNION SELECT s.active_pid FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = %s) "
+		 "ORDER BY 4 DESC LIMIT 1",
+		 slot, LOCK_CLASS, lock_key(src->cfg->source.slot), slot);
+	PQfreemem(slot);
+	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, ignore, sizeof(ignore));
+	if (!res)
+		return;
+	if (PQntuples(res) == 1)
+		snprintf(out, outlen, "pid %s (%s from %s)%s", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1)[0] ? PQgetvalue(res, 0, 1) : "no application name",
+			 PQgetvalue(res, 0, 2),
+			 strcmp(PQgetvalue(res, 0, 3), "t") == 0 ? ""
+								 : ", not streaming yet (creating the slot or reading a snapshot)");
+	PQclear(res);
+}
+
+enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *err, size_t errlen)
+{
+	char sql[256];
+	enum src_status st;
+
+	holder[0] = '\0';
+	if (!src->locked) {
+		snprintf(sql, sizeof(sql), "SELECT pg_catalog.pg_try_advisory_lock(%d, %d)", LOCK_CLASS,
+			 lock_key(src->cfg->source.slot));
+		PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, err, errlen);
+		if (!res)
+			return st;
+		src->locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!src->locked) {
+			describe_holder(src, holder, holderlen);
+			return SRC_BUSY;
+		}
+	}
+	/* The slot may be streamed by a client that does not take the lock (another tool). */
+	struct SlotActivity act = {0};
+	if ((st = slot_activity(src, &act, err, errlen)) != SRC_OK)
+		return st;
+	if (act.active) {
+		describe_holder(src, holder, holderlen);
+		return SRC_BUSY;
+	}
+	return ensure_objects(src, src->recreate_slot, err, errlen);
+}
+
 static enum src_status start_replication(Source *src, char *err, size_t errlen)
 {
 	char sql[1024], lsn[PGO_LSN_BUFSIZE];
@@ -499,9 +627,21 @@ static enum src_status start_replication(Source *src, char *err, size_t errlen)
 		 src->cfg->source.slot, pgo_lsn_format(src->start_lsn, lsn),
 		 src->cfg->source.publication,
 		 PQserverVersion(src->conn) >= 140000 ? ", messages 'true'" : "");
-	PGresult *res = run(src, sql, PGRES_COPY_BOTH, &st, err, errlen);
-	if (!res)
+	PGresult *res = PQexec(src->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
+		char line[512];
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(src->conn), line,
+			       sizeof(line));
+		snprintf(err, errlen, "START_REPLICATION: %s", line);
+		/* 55006 object_in_use: "replication slot ... is active for PID n". */
+		if (state && strcmp(state, "55006") == 0)
+			st = SRC_BUSY;
+		else
+			st = PQstatus(src->conn) == CONNECTION_BAD ? SRC_RETRY : classify(res);
+		PQclear(res);
 		return st;
+	}
 	PQclear(res);
 	if (PQsetnonblocking(src->conn, 1) != 0) {
 		snprintf(err, errlen, "cannot make the connection non-blocking: %s",
@@ -511,7 +651,8 @@ static enum src_status start_replication(Source *src, char *err, size_t errlen)
 	return SRC_OK;
 }
 
-enum src_status src_open(const struct SourceOptions *opts, Source **out, char *err, size_t errlen)
+enum src_status src_connect(const struct SourceOptions *opts, Source **out, char *err,
+			    size_t errlen)
 {
 	Source *src = calloc(1, sizeof(*src));
 	enum src_status st;
@@ -523,9 +664,9 @@ enum src_status src_open(const struct SourceOptions *opts, Source **out, char *e
 	}
 	src->cfg = opts->cfg;
 	src->export_snapshot = opts->export_snapshot;
+	src->recreate_slot = opts->recreate_slot;
 	if ((st = connect_walsender(src, err, errlen)) != SRC_OK ||
-	    (st = identify(src, err, errlen)) != SRC_OK ||
-	    (st = ensure_objects(src, opts->recreate_slot, err, errlen)) != SRC_OK) {
+	    (st = identify(src, err, errlen)) != SRC_OK) {
 		src_close(src);
 		return st;
 	}

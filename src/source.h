@@ -15,6 +15,7 @@ enum src_status {
 	SRC_OK = 0,
 	SRC_RETRY = -1, /* connection lost, server restarting: reconnect with backoff */
 	SRC_FATAL = -2, /* needs a person: bad credentials, missing slot, invalidated slot */
+	SRC_BUSY = -3, /* another process holds the slot or its start-up lock: wait as a standby */
 };
 
 struct SourceOptions {
@@ -25,12 +26,23 @@ struct SourceOptions {
 };
 
 /*
- * Connect, check the server (wal_level, privileges, publication, slot) and
- * create what config allows. Nothing is created unless every check passed.
+ * Connect and check the server (IDENTIFY_SYSTEM, wal_level). Nothing is
+ * taken or created: a standby keeps this connection to poll src_acquire.
  * On failure returns SRC_RETRY or SRC_FATAL with one line in err.
  */
-enum src_status src_open(const struct SourceOptions *opts, Source **out, char *err,
-			 size_t errlen) __attribute__((warn_unused_result));
+enum src_status src_connect(const struct SourceOptions *opts, Source **out, char *err,
+			    size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * Active/standby: take the slot's start-up lock (a session advisory lock,
+ * held until the connection closes), then check the publication and the
+ * slot and create what config allows; nothing is created unless every
+ * check passed. Returns SRC_BUSY, with who holds the lock or streams the
+ * slot in holder, when another process does: it made no change on the
+ * server, and the caller may ask again later on the same connection.
+ */
+enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *err,
+			    size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * The snapshot the slot exported when src_open created it (valid until
@@ -38,7 +50,11 @@ enum src_status src_open(const struct SourceOptions *opts, Source **out, char *e
  */
 const char *src_exported_snapshot(const Source *src);
 
-/* START_REPLICATION from the slot's confirmed position. */
+/*
+ * START_REPLICATION from the slot's confirmed position. SRC_BUSY when
+ * another connection streams the slot (SQLSTATE 55006), the server's line
+ * in err.
+ */
 enum src_status src_start(Source *src, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 void src_close(Source *src);

@@ -55,6 +55,7 @@ enum metric_id {
 	M_CHANGES,
 	M_START,
 	M_HALTED,
+	M_STANDBY,
 	M_COUNT
 };
 
@@ -73,6 +74,7 @@ static const char *const metric_names[M_COUNT] = {
 	"tablecast_changes_total",
 	"tablecast_start_time_seconds",
 	"tablecast_halted",
+	"tablecast_standby",
 };
 
 /* What the daemon says about itself. */
@@ -280,6 +282,9 @@ static const char *role_of(const struct SlotView *s, const struct DaemonView *d)
 		return "stopped";
 	if (d->value[M_STREAMING] > 0)
 		return "active";
+	/* The daemon's own word covers a holder that is not streaming yet (its snapshot). */
+	if (d->seen[M_STANDBY] && d->value[M_STANDBY] > 0)
+		return "standby";
 	return s->exists && s->active ? "standby" : "waiting";
 }
 
@@ -348,6 +353,9 @@ static void judge(const struct Config *cfg, const struct SlotView *s, const stru
 				"slot held by pid %lld (%s%s%s) on another connection; this daemon is not streaming",
 				s->active_pid, s->holder_app[0] ? s->holder_app : "unknown client",
 				s->holder_addr[0] ? " from " : "", s->holder_addr);
+		else if (!streaming && d->seen[M_STANDBY] && d->value[M_STANDBY] > 0)
+			problem(v, "standby", STATUS_DEGRADED,
+				"this daemon is a standby: another process holds the slot's start-up lock (creating the slot or reading a snapshot)");
 		else if (!streaming && d->seen[M_RELEASED] && d->value[M_RELEASED] > 0)
 			problem(v, "degraded", STATUS_DEGRADED,
 				"replication connection released: Kafka acknowledges nothing");
@@ -356,7 +364,8 @@ static void judge(const struct Config *cfg, const struct SlotView *s, const stru
 		if (d->seen[M_SINK] && d->value[M_SINK] == 0)
 			problem(v, "degraded", STATUS_DEGRADED, "kafka unreachable");
 		if (!d->ready && d->not_ready[0] && strcmp(d->not_ready, "kafka unreachable") != 0 &&
-		    strcmp(d->not_ready, "not streaming") != 0 && strncmp(d->not_ready, "slot lag", 8) != 0)
+		    strcmp(d->not_ready, "not streaming") != 0 && strncmp(d->not_ready, "slot lag", 8) != 0 &&
+		    strncmp(d->not_ready, "standby", 7) != 0)
 			problem(v, "degraded", STATUS_DEGRADED, "not ready: %s", d->not_ready);
 	} else if (s->exists && !s->active) {
 		problem(v, "down", STATUS_DOWN, "slot \"%s\" is inactive: nothing streams it",
