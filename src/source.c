@@ -600,6 +600,12 @@ enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *e
 			describe_holder(src, holder, holderlen);
 			return SRC_BUSY;
 		}
+		/*
+		 * A standby connected long ago: the server's WAL position (which
+		 * the resume state is checked against) and timeline are read again.
+		 */
+		if ((st = identify(src, err, errlen)) != SRC_OK)
+			return st;
 	}
 	/* The slot may be streamed by a client that does not take the lock (another tool). */
 	struct SlotActivity act = {0};
