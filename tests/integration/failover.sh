@@ -85,6 +85,9 @@ rc=0
 [ "$(psql -At -c "SELECT count(*) FILTER (WHERE state = 'streaming') || ' ' || count(*) FROM pg_stat_replication")" = "1 2" ] ||
 	{ psql -c "SELECT pid, application_name, state FROM pg_stat_replication"; tc_fail "walsenders"; }
 [ "$(psql -At -c "SELECT count(*) FROM pg_locks WHERE NOT granted")" = 0 ] || tc_fail "a lock wait"
+# Exactly-once: the standby has made no transactional producer, which would fence the active.
+[ -z "$EOS" ] || ! grep -q "exactly-once:" "$TC_TMP/b.log" || tc_fail "the standby initialised transactions"
+[ -z "$EOS" ] || grep -q "exactly-once:" "$TC_TMP/a.log" || tc_fail "the active did not initialise transactions"
 echo "standby: one log line, /readyz '$ready', tablecast_standby 1, status standby" >&2
 
 # Under load: kill the active one, time the takeover, restart it as the standby.
@@ -106,6 +109,8 @@ for k in $(seq 1 "$KILLS"); do
 	wait_for 60 moved || tc_fail "kill $k: $standby did not take over"
 	t1=$(date +%s.%N)
 	[ "$(lines "$standby" "taking over slot")" -gt "$before" ] || tc_fail "kill $k: $standby did not log the takeover"
+	[ -z "$EOS" ] || [ "$(lines "$standby" "exactly-once:")" -gt "$before" ] ||
+		tc_fail "kill $k: $standby took over without initialising transactions"
 	times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 	printf "# kill %d: %s took over in %.2f s\n" "$k" "$standby" "${times[-1]}" >&2
 	# The killed one comes back and waits.
