@@ -415,6 +415,12 @@ static enum src_status connect_source(struct Pipeline *p)
 		return st;
 	char holder[256];
 	st = src_acquire(p->waiting, holder, sizeof(holder), p->err, sizeof(p->err));
+	if (st == SRC_BUSY && p->opts->snapshot_only) {
+		snprintf(p->err, sizeof(p->err),
+			 "slot \"%s\" is in use by %s: stop tablecast run before tablecast snapshot",
+			 cfg->source.slot, holder);
+		return SRC_FATAL;
+	}
 	if (st == SRC_BUSY) {
 		enter_standby(p, holder);
 		return st;

@@ -73,7 +73,16 @@ for rec in $(sed -n 's/^ *- record: //p' "$rules"); do
 	seen() { [ "$(query "$rec")" -ge 1 ]; }
 	wait_for 30 seen || tc_fail "recording rule $rec has no value"
 done
+# The names of the alerts pending or firing, for the failure message.
+alert_names() {
+	/usr/bin/python3 -c '
+import json, sys, urllib.parse, urllib.request
+url = sys.argv[1] + "?" + urllib.parse.urlencode({"query": "ALERTS"})
+print(" ".join(r["metric"].get("alertname", "?") + "/" + r["metric"].get("alertstate", "?")
+               for r in json.load(urllib.request.urlopen(url, timeout=5))["data"]["result"]))' \
+		"http://127.0.0.1:$prom_port/api/v1/query"
+}
 # The healthy daemon fires nothing (pending or firing).
 firing=$(query 'ALERTS{alertname=~"Tablecast.*"}')
-[ "$firing" = 0 ] || tc_fail "alerts on a healthy daemon: $firing"
+[ "$firing" = 0 ] || tc_fail "alerts on a healthy daemon: $(alert_names)"
 echo "prometheus: scraped tablecast; $(echo "$names" | wc -l) metric names and every recording rule have series; no alert"
