@@ -479,7 +479,7 @@ static enum src_status ensure_objects(Source *src, bool recreate, char *err, siz
 	if (slot.exists && !slot.lost && !state_remembers_slot(src, created, sizeof(created))) {
 		char lsn[PGO_LSN_BUFSIZE], text[64];
 		snprintf(text, sizeof(text), "%s or earlier", pgo_lsn_format(slot.confirmed, lsn));
-		log_warning("state_dir %s has no record of replication slot \"%s\", which exists: another process created it; if it was another tablecast instance of this configuration, the instances must share state_dir (see docs/HA.md), or a snapshot or backfill it left unfinished is not resumed here",
+		log_info("state_dir %s has no record of replication slot \"%s\", which exists: recording it; if another tablecast instance of this configuration created it, the instances must share state_dir (see docs/HA.md), or a snapshot or backfill it left unfinished is not resumed here",
 			    cfg->state_dir, cfg->source.slot);
 		if (state_write(src, text, err, errlen) < 0)
 			log_warning("%s", err);

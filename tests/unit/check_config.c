@@ -48,6 +48,10 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(cfg->source.status_interval_ms, 10000);
 	ck_assert_int_eq(cfg->source.release_after_ms, 20000); /* well under pg_ctl's 60 s */
 	ck_assert_int_eq(cfg->source.guard_interval_ms, 1000);
+	ck_assert_int_eq(cfg->source.standby_poll_ms, 2000);
+	ck_assert_int_eq(cfg->source.keepalives_idle_s, 10);
+	ck_assert_int_eq(cfg->source.keepalives_interval_s, 5);
+	ck_assert_int_eq(cfg->source.keepalives_count, 3);
 	ck_assert(!cfg->source.all_tables);
 	ck_assert(!cfg->source.readd_recreated);
 	ck_assert_int_eq(cfg->sink.type, SINK_STDOUT);
@@ -180,6 +184,16 @@ static const struct {
 	 ":3: create_slot must be true or false"},
 	{"source = {\n  conninfo = \"x\";\n  status_interval = 0;\n};\n",
 	 ":3: status_interval must be between 1 and 3600"},
+	{"source = {\n  conninfo = \"x\";\n  standby_poll_interval = 0;\n};\n",
+	 ":3: standby_poll_interval must be between 1 and 3600"},
+	{"source = {\n  conninfo = \"x\";\n  standby_poll_interval = \"2s\";\n};\n",
+	 ":3: standby_poll_interval must be an integer"},
+	{"source = {\n  conninfo = \"x\";\n  keepalives_idle = 0;\n};\n",
+	 ":3: keepalives_idle must be between 1 and 3600"},
+	{"source = {\n  conninfo = \"x\";\n  keepalives_interval = 601;\n};\n",
+	 ":3: keepalives_interval must be between 1 and 600"},
+	{"source = {\n  conninfo = \"x\";\n  keepalives_count = 0;\n};\n",
+	 ":3: keepalives_count must be between 1 and 100"},
 	{"source = {\n  conninfo = \"x\";\n  slot = \"Bad-Name\";\n};\n", ":3: slot must be"},
 	{"source = {\n  conninfo = \"x\";\n  on_table_recreated = \"readd\";\n};\n",
 	 ":3: on_table_recreated must be \"halt\" or \"readd_and_backfill\""},
