@@ -31,8 +31,9 @@ static const char *const source_keys[] = {"conninfo", "slot", "publication", "cr
 					  "max_in_flight", "snapshot", "snapshot_workers",
 					  "signal_table", "backfill_chunk", "backfill_timeout", "backfill_retention",
 					  "release_after", "all_tables", "on_table_recreated",
-					  "guard_interval", "standby_poll_interval", "keepalives_idle",
-					  "keepalives_interval", "keepalives_count", NULL};
+					  "guard_interval", "standby_poll_interval",
+					  "keepalives_idle", "keepalives_interval",
+					  "keepalives_count", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",

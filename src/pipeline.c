@@ -345,7 +345,8 @@ static void enter_standby(struct Pipeline *p, const char *holder)
 	log_info("standby: slot \"%s\" is held by %s; taking it over when it is free (asking every %d s)",
 		 cfg->source.slot, holder, cfg->source.standby_poll_ms / 1000);
 	char status[256];
-	snprintf(status, sizeof(status), "standby: slot %s held by another process", cfg->source.slot);
+	snprintf(status, sizeof(status), "standby: slot %s held by another process",
+		 cfg->source.slot);
 	daemon_ready(status);
 	/* systemd hears "streaming" again after the takeover. */
 	p->ready = false;
@@ -476,8 +477,9 @@ static enum src_status connect_source(struct Pipeline *p)
 	if (st != SRC_OK)
 		return st;
 	if (p->standby) {
+		double waited = (double)(now_ms() - p->standby_since_ms) / 1000.0;
 		log_info("taking over slot \"%s\" after %.1f s as a standby",
-			 p->opts->cfg->source.slot, (double)(now_ms() - p->standby_since_ms) / 1000.0);
+			 p->opts->cfg->source.slot, waited);
 		p->standby = false;
 	}
 	p->streaming = true;
@@ -1358,7 +1360,8 @@ static void reload(struct Pipeline *p)
 	}
 	if (!next) {
 		log_error("reload: %s; keeping the running configuration", err);
-		daemon_ready("streaming (reload failed)");
+		daemon_ready(p->standby ? "standby (reload failed)"
+					: "streaming (reload failed)");
 		return;
 	}
 	cfg_fixed_differences(p->opts->cfg, next, fixed, sizeof(fixed));
@@ -1370,7 +1373,8 @@ static void reload(struct Pipeline *p)
 		if (!xl) {
 			log_error("reload: the new configuration declares no events for this sink; keeping the running one");
 			cfg_free(next);
-			daemon_ready("streaming (reload failed)");
+			daemon_ready(p->standby ? "standby (reload failed)"
+					: "streaming (reload failed)");
 			return;
 		}
 		if (p->ctr)
@@ -1382,7 +1386,7 @@ static void reload(struct Pipeline *p)
 	p->reloaded = next;
 	log_set_level(next->log_level);
 	log_info("reload: %zu events from %s", next->nevents, p->opts->config_path);
-	daemon_ready("streaming (reloaded)");
+	daemon_ready(p->standby ? "standby (reloaded)" : "streaming (reloaded)");
 }
 
 /* Wait up to the flush timeout for Kafka's outstanding deliveries, still answering the server. */

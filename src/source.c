@@ -573,12 +573,13 @@ static void describe_holder(Source *src, char *out, size_t outlen)
 	PGresult *res = run(src, sql, PGRES_TUPLES_OK, &st, ignore, sizeof(ignore));
 	if (!res)
 		return;
-	if (PQntuples(res) == 1)
+	if (PQntuples(res) == 1) {
+		bool streams = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 		snprintf(out, outlen, "pid %s (%s from %s)%s", PQgetvalue(res, 0, 0),
 			 PQgetvalue(res, 0, 1)[0] ? PQgetvalue(res, 0, 1) : "no application name",
 			 PQgetvalue(res, 0, 2),
-			 strcmp(PQgetvalue(res, 0, 3), "t") == 0 ? ""
-								 : ", not streaming yet (creating the slot or reading a snapshot)");
+			 streams ? "" : ", not streaming yet (creating the slot or reading a snapshot)");
+	}
 	PQclear(res);
 }
 

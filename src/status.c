@@ -364,8 +364,8 @@ static void judge(const struct Config *cfg, const struct SlotView *s, const stru
 		if (d->seen[M_SINK] && d->value[M_SINK] == 0)
 			problem(v, "degraded", STATUS_DEGRADED, "kafka unreachable");
 		if (!d->ready && d->not_ready[0] && strcmp(d->not_ready, "kafka unreachable") != 0 &&
-		    strcmp(d->not_ready, "not streaming") != 0 && strncmp(d->not_ready, "slot lag", 8) != 0 &&
-		    strncmp(d->not_ready, "standby", 7) != 0)
+		    strcmp(d->not_ready, "not streaming") != 0 &&
+		    strncmp(d->not_ready, "slot lag", 8) != 0 && strncmp(d->not_ready, "standby", 7) != 0)
 			problem(v, "degraded", STATUS_DEGRADED, "not ready: %s", d->not_ready);
 	} else if (s->exists && !s->active) {
 		problem(v, "down", STATUS_DOWN, "slot \"%s\" is inactive: nothing streams it",

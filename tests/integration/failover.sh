@@ -2,7 +2,8 @@
 # Active/standby: two `tablecast run` with one configuration (and one
 # state_dir, as on shared storage) under a steady write load. One streams,
 # the other waits as a standby (one log line, /readyz and tablecast_standby
-# say so, `tablecast status` agrees). The active one is killed with -9
+# say so, `tablecast status` agrees, systemd hears READY=1 and
+# STATUS=standby and watchdog pings). The active one is killed with -9
 # FAILOVER_KILLS times; each time the standby takes over and the killed one
 # comes back as the new standby. Afterwards every committed change's event
 # is in Kafka, in order per key, with duplicates within the in-flight window.
@@ -63,7 +64,12 @@ slot() { psql -At -c "SELECT $1 FROM pg_replication_slots WHERE slot_name = 'tab
 
 start a
 wait_for 30 grep -q "streaming slot" "$TC_TMP/a.log" || tc_fail "a did not start"
-start b
+# b's first run under a stand-in systemd notification socket.
+/usr/bin/python3 "$top_srcdir/tests/lib/notify-listener.py" "$TC_TMP/notify.sock" "$TC_TMP/notify.log" &
+listener=$!
+tc_on_exit "kill $listener"
+wait_for 10 test -S "$TC_TMP/notify.sock" || tc_fail "no notification socket"
+NOTIFY_SOCKET="$TC_TMP/notify.sock" WATCHDOG_USEC=1000000 start b
 wait_for 30 grep -q "tablecast: info: standby: slot" "$TC_TMP/b.log" || tc_fail "b did not become a standby"
 
 # The standby: one line however many polls, /readyz 503 naming it, the gauge.
@@ -71,6 +77,9 @@ sleep 3.5
 [ "$(lines b "standby: slot")" -eq 1 ] || tc_fail "b logged standby $(lines b "standby: slot") times"
 [ "$(lines b "")" -le 4 ] || { cat "$TC_TMP/b.log"; tc_fail "the standby's log grows while it waits"; }
 ! grep -q -i "warning\|error" "$TC_TMP/b.log" || { cat "$TC_TMP/b.log"; tc_fail "the standby warned"; }
+grep -q "^READY=1 STATUS=standby: slot tablecast held by another process$" "$TC_TMP/notify.log" ||
+	tc_fail "systemd was not told standby: $(cat "$TC_TMP/notify.log")"
+[ "$(grep -c "WATCHDOG=1" "$TC_TMP/notify.log")" -ge 3 ] || tc_fail "the standby does not feed the watchdog"
 ready=$(get b /readyz)
 case "$ready" in "503 "*standby*) ;; *) tc_fail "standby /readyz: $ready" ;; esac
 [ "$(get a /readyz)" = "200 ready" ] || tc_fail "active /readyz: $(get a /readyz)"
@@ -116,6 +125,10 @@ for k in $(seq 1 "$KILLS"); do
 		tc_fail "kill $k: $standby took over without initialising transactions"
 	times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
 	printf "# kill %d: %s took over in %.2f s\n" "$k" "$standby" "${times[-1]}" >&2
+	if [ "$k" = 1 ]; then
+		told() { grep -q "^READY=1 STATUS=streaming slot tablecast$" "$TC_TMP/notify.log"; }
+		wait_for 10 told || tc_fail "systemd was not told of the takeover: $(grep -v WATCHDOG "$TC_TMP/notify.log")"
+	fi
 	# The killed one comes back and waits.
 	standbys=$(lines "$active" "standby: slot")
 	start "$active"
