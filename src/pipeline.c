@@ -375,8 +375,12 @@ static enum src_status take_over(struct Pipeline *p)
 			return fail;
 		if (ksink_transactional(p->kafka)) {
 			uint64_t committed;
-			if (ksink_committed_lsn(cfg, &committed, p->err, sizeof(p->err)) < 0)
+			if (ksink_committed_lsn(cfg, &committed, p->err, sizeof(p->err)) < 0) {
+				/* The next attempt reads it again, with a new producer. */
+				ksink_free(p->kafka);
+				p->kafka = NULL;
 				return fail;
+			}
 			if (committed > p->resume_lsn)
 				p->resume_lsn = committed;
 			log_info("exactly-once: Kafka has every transaction ending at or before %s",
@@ -415,7 +419,10 @@ static enum src_status connect_source(struct Pipeline *p)
 	if (!p->waiting && (st = src_connect(&so, &p->waiting, p->err, sizeof(p->err))) != SRC_OK)
 		return st;
 	char holder[256];
-	st = src_acquire(p->waiting, holder, sizeof(holder), p->err, sizeof(p->err));
+	/* Who holds it is asked once, for the log line. */
+	holder[0] = '\0';
+	st = src_acquire(p->waiting, p->standby ? NULL : holder, sizeof(holder), p->err,
+			 sizeof(p->err));
 	if (st == SRC_BUSY && p->opts->snapshot_only) {
 		snprintf(p->err, sizeof(p->err),
 			 "slot \"%s\" is in use by %s: stop tablecast run before tablecast snapshot",

@@ -588,7 +588,8 @@ enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *e
 	char sql[256];
 	enum src_status st;
 
-	holder[0] = '\0';
+	if (holder)
+		holder[0] = '\0';
 	if (!src->locked) {
 		snprintf(sql, sizeof(sql), "SELECT pg_catalog.pg_try_advisory_lock(%d, %d)", LOCK_CLASS,
 			 lock_key(src->cfg->source.slot));
@@ -598,7 +599,8 @@ enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *e
 		src->locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		PQclear(res);
 		if (!src->locked) {
-			describe_holder(src, holder, holderlen);
+			if (holder)
+				describe_holder(src, holder, holderlen);
 			return SRC_BUSY;
 		}
 		/*
@@ -613,7 +615,8 @@ enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *e
 	if ((st = slot_activity(src, &act, err, errlen)) != SRC_OK)
 		return st;
 	if (act.active) {
-		describe_holder(src, holder, holderlen);
+		if (holder)
+			describe_holder(src, holder, holderlen);
 		return SRC_BUSY;
 	}
 	return ensure_objects(src, src->recreate_slot, err, errlen);

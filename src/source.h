@@ -37,9 +37,11 @@ enum src_status src_connect(const struct SourceOptions *opts, Source **out, char
  * Active/standby: take the slot's start-up lock (a session advisory lock,
  * held until the connection closes), then check the publication and the
  * slot and create what config allows; nothing is created unless every
- * check passed. Returns SRC_BUSY, with who holds the lock or streams the
- * slot in holder, when another process does: it made no change on the
- * server, and the caller may ask again later on the same connection.
+ * check passed. Returns SRC_BUSY when another process holds the lock or
+ * streams the slot: no change was made on the server, and the caller may
+ * ask again later on the same connection. holder, unless NULL, then names
+ * that process (a query of pg_locks, which a standby's every poll need not
+ * repeat).
  */
 enum src_status src_acquire(Source *src, char *holder, size_t holderlen, char *err,
 			    size_t errlen) __attribute__((warn_unused_result));
