@@ -662,8 +662,7 @@ static int save_state(struct Audit *a)
 	}
 	char path[4096];
 	state_path(a, path, sizeof(path));
-	if (mkdir(a->o->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(a->err, a->errlen, "state_dir %s: %s", a->o->cfg->state_dir, strerror(errno));
+	if (file_state_dir(a->o->cfg->state_dir, a->err, a->errlen) < 0) {
 		sb_free(&sb);
 		return -1;
 	}
