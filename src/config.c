@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "encoder.h"
 #include "http.h"
 #include "log.h"
 #include "schema.h"
@@ -725,13 +724,7 @@ static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField
 	}
 
 	char *type = get_string(ld, fs, "type", NULL);
-	bool known = false;
-	for (int t = FT_INT32; t <= FT_ENUM && !known; t++) {
-		if (strcmp(type, enc_type_name((enum field_type)t)) == 0) {
-			f->type = (enum field_type)t;
-			known = true;
-		}
-	}
+	bool known = cfg_parse_type(type, &f->type);
 	if (!known && !ld->failed)
 		fail_at(ld, config_setting_get_member(fs, "type"),
 			"%s: unknown type \"%s\" (int32, int64, uint32, uint64, sint32, sint64, bool, float, double, string, bytes, timestamp, date, decimal, json, uuid, enum)",
@@ -1430,4 +1423,55 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 	    differ(a->sink.offsets_topic, b->sink.offsets_topic) ||
 	    a->sink.transaction_ms != b->sink.transaction_ms)
 		note(out, outlen, "sink.exactly_once/offsets_topic/transaction_ms");
+}
+
+const char *cfg_type_name(enum field_type type)
+{
+	switch (type) {
+	case FT_INT32:
+		return "int32";
+	case FT_INT64:
+		return "int64";
+	case FT_UINT32:
+		return "uint32";
+	case FT_UINT64:
+		return "uint64";
+	case FT_SINT32:
+		return "sint32";
+	case FT_SINT64:
+		return "sint64";
+	case FT_BOOL:
+		return "bool";
+	case FT_FLOAT:
+		return "float";
+	case FT_DOUBLE:
+		return "double";
+	case FT_STRING:
+		return "string";
+	case FT_BYTES:
+		return "bytes";
+	case FT_TIMESTAMP:
+		return "timestamp";
+	case FT_DATE:
+		return "date";
+	case FT_DECIMAL:
+		return "decimal";
+	case FT_JSON:
+		return "json";
+	case FT_UUID:
+		return "uuid";
+	case FT_ENUM:
+		return "enum";
+	}
+	return "unknown";
+}
+
+bool cfg_parse_type(const char *name, enum field_type *out)
+{
+	for (int t = FT_INT32; t <= FT_ENUM; t++)
+		if (strcmp(name, cfg_type_name((enum field_type)t)) == 0) {
+			*out = (enum field_type)t;
+			return true;
+		}
+	return false;
 }

@@ -186,4 +186,10 @@ void cfg_free(struct Config *cfg);
 void cfg_fixed_differences(const struct Config *running, const struct Config *next, char *out,
 			   size_t outlen);
 
+/* The configuration's name of a field type ("int32", "timestamp", "enum", ...). */
+const char *cfg_type_name(enum field_type type);
+
+/* The field type a name stands for (a name cfg_type_name gives); false when none. */
+bool cfg_parse_type(const char *name, enum field_type *out) __attribute__((warn_unused_result));
+
 #endif

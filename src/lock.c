@@ -262,7 +262,7 @@ void lock_format(const Lock *lock, struct StrBuf *out)
 		for (size_t k = 0; k < ev->nfields; k++) {
 			const struct LockField *f = &ev->fields[k];
 			sb_printf(out, "  field %u %s %s%s\n", f->number, f->name,
-				  enc_type_name(f->type), f->repeated ? " repeated" : "");
+				  cfg_type_name(f->type), f->repeated ? " repeated" : "");
 			for (size_t v = 0; v < f->nlabels; v++) {
 				sb_printf(out, "    value %zu ", v + 1);
 				put_quoted(out, f->labels[v]);
@@ -431,11 +431,8 @@ static bool parse_field_number(struct Parser *ps, const char *w, uint32_t *out)
 
 static bool parse_type(struct Parser *ps, const char *w, enum field_type *out)
 {
-	for (int t = FT_INT32; t <= FT_ENUM; t++)
-		if (strcmp(w, enc_type_name((enum field_type)t)) == 0) {
-			*out = (enum field_type)t;
-			return true;
-		}
+	if (cfg_parse_type(w, out))
+		return true;
 	return perr(ps, "unknown field type \"%s\"", w);
 }
 
@@ -895,7 +892,7 @@ out:
 static void compare_field(struct Report *r, const Lock *next, const struct LockEvent *old_ev,
 			  const struct LockField *of, const struct LockField *nf)
 {
-	const char *ot = enc_type_name(of->type), *nt = enc_type_name(nf->type);
+	const char *ot = cfg_type_name(of->type), *nt = cfg_type_name(nf->type);
 	bool same_type = type_group(of->type) == type_group(nf->type);
 	bool same_card = of->repeated == nf->repeated;
 	if (strcmp(of->name, nf->name) != 0 && (!same_type || !same_card)) {

@@ -426,7 +426,7 @@ static void put_field(struct StrBuf *out, const struct EventField *f)
 		sb_puts(out, "string");
 		break;
 	default:
-		sb_puts(out, enc_type_name(f->type)); /* the proto scalar of the same name */
+		sb_puts(out, cfg_type_name(f->type)); /* the proto scalar of the same name */
 		break;
 	}
 	sb_printf(out, " %s = %u;", f->name, f->number);
