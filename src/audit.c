@@ -1024,10 +1024,10 @@ static const char *shown(const char *s)
 	static char bufs[4][256];
 	static unsigned next;
 	char *b = bufs[next++ % 4];
-	size_t i = 0;
-	for (; s[i] && i < sizeof(bufs[0]) - 1; i++)
-		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	b[i] = '\0';
+	size_t n = strnlen(s, sizeof(bufs[0]) - 1);
+	memcpy(b, s, n);
+	b[n] = '\0';
+	log_mask_controls(b);
 	return b;
 }
 

@@ -215,7 +215,7 @@ static int fail(const struct Where *w, const char *fmt, ...)
 {
 	if (!w->err || !w->errlen)
 		return -1;
-	const char *type = cfg_type_name(w->f->type);
+	const char *type = field_type_name(w->f->type);
 	int n;
 	if (w->elem)
 		n = snprintf(w->err, w->errlen,
