@@ -199,178 +199,241 @@ static int eval_func(struct Eval *ev, const struct Node *n, struct Value *out)
 	return expr_func_call(ev, n, argv, out);
 }
 
-static int eval_inner(struct Eval *ev, const struct Node *n, struct Value *out)
+static int eval_column(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	if (!ev->row || n->col >= ev->row->ncols || !ev->row->cols) {
+		const struct ExprColumn *col =
+		    ev->expr && n->col < ev->expr->ncols ? &ev->expr->cols[n->col] : NULL;
+		return expr_fail(ev, "row has no value for column %s.%s",
+		                 col && col->old ? "old" : "new", col ? col->name : "?");
+	}
+	*out = ev->row->cols[n->col];
+	return 0;
+}
+
+static int eval_not(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a;
+	int tri;
+	if (eval(ev, n->args[0], &a) < 0 || to_bool(ev, n->args[0], &a, "NOT", &tri) < 0)
+		return -1;
+	if (tri < 0)
+		set_null(out);
+	else
+		set_bool(out, !tri);
+	return 0;
+}
+
+/* Does the comparison op hold when the operands order as c (< 0, 0, > 0)? */
+static bool cmp_holds(int op, int c)
+{
+	switch (op) {
+	case CMP_EQ:
+		return c == 0;
+	case CMP_NE:
+		return c != 0;
+	case CMP_LT:
+		return c < 0;
+	case CMP_LE:
+		return c <= 0;
+	case CMP_GT:
+		return c > 0;
+	default:
+		return c >= 0;
+	}
+}
+
+static int eval_cmp(struct Eval *ev, const struct Node *n, struct Value *out)
 {
 	struct Value a, b;
 	bool null;
-	int tri, c;
+	int c;
+	if (eval_pair(ev, n, &a, &b, &null) < 0)
+		return -1;
+	if (null) {
+		set_null(out);
+		return 0;
+	}
+	if (expr_compare(ev, &a, &b, expr_cmp_names[n->op], &c) < 0)
+		return -1;
+	set_bool(out, cmp_holds(n->op, c));
+	return 0;
+}
 
+static int eval_distinct(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a, b;
+	if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
+		return -1;
+	bool distinct;
+	if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
+		distinct = a.kind != b.kind;
+	} else {
+		bool eq;
+		if (equal(ev, n->args[0], a, n->args[1], b, &eq) < 0)
+			return -1;
+		distinct = !eq;
+	}
+	set_bool(out, n->op ? !distinct : distinct);
+	return 0;
+}
+
+static int eval_booltest(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	static const char *const names[] = {"IS TRUE",    "IS NOT TRUE",
+	                                    "IS FALSE",   "IS NOT FALSE",
+	                                    "IS UNKNOWN", "IS NOT UNKNOWN"};
+	struct Value a;
+	int tri;
+	if (eval(ev, n->args[0], &a) < 0 || to_bool(ev, n->args[0], &a, names[n->op], &tri) < 0)
+		return -1;
+	switch (n->op) {
+	case BT_TRUE:
+		set_bool(out, tri == 1);
+		break;
+	case BT_NOT_TRUE:
+		set_bool(out, tri != 1);
+		break;
+	case BT_FALSE:
+		set_bool(out, tri == 0);
+		break;
+	case BT_NOT_FALSE:
+		set_bool(out, tri != 0);
+		break;
+	case BT_UNKNOWN:
+		set_bool(out, tri < 0);
+		break;
+	default:
+		set_bool(out, tri >= 0);
+		break;
+	}
+	return 0;
+}
+
+static int eval_coalesce(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	for (size_t i = 0; i < n->nargs; i++) {
+		if (eval(ev, n->args[i], out) < 0)
+			return -1;
+		if (out->kind != VAL_NULL)
+			return 0;
+	}
+	return 0;
+}
+
+static int eval_nullif(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a, b;
+	int c;
+	if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
+		return -1;
+	if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
+		*out = a;
+		return 0;
+	}
+	if (expr_coerce_pair(ev, n->args[0], &a, n->args[1], &b) < 0 ||
+	    expr_compare(ev, &a, &b, "=", &c) < 0)
+		return -1;
+	if (c == 0)
+		set_null(out);
+	else
+		*out = a;
+	return 0;
+}
+
+static int eval_arith(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a, b;
+	bool null;
+	if (eval_pair(ev, n, &a, &b, &null) < 0)
+		return -1;
+	if (null) {
+		set_null(out);
+		return 0;
+	}
+	return expr_arith(ev, n->op, &a, is_unknown(n->args[0]), &b, is_unknown(n->args[1]), out);
+}
+
+static int eval_neg(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a;
+	if (eval(ev, n->args[0], &a) < 0)
+		return -1;
+	if (a.kind == VAL_NULL) {
+		set_null(out);
+		return 0;
+	}
+	if (is_unknown(n->args[0]) &&
+	    value_parse(a.s.p, a.s.len, OID_NUMERIC, ev->arena, &a, ev->err, ev->errlen) < 0)
+		return -1;
+	return expr_negate(ev, &a, n->op == 1, out);
+}
+
+static int eval_concat(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a, b;
+	if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
+		return -1;
+	if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
+		set_null(out);
+		return 0;
+	}
+	return expr_concat(ev, &a, is_unknown(n->args[0]), &b, is_unknown(n->args[1]), out);
+}
+
+static int eval_cast(struct Eval *ev, const struct Node *n, struct Value *out)
+{
+	struct Value a;
+	if (eval(ev, n->args[0], &a) < 0)
+		return -1;
+	return expr_cast(ev, &n->cast, &a, out);
+}
+
+/* One function per node kind; constants, the leaves most often met, are answered here. */
+static int eval_inner(struct Eval *ev, const struct Node *n, struct Value *out)
+{
 	switch (n->kind) {
 	case N_CONST:
 		*out = n->val;
 		return 0;
 	case N_COLUMN:
-		if (!ev->row || n->col >= ev->row->ncols || !ev->row->cols) {
-			const struct ExprColumn *col =
-			    ev->expr && n->col < ev->expr->ncols ? &ev->expr->cols[n->col] : NULL;
-			return expr_fail(ev, "row has no value for column %s.%s",
-			             col && col->old ? "old" : "new", col ? col->name : "?");
-		}
-		*out = ev->row->cols[n->col];
-		return 0;
+		return eval_column(ev, n, out);
 	case N_AND:
 	case N_OR:
 		return eval_logic(ev, n, out);
 	case N_NOT:
-		if (eval(ev, n->args[0], &a) < 0 || to_bool(ev, n->args[0], &a, "NOT", &tri) < 0)
-			return -1;
-		if (tri < 0)
-			set_null(out);
-		else
-			set_bool(out, !tri);
-		return 0;
+		return eval_not(ev, n, out);
 	case N_CMP:
-		if (eval_pair(ev, n, &a, &b, &null) < 0)
-			return -1;
-		if (null) {
-			set_null(out);
-			return 0;
-		}
-		if (expr_compare(ev, &a, &b, expr_cmp_names[n->op], &c) < 0)
-			return -1;
-		switch (n->op) {
-		case CMP_EQ:
-			set_bool(out, c == 0);
-			break;
-		case CMP_NE:
-			set_bool(out, c != 0);
-			break;
-		case CMP_LT:
-			set_bool(out, c < 0);
-			break;
-		case CMP_LE:
-			set_bool(out, c <= 0);
-			break;
-		case CMP_GT:
-			set_bool(out, c > 0);
-			break;
-		default:
-			set_bool(out, c >= 0);
-			break;
-		}
-		return 0;
-	case N_DISTINCT: {
-		if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
-			return -1;
-		bool distinct;
-		if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
-			distinct = a.kind != b.kind;
-		} else {
-			bool eq;
-			if (equal(ev, n->args[0], a, n->args[1], b, &eq) < 0)
-				return -1;
-			distinct = !eq;
-		}
-		set_bool(out, n->op ? !distinct : distinct);
-		return 0;
-	}
-	case N_NULLTEST:
+		return eval_cmp(ev, n, out);
+	case N_DISTINCT:
+		return eval_distinct(ev, n, out);
+	case N_NULLTEST: {
+		struct Value a;
 		if (eval(ev, n->args[0], &a) < 0)
 			return -1;
 		set_bool(out, (a.kind == VAL_NULL) != n->op);
 		return 0;
-	case N_BOOLTEST: {
-		static const char *const names[] = {"IS TRUE",    "IS NOT TRUE",
-		                                    "IS FALSE",   "IS NOT FALSE",
-		                                    "IS UNKNOWN", "IS NOT UNKNOWN"};
-		if (eval(ev, n->args[0], &a) < 0 ||
-		    to_bool(ev, n->args[0], &a, names[n->op], &tri) < 0)
-			return -1;
-		switch (n->op) {
-		case BT_TRUE:
-			set_bool(out, tri == 1);
-			break;
-		case BT_NOT_TRUE:
-			set_bool(out, tri != 1);
-			break;
-		case BT_FALSE:
-			set_bool(out, tri == 0);
-			break;
-		case BT_NOT_FALSE:
-			set_bool(out, tri != 0);
-			break;
-		case BT_UNKNOWN:
-			set_bool(out, tri < 0);
-			break;
-		default:
-			set_bool(out, tri >= 0);
-			break;
-		}
-		return 0;
 	}
+	case N_BOOLTEST:
+		return eval_booltest(ev, n, out);
 	case N_IN:
 		return eval_in(ev, n, out);
 	case N_CASE:
 		return eval_case(ev, n, out);
 	case N_COALESCE:
-		for (size_t i = 0; i < n->nargs; i++) {
-			if (eval(ev, n->args[i], out) < 0)
-				return -1;
-			if (out->kind != VAL_NULL)
-				return 0;
-		}
-		return 0;
-	case N_NULLIF: {
-		if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
-			return -1;
-		if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
-			*out = a;
-			return 0;
-		}
-		if (expr_coerce_pair(ev, n->args[0], &a, n->args[1], &b) < 0 ||
-		    expr_compare(ev, &a, &b, "=", &c) < 0)
-			return -1;
-		if (c == 0)
-			set_null(out);
-		else
-			*out = a;
-		return 0;
-	}
+		return eval_coalesce(ev, n, out);
+	case N_NULLIF:
+		return eval_nullif(ev, n, out);
 	case N_MINMAX:
 		return eval_minmax(ev, n, out);
 	case N_ARITH:
-		if (eval_pair(ev, n, &a, &b, &null) < 0)
-			return -1;
-		if (null) {
-			set_null(out);
-			return 0;
-		}
-		return expr_arith(ev, n->op, &a, is_unknown(n->args[0]), &b, is_unknown(n->args[1]),
-		             out);
+		return eval_arith(ev, n, out);
 	case N_NEG:
-		if (eval(ev, n->args[0], &a) < 0)
-			return -1;
-		if (a.kind == VAL_NULL) {
-			set_null(out);
-			return 0;
-		}
-		if (is_unknown(n->args[0]) && value_parse(a.s.p, a.s.len, OID_NUMERIC, ev->arena,
-		                                          &a, ev->err, ev->errlen) < 0)
-			return -1;
-		return expr_negate(ev, &a, n->op == 1, out);
+		return eval_neg(ev, n, out);
 	case N_CONCAT:
-		if (eval(ev, n->args[0], &a) < 0 || eval(ev, n->args[1], &b) < 0)
-			return -1;
-		if (a.kind == VAL_NULL || b.kind == VAL_NULL) {
-			set_null(out);
-			return 0;
-		}
-		return expr_concat(ev, &a, is_unknown(n->args[0]), &b, is_unknown(n->args[1]),
-		                     out);
+		return eval_concat(ev, n, out);
 	case N_CAST:
-		if (eval(ev, n->args[0], &a) < 0)
-			return -1;
-		return expr_cast(ev, &n->cast, &a, out);
+		return eval_cast(ev, n, out);
 	case N_FUNC:
 		return eval_func(ev, n, out);
 	}

@@ -12,7 +12,7 @@
 
 /* What inference knows about a subexpression: its kind (VAL_NULL: only known at run time). */
 struct Type {
-	struct Value v;         /* kind and typoid only, so that type_label names it */
+	struct Value v;         /* kind and typoid only, so that expr_type_label names it */
 	bool unknown;           /* an untyped string literal */
 	const struct Node *lit; /* that literal, to check it parses as what it meets */
 };
@@ -133,7 +133,7 @@ static int unify(struct Infer *in, struct Type *acc, const struct Type *t, const
 	             expr_type_label(&t->v, false));
 }
 
-/* Which casts eval_cast performs, by source kind. */
+/* Which casts expr_cast performs, by source kind. */
 static bool cast_allowed(enum value_kind k, uint32_t t)
 {
 	if (k == VAL_NULL || k == VAL_TEXT)
