@@ -598,15 +598,6 @@ static bool num_text_split(const char *s, size_t len, struct NumText *t)
 	return true;
 }
 
-static int cmp_mag(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t n = alen < blen ? alen : blen;
-	int c = n ? memcmp(a, b, n) : 0;
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
 /* Compare two numeric texts exactly, whatever their length; -2 when one is not numeric text. */
 int num_text_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -619,11 +610,17 @@ int num_text_cmp(const char *a, size_t alen, const char *b, size_t blen)
 		return 0;
 	if (x.neg != y.neg)
 		return x.neg ? -1 : 1;
-	int c;
+	int c = 0;
 	if (x.ilen != y.ilen)
 		c = x.ilen < y.ilen ? -1 : 1;
-	else if ((c = cmp_mag(x.ip, x.ilen, y.ip, y.ilen)) == 0)
-		c = cmp_mag(x.fp, x.flen, y.fp, y.flen);
+	else if (x.ilen > 0)
+		c = memcmp(x.ip, y.ip, x.ilen);
+	/* Fraction digits one by one; a shorter fraction goes on with zeros. */
+	for (size_t i = 0; c == 0 && (i < x.flen || i < y.flen); i++) {
+		char dx = i < x.flen ? x.fp[i] : '0', dy = i < y.flen ? y.fp[i] : '0';
+		c = dx - dy;
+	}
+	c = c < 0 ? -1 : c > 0;
 	return x.neg ? -c : c;
 }
 
