@@ -234,34 +234,6 @@ static struct Node *compile_column(struct Compiler *c, const PgQuery__ColumnRef 
 	return n;
 }
 
-/* Is s a signed run of digits that fits int64? PostgreSQL reads such literals as bigint. */
-static bool literal_int64(const char *s, int64_t *out)
-{
-	bool neg = *s == '-';
-	const char *p = s + (neg || *s == '+');
-	if (!*p)
-		return false;
-	uint64_t v = 0;
-	for (; *p; p++) {
-		if (!is_digit(*p))
-			return false;
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (neg) {
-		if (v > (uint64_t)INT64_MAX + 1)
-			return false;
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	} else {
-		if (v > (uint64_t)INT64_MAX)
-			return false;
-		*out = (int64_t)v;
-	}
-	return true;
-}
-
 static struct Node *compile_const(struct Compiler *c, const PgQuery__AConst *ac)
 {
 	struct Node *n = new_node(c, N_CONST, ac->location, 0);
@@ -280,12 +252,14 @@ static struct Node *compile_const(struct Compiler *c, const PgQuery__AConst *ac)
 		/* Integers too long for int4 arrive as Float: bigint when they fit, else numeric.
 		 */
 		const char *s = ac->fval && ac->fval->fval ? ac->fval->fval : "";
-		if (literal_int64(s, &n->val.i)) {
-			n->val.kind = VAL_INT;
+		char msg[200];
+		struct Value iv;
+		if (value_parse(s, strlen(s), OID_INT8, c->e->arena, &iv, msg, sizeof(msg)) == 0) {
+			n->val.kind = VAL_INT; /* PostgreSQL reads a literal that fits int8 as bigint */
+			n->val.i = iv.i;
 			return n;
 		}
 		char *copy = copy_str(c, s, strlen(s));
-		char msg[200];
 		if (!copy)
 			return cfail(c, -1, "out of memory");
 		if (value_parse(copy, strlen(copy), OID_NUMERIC, c->e->arena, &n->val, msg,

@@ -10,6 +10,11 @@
 
 #include <openssl/evp.h>
 
+static char lower_ascii(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 /* The catalogue: SQL names (with their aliases) and how many arguments each takes. */
 static const struct ExprFuncDef functions[] = {
     {"lower", F_LOWER, 1, 1},

@@ -104,16 +104,6 @@ struct Eval {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static inline char lower_ascii(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-static inline bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* Bytes in the UTF-8 character starting with c; 1 for stray continuation bytes, so loops advance.
  */
 static inline size_t utf8_len(unsigned char c)
