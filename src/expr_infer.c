@@ -24,19 +24,6 @@ struct Infer {
 	size_t errlen;
 };
 
-static int ifail(struct Infer *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int ifail(struct Infer *in, const char *fmt, ...)
-{
-	if (in->err && in->errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(in->err, in->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static void type_set(struct Type *t, enum value_kind kind, uint32_t typoid)
 {
 	*t = (struct Type){.v = {.kind = kind, .typoid = typoid}};
@@ -84,7 +71,7 @@ static int check_compare(struct Infer *in, const struct Type *a, const struct Ty
 	struct Type x = resolved(a, b), y = resolved(b, a);
 	if (kinds_compare(x.v.kind, y.v.kind))
 		return 0;
-	return ifail(in, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown), opname,
+	return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown), opname,
 	             expr_type_label(&y.v, y.unknown));
 }
 
@@ -97,7 +84,7 @@ static int check_bool(struct Infer *in, const struct Type *t, const char *what)
 		type_set(&b, VAL_BOOL, OID_BOOL);
 		return literal_fits(in, t, &b);
 	}
-	return ifail(in, "argument of %s must be type boolean, not type %s", what,
+	return expr_set_err(in->err, in->errlen, "argument of %s must be type boolean, not type %s", what,
 	             expr_type_label(&t->v, false));
 }
 
@@ -129,7 +116,7 @@ static int unify(struct Infer *in, struct Type *acc, const struct Type *t, const
 		type_set(acc, VAL_TIMESTAMP, OID_TIMESTAMP);
 		return 0;
 	}
-	return ifail(in, "%s types %s and %s cannot be matched", what, expr_type_label(&acc->v, false),
+	return expr_set_err(in->err, in->errlen, "%s types %s and %s cannot be matched", what, expr_type_label(&acc->v, false),
 	             expr_type_label(&t->v, false));
 }
 
@@ -179,7 +166,7 @@ static int infer_arith(struct Infer *in, const struct Node *n, const struct Type
 {
 	const char *opname = expr_arith_names[n->op];
 	if (a->unknown && b->unknown)
-		return ifail(in, "operator is not unique: unknown %s unknown", opname);
+		return expr_set_err(in->err, in->errlen, "operator is not unique: unknown %s unknown", opname);
 	if (a->v.kind == VAL_NULL || b->v.kind == VAL_NULL) {
 		const struct Type *o = a->v.kind == VAL_NULL ? b : a;
 		if (o->v.kind == VAL_NULL || o->unknown)
@@ -207,11 +194,11 @@ static int infer_arith(struct Infer *in, const struct Node *n, const struct Type
 		type_set(out, VAL_INT, OID_INT4);
 	else if (n->op == AR_SUB && (ka == VAL_DATE || ka == VAL_TIMESTAMP) &&
 	         (kb == VAL_DATE || kb == VAL_TIMESTAMP))
-		return ifail(
-		    in,
+		return expr_set_err(
+		    in->err, in->errlen,
 		    "timestamp subtraction yields an interval, which expressions do not support");
 	else
-		return ifail(in, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown),
+		return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown),
 		             opname, expr_type_label(&y.v, y.unknown));
 	return 0;
 }
@@ -220,7 +207,7 @@ static int infer_func(struct Infer *in, const struct Node *n, struct Type *out)
 {
 	struct Type *ts = arena_alloc(in->scratch, (n->nargs ? n->nargs : 1) * sizeof(*ts));
 	if (!ts)
-		return ifail(in, "out of memory");
+		return expr_set_err(in->err, in->errlen, "out of memory");
 	if (infer_args(in, n, ts) < 0)
 		return -1;
 	/* Arguments of unknown type (NULL) or untyped literals fit any of these functions. */
@@ -269,7 +256,7 @@ static int infer_func(struct Infer *in, const struct Node *n, struct Type *out)
 				break;
 			used += (size_t)w;
 		}
-		return ifail(in, "function %s(%s) does not exist", expr_func_name(n->op), sig);
+		return expr_set_err(in->err, in->errlen, "function %s(%s) does not exist", expr_func_name(n->op), sig);
 	}
 	switch (n->op) {
 	case F_LENGTH:
@@ -414,7 +401,7 @@ static int infer(struct Infer *in, const struct Node *n, struct Type *out)
 			return 0;
 		}
 		if (a.v.kind != VAL_NULL && !is_number(a.v.kind))
-			return ifail(in, "operator does not exist: %s %s", n->op == 1 ? "+" : "-",
+			return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s", n->op == 1 ? "+" : "-",
 			             expr_type_label(&a.v, false));
 		type_set(out, a.v.kind, a.v.typoid);
 		return 0;
@@ -428,7 +415,7 @@ static int infer(struct Infer *in, const struct Node *n, struct Type *out)
 		if ((a.v.kind != VAL_TEXT && b.v.kind != VAL_TEXT && a.v.kind != VAL_NULL &&
 		     b.v.kind != VAL_NULL) ||
 		    a.v.kind == VAL_ARRAY || b.v.kind == VAL_ARRAY)
-			return ifail(in, "operator does not exist: %s || %s",
+			return expr_set_err(in->err, in->errlen, "operator does not exist: %s || %s",
 			             expr_type_label(&a.v, a.unknown), expr_type_label(&b.v, b.unknown));
 		type_set(out, VAL_TEXT, OID_TEXT);
 		return 0;
@@ -436,14 +423,14 @@ static int infer(struct Infer *in, const struct Node *n, struct Type *out)
 		if (infer(in, n->args[0], &a) < 0)
 			return -1;
 		if (!cast_allowed(a.v.kind, n->cast.oid))
-			return ifail(in, "cannot cast type %s to %s", expr_type_label(&a.v, false),
+			return expr_set_err(in->err, in->errlen, "cannot cast type %s to %s", expr_type_label(&a.v, false),
 			             value_type_name(n->cast.oid));
 		type_set(out, value_kind_of_type(n->cast.oid), n->cast.oid);
 		return 0;
 	case N_FUNC:
 		return infer_func(in, n, out);
 	}
-	return ifail(in, "unknown expression node");
+	return expr_set_err(in->err, in->errlen, "unknown expression node");
 }
 
 int expr_infer(const Expr *expr, const uint32_t *coltypes, enum value_kind *out, char *err,

@@ -5,6 +5,10 @@
  * (comparison, casts, arithmetic), expr_func.c the function library,
  * expr_infer.c the static typing for `tablecast check`, expr_sql.c prints
  * the tree back as SQL. Not for use outside them: expr.h is the interface.
+ *
+ * Calls go one way only: compile, eval, infer and sql use func and ops;
+ * func uses ops; ops uses value.c and numeric.c. The function library gets
+ * evaluated arguments, so it never calls back into the tree walk.
  */
 #ifndef TABLECAST_SRC_EXPR_INTERNAL_H
 #define TABLECAST_SRC_EXPR_INTERNAL_H
@@ -214,8 +218,8 @@ static inline bool date_to_ts(int32_t date, int64_t *ts)
 extern const char *const expr_cmp_names[];
 extern const char *const expr_arith_names[];
 
-/* Format into err (when err and errlen allow). */
-void expr_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Format into err (when err and errlen allow); returns -1. */
+int expr_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Describe an evaluation failure in ev's err; returns -1. */
 int expr_fail(struct Eval *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Memory from ev's arena (at least one byte); NULL with "out of memory" in err. */

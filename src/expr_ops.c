@@ -9,26 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-void expr_set_err(char *err, size_t errlen, const char *fmt, ...)
+static int vset_err(char *err, size_t errlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static int vset_err(char *err, size_t errlen, const char *fmt, va_list ap)
 {
-	if (!err || errlen == 0)
-		return;
+	if (err && errlen > 0)
+		vsnprintf(err, errlen, fmt, ap);
+	return -1;
+}
+
+int expr_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vset_err(err, errlen, fmt, ap);
 	va_end(ap);
+	return -1;
 }
 
 /* ---- helpers -------------------------------------------------------------- */
 
 int expr_fail(struct Eval *ev, const char *fmt, ...)
 {
-	if (ev->err && ev->errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ev->err, ev->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	vset_err(ev->err, ev->errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
