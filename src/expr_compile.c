@@ -255,7 +255,8 @@ static struct Node *compile_const(struct Compiler *c, const PgQuery__AConst *ac)
 		char msg[200];
 		struct Value iv;
 		if (value_parse(s, strlen(s), OID_INT8, c->e->arena, &iv, msg, sizeof(msg)) == 0) {
-			n->val.kind = VAL_INT; /* PostgreSQL reads a literal that fits int8 as bigint */
+			/* PostgreSQL reads a literal that fits int8 as bigint. */
+			n->val.kind = VAL_INT;
 			n->val.i = iv.i;
 			return n;
 		}

@@ -28,7 +28,7 @@ static int to_bool(struct Eval *ev, const struct Node *n, const struct Value *v,
 		return 0;
 	}
 	return expr_fail(ev, "argument of %s must be type boolean, not type %s", what,
-	             expr_type_label(v, false));
+	                 expr_type_label(v, false));
 }
 
 static void set_bool(struct Value *out, bool b)

@@ -282,7 +282,8 @@ int expr_func_call(struct Eval *ev, const struct Node *n, const struct Value *ar
 		unsigned int len;
 		if (!EVP_Digest(a->s.p, a->s.len, digest, &len,
 				n->op == F_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
-			return expr_fail(ev, "%s: the digest failed", n->op == F_SHA256 ? "sha256" : "md5");
+			return expr_fail(ev, "%s: the digest failed",
+			                 n->op == F_SHA256 ? "sha256" : "md5");
 		return expr_hex_value(ev, digest, len, out);
 	}
 	case F_ABS:
@@ -316,7 +317,8 @@ int expr_func_call(struct Eval *ev, const struct Node *n, const struct Value *ar
 		if (s < -NUM_MAX_DSCALE)
 			s = -NUM_MAX_DSCALE;
 		struct NumDec d;
-		if (expr_num_of_value(ev, a, &d) < 0 || num_round(&d, (int)s, ev->err, ev->errlen) < 0)
+		if (expr_num_of_value(ev, a, &d) < 0 ||
+		    num_round(&d, (int)s, ev->err, ev->errlen) < 0)
 			return -1;
 		return expr_num_to_value(ev, &d, out);
 	}

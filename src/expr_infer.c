@@ -71,8 +71,9 @@ static int check_compare(struct Infer *in, const struct Type *a, const struct Ty
 	struct Type x = resolved(a, b), y = resolved(b, a);
 	if (kinds_compare(x.v.kind, y.v.kind))
 		return 0;
-	return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown), opname,
-	             expr_type_label(&y.v, y.unknown));
+	return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s",
+	                    expr_type_label(&x.v, x.unknown), opname,
+	                    expr_type_label(&y.v, y.unknown));
 }
 
 static int check_bool(struct Infer *in, const struct Type *t, const char *what)
@@ -84,8 +85,8 @@ static int check_bool(struct Infer *in, const struct Type *t, const char *what)
 		type_set(&b, VAL_BOOL, OID_BOOL);
 		return literal_fits(in, t, &b);
 	}
-	return expr_set_err(in->err, in->errlen, "argument of %s must be type boolean, not type %s", what,
-	             expr_type_label(&t->v, false));
+	return expr_set_err(in->err, in->errlen, "argument of %s must be type boolean, not type %s",
+	                    what, expr_type_label(&t->v, false));
 }
 
 /* select_common_type for CASE, COALESCE, GREATEST and LEAST. */
@@ -116,8 +117,8 @@ static int unify(struct Infer *in, struct Type *acc, const struct Type *t, const
 		type_set(acc, VAL_TIMESTAMP, OID_TIMESTAMP);
 		return 0;
 	}
-	return expr_set_err(in->err, in->errlen, "%s types %s and %s cannot be matched", what, expr_type_label(&acc->v, false),
-	             expr_type_label(&t->v, false));
+	return expr_set_err(in->err, in->errlen, "%s types %s and %s cannot be matched", what,
+	                    expr_type_label(&acc->v, false), expr_type_label(&t->v, false));
 }
 
 /* Which casts expr_cast performs, by source kind. */
@@ -166,7 +167,8 @@ static int infer_arith(struct Infer *in, const struct Node *n, const struct Type
 {
 	const char *opname = expr_arith_names[n->op];
 	if (a->unknown && b->unknown)
-		return expr_set_err(in->err, in->errlen, "operator is not unique: unknown %s unknown", opname);
+		return expr_set_err(in->err, in->errlen,
+		                    "operator is not unique: unknown %s unknown", opname);
 	if (a->v.kind == VAL_NULL || b->v.kind == VAL_NULL) {
 		const struct Type *o = a->v.kind == VAL_NULL ? b : a;
 		if (o->v.kind == VAL_NULL || o->unknown)
@@ -198,8 +200,9 @@ static int infer_arith(struct Infer *in, const struct Node *n, const struct Type
 		    in->err, in->errlen,
 		    "timestamp subtraction yields an interval, which expressions do not support");
 	else
-		return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s", expr_type_label(&x.v, x.unknown),
-		             opname, expr_type_label(&y.v, y.unknown));
+		return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s %s",
+		                    expr_type_label(&x.v, x.unknown), opname,
+		                    expr_type_label(&y.v, y.unknown));
 	return 0;
 }
 
@@ -256,7 +259,8 @@ static int infer_func(struct Infer *in, const struct Node *n, struct Type *out)
 				break;
 			used += (size_t)w;
 		}
-		return expr_set_err(in->err, in->errlen, "function %s(%s) does not exist", expr_func_name(n->op), sig);
+		return expr_set_err(in->err, in->errlen, "function %s(%s) does not exist",
+		                    expr_func_name(n->op), sig);
 	}
 	switch (n->op) {
 	case F_LENGTH:
@@ -401,8 +405,8 @@ static int infer(struct Infer *in, const struct Node *n, struct Type *out)
 			return 0;
 		}
 		if (a.v.kind != VAL_NULL && !is_number(a.v.kind))
-			return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s", n->op == 1 ? "+" : "-",
-			             expr_type_label(&a.v, false));
+			return expr_set_err(in->err, in->errlen, "operator does not exist: %s %s",
+			                    n->op == 1 ? "+" : "-", expr_type_label(&a.v, false));
 		type_set(out, a.v.kind, a.v.typoid);
 		return 0;
 	case N_CONCAT:
@@ -415,16 +419,18 @@ static int infer(struct Infer *in, const struct Node *n, struct Type *out)
 		if ((a.v.kind != VAL_TEXT && b.v.kind != VAL_TEXT && a.v.kind != VAL_NULL &&
 		     b.v.kind != VAL_NULL) ||
 		    a.v.kind == VAL_ARRAY || b.v.kind == VAL_ARRAY)
-			return expr_set_err(in->err, in->errlen, "operator does not exist: %s || %s",
-			             expr_type_label(&a.v, a.unknown), expr_type_label(&b.v, b.unknown));
+			return expr_set_err(
+			    in->err, in->errlen, "operator does not exist: %s || %s",
+			    expr_type_label(&a.v, a.unknown), expr_type_label(&b.v, b.unknown));
 		type_set(out, VAL_TEXT, OID_TEXT);
 		return 0;
 	case N_CAST:
 		if (infer(in, n->args[0], &a) < 0)
 			return -1;
 		if (!cast_allowed(a.v.kind, n->cast.oid))
-			return expr_set_err(in->err, in->errlen, "cannot cast type %s to %s", expr_type_label(&a.v, false),
-			             value_type_name(n->cast.oid));
+			return expr_set_err(in->err, in->errlen, "cannot cast type %s to %s",
+			                    expr_type_label(&a.v, false),
+			                    value_type_name(n->cast.oid));
 		type_set(out, value_kind_of_type(n->cast.oid), n->cast.oid);
 		return 0;
 	case N_FUNC:

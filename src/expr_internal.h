@@ -219,7 +219,8 @@ extern const char *const expr_cmp_names[];
 extern const char *const expr_arith_names[];
 
 /* Format into err (when err and errlen allow); returns -1. */
-int expr_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int expr_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Describe an evaluation failure in ev's err; returns -1. */
 int expr_fail(struct Eval *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Memory from ev's arena (at least one byte); NULL with "out of memory" in err. */
@@ -239,7 +240,8 @@ int expr_to_double(struct Eval *ev, const struct Value *v, double *out);
 int expr_compare(struct Eval *ev, const struct Value *a, const struct Value *b, const char *op,
                  int *res);
 /* Cast in to the type ts (explicit cast semantics). */
-int expr_cast(struct Eval *ev, const struct TypeSpec *ts, const struct Value *in, struct Value *out);
+int expr_cast(struct Eval *ev, const struct TypeSpec *ts, const struct Value *in,
+              struct Value *out);
 /* a op b (enum arith_op); ua, ub: the operand is an untyped literal. */
 int expr_arith(struct Eval *ev, int op, const struct Value *a, bool ua, const struct Value *b,
                bool ub, struct Value *out);

@@ -113,8 +113,8 @@ uint32_t expr_type_for_literal(const struct Value *v)
  * compares dates, new.n > '10' compares numbers. Text-kind values of
  * other types (uuid) parse the literal too, so that case differences vanish.
  */
-int expr_coerce_pair(struct Eval *ev, const struct Node *na, struct Value *a,
-                       const struct Node *nb, struct Value *b)
+int expr_coerce_pair(struct Eval *ev, const struct Node *na, struct Value *a, const struct Node *nb,
+                     struct Value *b)
 {
 	for (int side = 0; side < 2; side++) {
 		const struct Node *lit = side ? nb : na;
@@ -175,7 +175,7 @@ int expr_num_of_value(struct Eval *ev, const struct Value *v, struct NumDec *d)
 	int rc = num_parse(v->s.p, v->s.len, d);
 	if (rc == -1)
 		return expr_fail(ev, "invalid input syntax for type numeric: \"%.*s\"",
-		             (int)(v->s.len > 60 ? 60 : v->s.len), v->s.p);
+		                 (int)(v->s.len > 60 ? 60 : v->s.len), v->s.p);
 	if (rc == -2)
 		return expr_fail(ev, "%s", num_range_msg);
 	return 0;
@@ -250,8 +250,8 @@ static int compare_arrays(struct Eval *ev, const struct Value *a, const struct V
 }
 
 /* Order two non-NULL values: *res < 0, 0, > 0. Kinds that do not compare are an error. */
-int expr_compare(struct Eval *ev, const struct Value *a, const struct Value *b,
-                   const char *opname, int *res)
+int expr_compare(struct Eval *ev, const struct Value *a, const struct Value *b, const char *opname,
+                 int *res)
 {
 	enum value_kind ka = a->kind, kb = b->kind;
 	if (is_number(ka) && is_number(kb)) {
@@ -323,7 +323,7 @@ int expr_compare(struct Eval *ev, const struct Value *a, const struct Value *b,
 		}
 	}
 	return expr_fail(ev, "operator does not exist: %s %s %s", expr_type_label(a, false), opname,
-	             expr_type_label(b, false));
+	                 expr_type_label(b, false));
 }
 
 /* ---- casts --------------------------------------------------------------- */
@@ -331,7 +331,7 @@ int expr_compare(struct Eval *ev, const struct Value *a, const struct Value *b,
 static int cannot_cast(struct Eval *ev, const struct Value *in, uint32_t target)
 {
 	return expr_fail(ev, "cannot cast type %s to %s", expr_type_label(in, false),
-	             value_type_name(target));
+	                 value_type_name(target));
 }
 
 static const char *int_range_msg(uint32_t oid)
@@ -405,8 +405,7 @@ static void timestamp_typmod(const struct TypeSpec *ts, struct Value *v)
 		v->ts = -((-v->ts + scale / 2) / scale * scale);
 }
 
-int expr_cast(struct Eval *ev, const struct TypeSpec *ts, const struct Value *in,
-                     struct Value *out)
+int expr_cast(struct Eval *ev, const struct TypeSpec *ts, const struct Value *in, struct Value *out)
 {
 	uint32_t t = ts->oid;
 	if (in->kind == VAL_NULL) {
@@ -619,11 +618,12 @@ static int float_arith(struct Eval *ev, int op, double a, double b, double *out)
 }
 
 int expr_arith(struct Eval *ev, int op, const struct Value *a, bool ua, const struct Value *b,
-                 bool ub, struct Value *out)
+               bool ub, struct Value *out)
 {
 	enum value_kind ka = a->kind, kb = b->kind;
 	if (ua && ub)
-		return expr_fail(ev, "operator is not unique: unknown %s unknown", expr_arith_names[op]);
+		return expr_fail(ev, "operator is not unique: unknown %s unknown",
+		                 expr_arith_names[op]);
 	if (ka == VAL_INT && kb == VAL_INT) {
 		*out = (struct Value){.kind = VAL_INT};
 		return int_arith(ev, op, a->i, b->i, &out->i);
@@ -633,7 +633,7 @@ int expr_arith(struct Eval *ev, int op, const struct Value *a, bool ua, const st
 			double x, y;
 			if (op == AR_MOD) /* PostgreSQL has no float % */
 				return expr_fail(ev, "operator does not exist: %s %% %s",
-				             expr_type_label(a, ua), expr_type_label(b, ub));
+				                 expr_type_label(a, ua), expr_type_label(b, ub));
 			*out = (struct Value){.kind = VAL_FLOAT, .typoid = OID_FLOAT8};
 			if (expr_to_double(ev, a, &x) < 0 || expr_to_double(ev, b, &y) < 0)
 				return -1;
@@ -691,8 +691,8 @@ int expr_arith(struct Eval *ev, int op, const struct Value *a, bool ua, const st
 		return expr_fail(
 		    ev,
 		    "timestamp subtraction yields an interval, which expressions do not support");
-	return expr_fail(ev, "operator does not exist: %s %s %s", expr_type_label(a, ua), expr_arith_names[op],
-	             expr_type_label(b, ub));
+	return expr_fail(ev, "operator does not exist: %s %s %s", expr_type_label(a, ua),
+	                 expr_arith_names[op], expr_type_label(b, ub));
 }
 
 int expr_negate(struct Eval *ev, const struct Value *v, bool unary_plus, struct Value *out)
@@ -723,12 +723,12 @@ int expr_negate(struct Eval *ev, const struct Value *v, bool unary_plus, struct 
 	}
 	default:
 		return expr_fail(ev, "operator does not exist: %s %s", unary_plus ? "+" : "-",
-		             expr_type_label(v, false));
+		                 expr_type_label(v, false));
 	}
 }
 
-int expr_concat(struct Eval *ev, const struct Value *a, bool ua, const struct Value *b,
-                         bool ub, struct Value *out)
+int expr_concat(struct Eval *ev, const struct Value *a, bool ua, const struct Value *b, bool ub,
+                struct Value *out)
 {
 	const char *x, *y;
 	size_t xl, yl;
@@ -739,8 +739,8 @@ int expr_concat(struct Eval *ev, const struct Value *a, bool ua, const struct Va
 		/* textcat, anytextcat, textanycat: one side is text, the other is cast to text. */
 		if ((a->kind != VAL_TEXT && b->kind != VAL_TEXT) || a->kind == VAL_ARRAY ||
 		    b->kind == VAL_ARRAY)
-			return expr_fail(ev, "operator does not exist: %s || %s", expr_type_label(a, ua),
-			             expr_type_label(b, ub));
+			return expr_fail(ev, "operator does not exist: %s || %s",
+			                 expr_type_label(a, ua), expr_type_label(b, ub));
 		if (expr_cast_text(ev, a, &x, &xl) < 0 || expr_cast_text(ev, b, &y, &yl) < 0)
 			return -1;
 		*out = (struct Value){.kind = VAL_TEXT, .typoid = OID_TEXT};
@@ -768,4 +768,3 @@ int expr_hex_value(struct Eval *ev, const unsigned char *bytes, size_t n, struct
 	*out = (struct Value){.kind = VAL_TEXT, .typoid = OID_TEXT, .s = {p, 2 * n}};
 	return 0;
 }
-

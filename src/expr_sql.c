@@ -67,7 +67,8 @@ static int sql_const(struct Sql *q, const struct Node *n)
 		type = oid == OID_BPCHAR ? "bpchar" : value_type_name(oid);
 	}
 	if (!n->unknown && (!type || v->kind == VAL_ARRAY)) {
-		expr_set_err(q->err, q->errlen, "a constant of this type cannot be sent as a parameter");
+		expr_set_err(q->err, q->errlen,
+		             "a constant of this type cannot be sent as a parameter");
 		return -1;
 	}
 	q->h->constant(q->h->ctx, q->out, text, len, type);
@@ -121,7 +122,8 @@ static int sql_node(struct Sql *q, const struct Node *n)
 		if (sql_node(q, n->args[0]) < 0)
 			return -1;
 		sb_printf(out, " IS %s)",
-		          n->kind == N_NULLTEST ? (n->op ? "NOT NULL" : "NULL") : booltest_sql[n->op]);
+		          n->kind == N_NULLTEST ? (n->op ? "NOT NULL" : "NULL")
+		                                : booltest_sql[n->op]);
 		return 0;
 	case N_IN:
 		sb_putc(out, '(');

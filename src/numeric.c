@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int num_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int num_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int num_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -89,8 +90,8 @@ int num_canonical(const char *s, size_t len, Arena *arena, const char **out, siz
 		zero = fp[k] == '0';
 
 	/* Already as numeric_out prints it? Then keep the caller's bytes. */
-	if (!t.has_exp && !t.plus && ilen > 0 && (ilen == 1 || ip[0] != '0') && (!t.point || flen > 0) &&
-	    !(neg && zero)) {
+	if (!t.has_exp && !t.plus && ilen > 0 && (ilen == 1 || ip[0] != '0') &&
+	    (!t.point || flen > 0) && !(neg && zero)) {
 		*out = s;
 		*outlen = len;
 		return 0;
@@ -109,7 +110,8 @@ int num_canonical(const char *s, size_t len, Arena *arena, const char **out, siz
 		return -2;
 	/* Skip leading zeros of the integer part. */
 	long first = 0;
-	while (first < point_at && first < ndig && (first < (long)ilen ? ip[first] : fp[first - ilen]) == '0')
+	while (first < point_at && first < ndig &&
+	       (first < (long)ilen ? ip[first] : fp[first - ilen]) == '0')
 		first++;
 	if (first == ndig)
 		first = point_at; /* only zeros up to the point */
@@ -131,7 +133,8 @@ int num_canonical(const char *s, size_t len, Arena *arena, const char **out, siz
 	if (dscale > 0) {
 		buf[n++] = '.';
 		for (long k = point_at; k < point_at + dscale; k++)
-			buf[n++] = k >= 0 && k < ndig ? (k < (long)ilen ? ip[k] : fp[k - ilen]) : '0';
+			buf[n++] =
+			    k >= 0 && k < ndig ? (k < (long)ilen ? ip[k] : fp[k - ilen]) : '0';
 	}
 	*out = buf;
 	*outlen = n;
@@ -239,7 +242,6 @@ int num_parse(const char *s, size_t len, struct NumDec *d)
 	return 0;
 }
 
-
 /* Round to s digits after the point (s < 0 rounds to tens, hundreds, ...), half away from zero. */
 int num_round(struct NumDec *d, int s, char *err, size_t errlen)
 {
@@ -293,7 +295,8 @@ static int max_int(int a, int b)
 	return a > b ? a : b;
 }
 
-int num_add(struct NumDec a, struct NumDec b, bool subtract, struct NumDec *out, char *err, size_t errlen)
+int num_add(struct NumDec a, struct NumDec b, bool subtract, struct NumDec *out, char *err,
+            size_t errlen)
 {
 	if (subtract) {
 		b.neg = !b.neg;
@@ -340,7 +343,8 @@ static bool num_is_zero(const struct NumDec *d)
 	return d->special == NUM_FINITE && d->mag == 0;
 }
 
-int num_mul(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, char *err, size_t errlen)
+int num_mul(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, char *err,
+            size_t errlen)
 {
 	*out = (struct NumDec){0};
 	if (a->special == NUM_NAN || b->special == NUM_NAN) {
@@ -411,7 +415,8 @@ static unsigned div_step(u128 *r, u128 b)
 	return d;
 }
 
-int num_div(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, char *err, size_t errlen)
+int num_div(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, char *err,
+            size_t errlen)
 {
 	*out = (struct NumDec){0};
 	if (a->special == NUM_NAN || b->special == NUM_NAN) {
@@ -501,16 +506,15 @@ int num_mod(struct NumDec a, struct NumDec b, struct NumDec *out, char *err, siz
 	return 0;
 }
 
-
 /* numeric -> int8 rounds half away from zero. */
 int num_to_int(struct NumDec d, int64_t *out, const char *range_msg, char *err, size_t errlen)
 {
 	if (d.special != NUM_FINITE)
 		return num_fail(err, errlen, "cannot convert %s to %s",
-		             d.special == NUM_NAN ? "NaN" : "infinity",
-		             strstr(range_msg, "smallint") ? "smallint"
-		             : strstr(range_msg, "bigint") ? "bigint"
-		                                           : "integer");
+		                d.special == NUM_NAN ? "NaN" : "infinity",
+		                strstr(range_msg, "smallint") ? "smallint"
+		                : strstr(range_msg, "bigint") ? "bigint"
+		                                              : "integer");
 	if (num_round(&d, 0, err, errlen) < 0)
 		return -1;
 	if (d.mag > (u128)INT64_MAX + (d.neg ? 1 : 0))
@@ -521,7 +525,7 @@ int num_to_int(struct NumDec d, int64_t *out, const char *range_msg, char *err, 
 
 /* Print as numeric_out does, with exactly dscale fraction digits. */
 int num_to_text(const struct NumDec *d, Arena *arena, const char **text, size_t *len, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	if (d->special != NUM_FINITE) {
 		*text = d->special == NUM_NAN    ? "NaN"

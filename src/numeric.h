@@ -86,7 +86,8 @@ int num_mod(struct NumDec a, struct NumDec b, struct NumDec *out, char *err, siz
 	__attribute__((warn_unused_result));
 
 /* Round to s digits after the point (s < 0 rounds to tens, hundreds, ...), half away from zero. */
-int num_round(struct NumDec *d, int s, char *err, size_t errlen) __attribute__((warn_unused_result));
+int num_round(struct NumDec *d, int s, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* numeric -> int8, rounding half away from zero; range_msg is the error beyond int8 ("bigint out of range"). */
 int num_to_int(struct NumDec d, int64_t *out, const char *range_msg, char *err, size_t errlen)

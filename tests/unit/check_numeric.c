@@ -66,9 +66,11 @@ START_TEST(test_scan)
 	ck_assert_int_eq(num_scan("1e99999999999999999999", 22, &t), 0);
 	ck_assert(t.exp >= NUM_MAX_EXP);
 
-	const char *bad[] = {"", "-", ".", "e5", "1e", "1e+", "1.2.3", "1x", " 1", "1 ", "--1", "0x10"};
+	const char *bad[] = {"",      "-",  ".",  "e5", "1e",  "1e+",
+	                     "1.2.3", "1x", " 1", "1 ", "--1", "0x10"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(num_scan(bad[i], strlen(bad[i]), &t) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(num_scan(bad[i], strlen(bad[i]), &t) == -1, "accepted \"%s\"",
+		              bad[i]);
 }
 END_TEST
 
@@ -141,7 +143,8 @@ START_TEST(test_arithmetic)
 	ck_assert_int_eq(num_mul(&a, &b, &r, err, sizeof(err)), 0);
 	ck_assert_str_eq(text(&r), "-3.375");
 
-	/* numeric division prints at least 16 significant digits, as PostgreSQL's select_div_scale. */
+	/* numeric division prints at least 16 significant digits, as PostgreSQL's select_div_scale.
+	 */
 	a = dec("1");
 	b = dec("3");
 	ck_assert_int_eq(num_div(&a, &b, &r, err, sizeof(err)), 0);
