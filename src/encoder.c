@@ -12,6 +12,7 @@
 
 #include "encoder.h"
 #include "json_valid.h"
+#include "utf8.h"
 
 /* ---- wire writers ---------------------------------------------------------- */
 
@@ -286,46 +287,9 @@ static int wrong_kind(const struct Where *w, const struct Value *v)
 }
 
 /* Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool valid_utf8(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	while (p < end) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - p) <= n)
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 static int check_utf8(const struct Where *w, const struct Value *v)
 {
-	if (valid_utf8(v->s.p, v->s.len))
+	if (utf8_valid(v->s.p, v->s.len))
 		return 0;
 	return fail(w, "text is not valid UTF-8");
 }
