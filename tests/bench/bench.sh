@@ -52,6 +52,8 @@ bench verify.py "${BENCH_VERIFY_ROWS:-1000000}" "$RUNS" "$TC_TMP/verify.md"
 	awk -F'|' '/^\| (pg_recvlogical|python bridge|tablecast) / {gsub(/ /, "", $3); gsub(/,/, "", $4);
 		name = $2; sub(/^ /, "", name); sub(/ \(.*/, "", name); sub(/ $/, "", name);
 		printf "\"drain: %s\" %s\n", name, $4}' "$TC_TMP/drain.md"
+	awk -F'|' '/^\| (pg_recvlogical|tablecast) / {gsub(/,/, "", $4); name = $2; gsub(/ /, "", name);
+		printf "\"drain, old rows: %s\" %s\n", name, $4}' "$TC_TMP/drain-full.md"
 	awk -F'|' '/^\| (psql COPY|tablecast snapshot)/ {gsub(/,/, "", $4);
 		printf "\"snapshot: %s\" %s\n", ($2 ~ /psql/ ? "COPY" : "tablecast"), $4}' "$TC_TMP/snapshot.md"
 } >"$TC_TMP/chart.dat"
@@ -97,6 +99,16 @@ soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || t
 	echo "CPU is not included for any."
 	echo
 	cat "$TC_TMP/drain.md"
+	echo
+	echo "### Updates with old rows"
+	echo
+	echo "The same number of changes on a table with REPLICA IDENTITY FULL: inserts, then"
+	echo "as many updates, each carrying its old row. Two events: the one above for every"
+	echo "change, and one whose \`when\` and fields read old and new"
+	echo "(\`old.qty <> new.qty AND new.status = 'open'\`, a decimal from both rows), which"
+	echo "fires for a third of the updates."
+	echo
+	cat "$TC_TMP/drain-full.md"
 	echo
 	echo "A profile of the drain (perf, this build, 2000 Hz) puts about a fifth of"
 	echo "tablecast's CPU in malloc and free (libpq allocates every CopyData message;"
