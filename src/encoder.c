@@ -349,7 +349,10 @@ static enum dec_kind parse_decimal(const char *p, size_t len, struct Decimal *d)
 	return p == end ? DEC_FINITE : DEC_INVALID;
 }
 
-/* Store sign and magnitude into an integer field type, checking its range. */
+/*
+ * Store sign and magnitude into an integer field type, checking its range.
+ * shown is the value as the error shows it; NULL: the sign and magnitude.
+ */
 static int fit_integer(const struct Where *w, bool neg, uint64_t mag, const char *shown,
                        struct Conv *c)
 {
@@ -370,8 +373,14 @@ static int fit_integer(const struct Where *w, bool neg, uint64_t mag, const char
 		max = neg ? 0 : UINT64_MAX;
 		break;
 	}
-	if (mag > max)
+	if (mag > max) {
+		char text[24];
+		if (!shown) {
+			snprintf(text, sizeof(text), "%s%llu", neg ? "-" : "", (unsigned long long)mag);
+			shown = text;
+		}
 		return fail(w, "%s out of range", shown);
+	}
 	if (w->f->type == FT_UINT32 || w->f->type == FT_UINT64)
 		c->u = mag;
 	else
@@ -385,8 +394,7 @@ static int to_integer(const struct Where *w, const struct Value *v, struct Conv 
 	if (v->kind == VAL_INT) {
 		bool neg = v->i < 0;
 		uint64_t mag = neg ? 0 - (uint64_t)v->i : (uint64_t)v->i;
-		snprintf(shown, sizeof(shown), "%lld", (long long)v->i);
-		return fit_integer(w, neg, mag, shown, c);
+		return fit_integer(w, neg, mag, NULL, c); /* formatted only for an error */
 	}
 	if (v->kind != VAL_NUMERIC)
 		return wrong_kind(w, v);
@@ -629,7 +637,7 @@ static int to_string(const struct Where *w, const struct Value *v, struct Conv *
 		c->len = v->s.len;
 		return check_utf8(w, v);
 	case VAL_INT:
-		n = snprintf(c->text, sizeof(c->text), "%lld", (long long)v->i);
+		n = (int)value_format_int(v->i, c->text);
 		break;
 	case VAL_FLOAT:
 		n = (int)format_floating(c->text, sizeof(c->text), v->f, false);
