@@ -606,9 +606,13 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
 		}
 		daemon_watchdog();
-		if (poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100) < 0 &&
-		    errno != EINTR) {
-			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
+		/* The snapshot's threads publish only while this one waits. */
+		snap_release(p->snapshot);
+		int ready = poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100);
+		int poll_errno = errno;
+		snap_acquire(p->snapshot);
+		if (ready < 0 && poll_errno != EINTR) {
+			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(poll_errno));
 			st = SRC_FATAL;
 			break;
 		}

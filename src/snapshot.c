@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,8 +24,6 @@
 
 /* Pages per chunk (8 MiB with 8 kB pages): enough chunks to share, few enough to track. */
 #define CHUNK_PAGES 1024
-/* Rows one worker translates before the others (and the timers) get a turn. */
-#define ROWS_PER_TURN 2048
 #define PROGRESS_TTY_MS 250
 #define PROGRESS_LOG_MS 10000
 
@@ -39,8 +39,6 @@ struct Chunk {
 	uint64_t rows;
 };
 
-enum worker_state { WORKER_IDLE, WORKER_STARTING, WORKER_COPYING };
-
 /*
  * What makes the ce_ids and ce_time of an owed snapshot's rows the same in
  * every run that reads them, so that a chunk read again after a crash
@@ -53,10 +51,30 @@ struct MarkerIds {
 	int64_t time_us; /* when it was first owed: ce_time of its events */
 };
 
+/*
+ * One snapshot connection and the thread that reads it: COPY, parse,
+ * translate and encode run there, in parallel with the other workers; only
+ * handing an event to the sink (opts.io.produce) takes the snapshot's lock.
+ * The main thread gives a worker a chunk (chunk set, done false); the
+ * thread reads all of it and sets done (rc < 0 and err when it failed).
+ */
 struct Worker {
+	Snapshot *snap;
 	PGconn *conn;
-	enum worker_state state;
-	struct Chunk *chunk;
+	pthread_t thread;
+	bool running; /* the thread exists */
+	pthread_cond_t wake; /* a chunk was given, or the snapshot quits */
+	struct Chunk *chunk; /* given to this worker; NULL when idle */
+	bool done; /* the thread finished chunk */
+	int rc;
+	char err[1024];
+	uint64_t unreported; /* rows read that stats.rows does not count yet */
+	/* The thread's own while it reads; no one else touches them. */
+	Translator *xl;
+	struct PgoValue *cols; /* for the widest table */
+	struct RowId rowid; /* keyed with ids.secret */
+	char prefix[32]; /* "snapshot:<id>:" */
+	char idbuf[160];
 };
 
 struct Snapshot {
@@ -68,7 +86,18 @@ struct Snapshot {
 	size_t next; /* the first chunk that may still be TODO */
 	struct Worker *workers;
 	int nworkers;
-	struct PgoValue *cols; /* for the widest table */
+	/*
+	 * Held by the main thread from snap_open to snap_close except between
+	 * snap_release and snap_acquire; a worker holds it only to hand an
+	 * event to the sink. It guards the chunks' states, the workers' chunk,
+	 * done, rc and err, stats, quit, and everything opts.io reaches (the
+	 * sink and the checkpoint ring).
+	 */
+	pthread_mutex_t lock;
+	bool quit; /* the workers stop: nothing more goes to the sink */
+	bool failed; /* a worker failed; no chunk starts any more */
+	int notify[2]; /* a worker writes a byte to [1] when it is done with a chunk */
+	uint16_t widest;
 	char name[128]; /* the PostgreSQL snapshot read under (a resume takes a new one) */
 	struct MarkerIds ids; /* from the marker: the same for every run of this snapshot */
 	int progress_fd; /* the marker file, appended to */
@@ -76,9 +105,6 @@ struct Snapshot {
 	uint64_t rows_before; /* in chunks finished by earlier runs: unknown, so 0 */
 	int64_t started_ms, shown_ms;
 	bool tty;
-	char idbuf[160];
-	struct RowId rowid; /* keyed with ids.secret */
-	uint64_t current_seq; /* the chunk whose row is being translated */
 };
 
 static int64_t mono_ms(void)
@@ -149,11 +175,28 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 	return file_replace(path, text, (size_t)n, "snapshot marker", err, errlen);
 }
 
-/* The translator's emit callback: to the sink, as part of the current chunk. */
+/*
+ * A worker's translator's emit callback: to the sink, as part of the
+ * worker's chunk, under the lock. Once the snapshot quits nothing more is
+ * produced: what the ring forgot must not reach the sink.
+ */
 static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 {
-	Snapshot *snap = ctx;
-	return snap->opts.io.produce(snap->opts.io.ctx, ev, snap->current_seq, err, errlen);
+	struct Worker *w = ctx;
+	Snapshot *snap = w->snap;
+	int rc;
+
+	pthread_mutex_lock(&snap->lock);
+	if (snap->quit) {
+		snprintf(err, errlen, "snapshot: stopping");
+		rc = -1;
+	} else {
+		rc = snap->opts.io.produce(snap->opts.io.ctx, ev, w->chunk->seq, err, errlen);
+	}
+	snap->stats.rows += w->unreported;
+	w->unreported = 0;
+	pthread_mutex_unlock(&snap->lock);
+	return rc;
 }
 
 /* A worker connection inside a transaction that sees snapshot name (or exports its own). */
@@ -355,6 +398,8 @@ int snap_check(const struct Config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen);
+
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen)
 {
 	const struct Config *cfg = opts->cfg;
@@ -366,13 +411,20 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	}
 	snap->opts = *opts;
 	snap->progress_fd = -1;
+	snap->notify[0] = snap->notify[1] = -1;
+	if (pthread_mutex_init(&snap->lock, NULL) != 0) {
+		snprintf(err, errlen, "snapshot: cannot create a lock");
+		free(snap);
+		return NULL;
+	}
+	/* The caller's: released only around its wait (snap_release). */
+	pthread_mutex_lock(&snap->lock);
 	snap->tty = isatty(STDERR_FILENO);
 	snap->started_ms = snap->shown_ms = mono_ms();
 	if (opts->exported)
 		snprintf(snap->name, sizeof(snap->name), "%s", opts->exported);
-	snap->xl = xl_new(cfg, emit, snap);
 	snap->workers = calloc((size_t)cfg->source.snapshot_workers, sizeof(struct Worker));
-	if (!snap->xl || !snap->workers) {
+	if (!snap->workers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -417,15 +469,10 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	}
 	free(names);
 	snap->stats.tables = snap->ntables;
-	snap->cols = calloc(widest, sizeof(struct PgoValue));
-	if (!snap->cols) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	snap->widest = widest;
 	struct DoneChunk *done;
 	bool have_ids;
 	size_t ndone = read_marker(cfg, &done, &snap->ids, &have_ids);
-	memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 	plan(snap, done, ndone);
 	free(done);
 
@@ -439,12 +486,6 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 			goto fail;
 		snap->nworkers++;
 	}
-	for (int i = 0; i < snap->nworkers; i++)
-		if (PQsetnonblocking(snap->workers[i].conn, 1) != 0) {
-			snprintf(err, errlen, "snapshot: cannot make a connection non-blocking");
-			goto fail;
-		}
-
 	marker_path(cfg, path, sizeof(path));
 	snap->progress_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (snap->progress_fd < 0) {
@@ -456,13 +497,21 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		char text[256];
 		if (draw_ids(&snap->ids, err, errlen) < 0)
 			goto fail;
-		memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 		int n = format_ids(&snap->ids, text, sizeof(text));
 		if (write(snap->progress_fd, text, (size_t)n) != n || fdatasync(snap->progress_fd) != 0) {
 			snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
+
+	/* The ids are final now: the workers may start. */
+	if (pipe2(snap->notify, O_NONBLOCK | O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < snap->nworkers; i++)
+		if (start_worker(snap, &snap->workers[i], err, errlen) < 0)
+			goto fail;
 
 	log_info("snapshot %s: %zu tables, %zu chunks%s, %d connections", snap->name,
 		 snap->ntables, snap->stats.chunks,
@@ -480,8 +529,35 @@ void snap_close(Snapshot *snap)
 {
 	if (!snap)
 		return;
-	for (int i = 0; i < snap->nworkers; i++)
-		PQfinish(snap->workers[i].conn);
+	/*
+	 * Stop the threads: one waiting for the lock finds quit and produces
+	 * nothing more; one blocked reading a COPY sees its connection end.
+	 */
+	snap->quit = true;
+	for (int i = 0; i < snap->nworkers; i++) {
+		struct Worker *w = &snap->workers[i];
+		if (!w->running)
+			continue;
+		pthread_cond_signal(&w->wake);
+		if (w->chunk && !w->done)
+			shutdown(PQsocket(w->conn), SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&snap->lock);
+	for (int i = 0; i < snap->nworkers; i++) {
+		struct Worker *w = &snap->workers[i];
+		if (w->running) {
+			pthread_join(w->thread, NULL);
+			pthread_cond_destroy(&w->wake);
+		}
+		PQfinish(w->conn);
+		xl_free(w->xl);
+		free(w->cols);
+		rowid_free(&w->rowid);
+	}
+	pthread_mutex_destroy(&snap->lock);
+	for (int i = 0; i < 2; i++)
+		if (snap->notify[i] >= 0)
+			close(snap->notify[i]);
 	for (size_t i = 0; i < snap->ntables; i++)
 		rd_free(&snap->tables[i]);
 	if (snap->progress_fd >= 0)
@@ -489,19 +565,25 @@ void snap_close(Snapshot *snap)
 	free(snap->tables);
 	free(snap->chunks);
 	free(snap->workers);
-	free(snap->cols);
-	rowid_free(&snap->rowid);
-	xl_free(snap->xl);
 	free(snap);
 }
 
 int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max)
 {
-	int n = 0;
-	for (int i = 0; i < snap->nworkers && n < max; i++)
-		if (snap->workers[i].state != WORKER_IDLE)
-			pfd[n++] = (struct pollfd){.fd = PQsocket(snap->workers[i].conn), .events = POLLIN};
-	return n;
+	if (max < 1)
+		return 0;
+	pfd[0] = (struct pollfd){.fd = snap->notify[0], .events = POLLIN};
+	return 1;
+}
+
+void snap_release(Snapshot *snap)
+{
+	pthread_mutex_unlock(&snap->lock);
+}
+
+void snap_acquire(Snapshot *snap)
+{
+	pthread_mutex_lock(&snap->lock);
 }
 
 const struct SnapshotStats *snap_stats(const Snapshot *snap)
@@ -509,7 +591,55 @@ const struct SnapshotStats *snap_stats(const Snapshot *snap)
 	return &snap->stats;
 }
 
-static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *err, size_t errlen)
+/* Give chunk c to idle worker w (main thread, under the lock). */
+static void start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c)
+{
+	c->state = CHUNK_READING;
+	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
+	c->rows = 0;
+	w->chunk = c;
+	w->done = false;
+	pthread_cond_signal(&w->wake);
+}
+
+/* Why the chunk's COPY failed, from res or the connection. Returns -1. */
+static int chunk_failed(Snapshot *snap, struct Worker *w, const struct Chunk *c, PGresult *res,
+			char *err, size_t errlen)
+{
+	char line[512];
+	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn), line,
+		       sizeof(line));
+	snprintf(err, errlen, "snapshot of %s: %s", snap->tables[c->table].rel.qualname, line);
+	PQclear(res);
+	return -1;
+}
+
+/*
+ * The ce_id base of a row: "snapshot:<snapshot id>:<digest>" (rowid.h), so
+ * a chunk read again after a crash gives each row the id it had, even when
+ * rows changed in between. A table without a key has no such identity: its
+ * rows are numbered within their chunk, which repeats only when the chunk
+ * is unchanged.
+ */
+static void row_id(Snapshot *snap, struct Worker *w, const struct ReadTable *t,
+		   const struct Chunk *c, const struct PgoTuple *tuple)
+{
+	if (t->nkeys == 0) {
+		snprintf(w->idbuf, sizeof(w->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
+			 snap->ids.id, c->relid, c->first, c->rows);
+		return;
+	}
+	rowid_format(&w->rowid, w->idbuf, sizeof(w->idbuf), w->prefix, t->rel.relid, tuple->cols,
+		     t->keys, t->nkeys);
+}
+
+/*
+ * Read, translate and publish every row of chunk c (worker thread, without
+ * the lock: the tables, the ids and c's identity do not change while
+ * workers run, and c->rows is the worker's until it is done). Returns 0,
+ * or -1 with err.
+ */
+static int read_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *err, size_t errlen)
 {
 	const struct ReadTable *t = &snap->tables[c->table];
 	char range[128] = "";
@@ -527,120 +657,96 @@ static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *
 	else if (c->first)
 		snprintf(range, sizeof(range), " WHERE ctid >= '(%" PRIu64 ",0)'::tid", c->first);
 	snprintf(sql, len, "COPY (SELECT %s FROM %s%s) TO STDOUT", t->select_list, c->from, range);
-	int ok = PQsendQuery(w->conn, sql);
+	PGresult *res = PQexec(w->conn, sql);
 	free(sql);
-	if (!ok) {
-		char line[512];
-		pgc_first_line(PQerrorMessage(w->conn), line, sizeof(line));
-		snprintf(err, errlen, "snapshot of %s: %s", t->rel.qualname, line);
-		return -1;
-	}
-	c->state = CHUNK_READING;
-	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
-	c->rows = 0;
-	w->chunk = c;
-	w->state = WORKER_STARTING;
-	return 0;
-}
-
-static int worker_failed(Snapshot *snap, struct Worker *w, PGresult *res, char *err,
-			 size_t errlen)
-{
-	char line[512];
-	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn), line,
-		       sizeof(line));
-	snprintf(err, errlen, "snapshot of %s: %s", snap->tables[w->chunk->table].rel.qualname,
-		 line);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		return chunk_failed(snap, w, c, res, err, errlen);
 	PQclear(res);
-	return -1;
-}
 
-/*
- * The ce_id base of a row: "snapshot:<snapshot id>:<digest>" (rowid.h), so
- * a chunk read again after a crash gives each row the id it had, even when
- * rows changed in between. A table without a key has no such identity: its
- * rows are numbered within their chunk, which repeats only when the chunk
- * is unchanged.
- */
-static void row_id(Snapshot *snap, const struct ReadTable *t, const struct Chunk *c,
-		   const struct PgoTuple *tuple)
-{
-	if (t->nkeys == 0) {
-		snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
-			 snap->ids.id, c->relid, c->first, c->rows);
-		return;
-	}
-	char prefix[32];
-	snprintf(prefix, sizeof(prefix), "snapshot:%s:", snap->ids.id);
-	rowid_format(&snap->rowid, snap->idbuf, sizeof(snap->idbuf), prefix, t->rel.relid,
-		     tuple->cols, t->keys, t->nkeys);
-}
-
-/* Read and translate what one worker has buffered. */
-static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
-{
-	PGresult *res;
-
-	if (w->state == WORKER_STARTING) {
-		if (!PQconsumeInput(w->conn))
-			return worker_failed(snap, w, NULL, err, errlen);
-		if (PQisBusy(w->conn))
-			return 0;
-		res = PQgetResult(w->conn);
-		if (PQresultStatus(res) != PGRES_COPY_OUT)
-			return worker_failed(snap, w, res, err, errlen);
-		PQclear(res);
-		w->state = WORKER_COPYING;
-	}
-	struct Chunk *c = w->chunk;
-	const struct ReadTable *t = &snap->tables[c->table];
-	for (int i = 0; i < ROWS_PER_TURN; i++) {
+	for (;;) {
 		char *row;
-		int n = PQgetCopyData(w->conn, &row, 1);
-		if (n == 0) {
-			/*
-			 * Read from the socket only once the buffer is used up: the
-			 * server sends faster than rows are translated, and libpq
-			 * would otherwise grow its buffer to hold the difference.
-			 */
-			if (!PQconsumeInput(w->conn))
-				return worker_failed(snap, w, NULL, err, errlen);
-			n = PQgetCopyData(w->conn, &row, 1);
-			if (n == 0)
-				return 0;
-		}
-		if (n == -2)
-			return worker_failed(snap, w, NULL, err, errlen);
+		int n = PQgetCopyData(w->conn, &row, 0);
 		if (n == -1)
 			break;
-		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = snap->cols};
-		int rc = copy_parse_row((uint8_t *)row, (size_t)n, snap->cols, t->rel.natts, err, errlen);
+		if (n < 0)
+			return chunk_failed(snap, w, c, NULL, err, errlen);
+		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = w->cols};
+		int rc = copy_parse_row((uint8_t *)row, (size_t)n, w->cols, t->rel.natts, err, errlen);
 		if (rc == 0) {
-			row_id(snap, t, c, &tuple);
-			xl_begin_read(snap->xl, snap->idbuf, snap->ids.time_us, "initial");
-			snap->current_seq = c->seq;
-			rc = xl_snapshot_row(snap->xl, &t->rel, &tuple, err, errlen);
+			row_id(snap, w, t, c, &tuple);
+			xl_begin_read(w->xl, w->idbuf, snap->ids.time_us, "initial");
+			rc = xl_snapshot_row(w->xl, &t->rel, &tuple, err, errlen);
 		}
 		PQfreemem(row);
 		if (rc < 0)
 			return -1;
 		c->rows++;
-		snap->stats.rows++;
-		if (i == ROWS_PER_TURN - 1)
-			return 0;
+		w->unreported++;
 	}
 	/* The COPY ended: its command result, then no more. */
 	res = PQgetResult(w->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return worker_failed(snap, w, res, err, errlen);
+		return chunk_failed(snap, w, c, res, err, errlen);
 	PQclear(res);
 	while ((res = PQgetResult(w->conn)) != NULL)
 		PQclear(res);
-	if (snap->opts.io.end(snap->opts.io.ctx, c->seq, err, errlen) < 0)
+	return 0;
+}
+
+/* A worker thread: read the chunks it is given until the snapshot quits. */
+static void *worker_main(void *arg)
+{
+	struct Worker *w = arg;
+	Snapshot *snap = w->snap;
+
+	pthread_mutex_lock(&snap->lock);
+	for (;;) {
+		while (!snap->quit && (!w->chunk || w->done))
+			pthread_cond_wait(&w->wake, &snap->lock);
+		if (snap->quit)
+			break;
+		struct Chunk *c = w->chunk;
+		pthread_mutex_unlock(&snap->lock);
+		char err[sizeof(w->err)];
+		int rc = read_chunk(snap, w, c, err, sizeof(err));
+		pthread_mutex_lock(&snap->lock);
+		snap->stats.rows += w->unreported;
+		w->unreported = 0;
+		w->rc = rc;
+		if (rc < 0)
+			memcpy(w->err, err, sizeof(w->err));
+		w->done = true;
+		/* Wake the main thread's poll; a full pipe has a wake-up waiting already. */
+		if (write(snap->notify[1], "", 1) < 0) {
+			/* EAGAIN: nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&snap->lock);
+	return NULL;
+}
+
+/* Give w its translator and row ids, and start its thread. Returns 0, or -1 with err. */
+static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
+{
+	w->snap = snap;
+	w->xl = xl_new(snap->opts.cfg, emit, w);
+	w->cols = calloc(snap->widest, sizeof(struct PgoValue));
+	if (!w->xl || !w->cols) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	c->state = CHUNK_READ;
-	w->chunk = NULL;
-	w->state = WORKER_IDLE;
+	}
+	memcpy(w->rowid.secret, snap->ids.secret, sizeof(w->rowid.secret));
+	snprintf(w->prefix, sizeof(w->prefix), "snapshot:%s:", snap->ids.id);
+	if (pthread_cond_init(&w->wake, NULL) != 0) {
+		snprintf(err, errlen, "snapshot: cannot create a condition variable");
+		return -1;
+	}
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		pthread_cond_destroy(&w->wake);
+		snprintf(err, errlen, "snapshot: cannot start a thread");
+		return -1;
+	}
+	w->running = true;
 	return 0;
 }
 
@@ -708,19 +814,42 @@ static void show_progress(Snapshot *snap, bool final)
 	}
 }
 
+/*
+ * A chunk is confirmed in the marker only when every one of its events is
+ * acknowledged, and the workers finish chunks in any order. So: a chunk's
+ * ring entry is opened (io.begin) here, under the lock, before its worker
+ * produces anything for it; its events are counted into that entry under
+ * the lock as they are produced; and the entry is closed (io.end) here only
+ * after the worker said it is done, that is after its last event was
+ * produced. record_acknowledged then takes a chunk only when its entry and
+ * every earlier one left the ring, which the ring allows in the order the
+ * entries were opened, whichever worker finishes first.
+ */
 int snap_work(Snapshot *snap, char *err, size_t errlen)
 {
+	char drain[64];
+	while (read(snap->notify[0], drain, sizeof(drain)) > 0)
+		;
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
-		if (w->state != WORKER_IDLE && serve_worker(snap, w, err, errlen) < 0)
-			return -1;
-		while (w->state == WORKER_IDLE && snap->next < snap->stats.chunks &&
+		if (w->chunk && w->done) {
+			if (w->rc < 0) {
+				if (snap->failed)
+					continue; /* reported once; the chunk is read again next run */
+				snap->failed = true;
+				snprintf(err, errlen, "%s", w->err);
+				return -1;
+			}
+			if (snap->opts.io.end(snap->opts.io.ctx, w->chunk->seq, err, errlen) < 0)
+				return -1;
+			w->chunk->state = CHUNK_READ;
+			w->chunk = NULL;
+		}
+		while (!w->chunk && !snap->failed && snap->next < snap->stats.chunks &&
 		       !snap->opts.io.full(snap->opts.io.ctx)) {
 			struct Chunk *c = &snap->chunks[snap->next++];
-			if (c->state != CHUNK_TODO)
-				continue;
-			if (start_chunk(snap, w, c, err, errlen) < 0)
-				return -1;
+			if (c->state == CHUNK_TODO)
+				start_chunk(snap, w, c);
 		}
 	}
 	if (record_acknowledged(snap, err, errlen) < 0)

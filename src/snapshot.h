@@ -74,11 +74,22 @@ int snap_check(const struct Config *cfg, char *err, size_t errlen)
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen);
 void snap_close(Snapshot *snap);
 
-/* The sockets to poll for reading; at most max. */
+/*
+ * Each connection has a thread that reads, translates and encodes its
+ * chunks; they hand events to opts.io under a lock that the caller holds
+ * from snap_open until snap_close, except between snap_release and
+ * snap_acquire. Release it only around the poll loop's wait, and reach the
+ * sink, the checkpoint ring or anything else opts.io touches only while
+ * holding it.
+ */
+void snap_release(Snapshot *snap);
+void snap_acquire(Snapshot *snap);
+
+/* What to poll for reading (a worker finished a chunk); at most max. */
 int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max);
 
 /*
- * Read what the workers have, start chunks, record acknowledged ones.
+ * End the chunks workers finished, start new ones, record acknowledged ones.
  * Returns 1 when every chunk is acknowledged (the marker is gone), 0 when
  * there is more, -1 with err (the run stops; the next start resumes).
  */
