@@ -585,7 +585,7 @@ static enum src_status run_snapshot(struct Pipeline *p)
 		.cfg = p->opts->cfg,
 		.exported = src_exported_snapshot(p->src),
 		.io = {p, snapshot_full, snapshot_begin, snapshot_produce, snapshot_end,
-		       snapshot_oldest},
+		       snapshot_oldest, p->kafka != NULL},
 	};
 	enum src_status st = SRC_OK;
 

@@ -21,9 +21,15 @@
 #include "reader.h"
 #include "rowid.h"
 #include "snapshot.h"
+#include "strbuf.h"
 
 /* Pages per chunk (8 MiB with 8 kB pages): enough chunks to share, few enough to track. */
 #define CHUNK_PAGES 1024
+/* A worker hands its events over in batches of at most this many, or bytes ... */
+#define BATCH_EVENTS 512
+#define BATCH_BYTES (256 * 1024)
+/* ... and stops when this many wait (bounded memory: at most 1.25 MiB a worker). */
+#define BATCHES_WAITING 4
 #define PROGRESS_TTY_MS 250
 #define PROGRESS_LOG_MS 10000
 
@@ -51,25 +57,56 @@ struct MarkerIds {
 	int64_t time_us; /* when it was first owed: ce_time of its events */
 };
 
+/* No string: a NULL pointer of struct Event. */
+#define NO_STRING SIZE_MAX
+
+/*
+ * An event a worker translated, for the main thread to produce: its
+ * strings and bytes are copied into the batch's bytes, at these offsets.
+ */
+struct Pending {
+	size_t topic, key, payload, id, source, type, subject, dataschema, datacontenttype,
+		snapshot, content_type;
+	size_t key_len, payload_len;
+	int64_t time_us;
+	bool all_partitions;
+};
+
+struct Batch {
+	struct Pending *ev;
+	size_t n, cap;
+	struct StrBuf bytes;
+	uint64_t rows; /* rows read into it, for stats.rows */
+	struct Batch *next;
+};
+
 /*
  * One snapshot connection and the thread that reads it: COPY, parse,
- * translate and encode run there, in parallel with the other workers; only
- * handing an event to the sink (opts.io.produce) takes the snapshot's lock.
- * The main thread gives a worker a chunk (chunk set, done false); the
- * thread reads all of it and sets done (rc < 0 and err when it failed).
+ * translate and encode run there, in parallel with the other workers.
+ * With a sink that needs no more of an event than the Kafka record
+ * (opts.io.batch), the thread copies its events into batches that the
+ * main thread produces; otherwise it produces each event itself, under the
+ * snapshot's lock. The main thread gives a worker a chunk (chunk set, done
+ * false); the thread reads all of it, hands over its last batch, and sets
+ * done (rc < 0 and err when it failed).
  */
 struct Worker {
 	Snapshot *snap;
 	PGconn *conn;
 	pthread_t thread;
 	bool running; /* the thread exists */
-	pthread_cond_t wake; /* a chunk was given, or the snapshot quits */
+	/* Under qlock: */
+	pthread_cond_t wake; /* a chunk was given, a batch was taken, or the snapshot quits */
 	struct Chunk *chunk; /* given to this worker; NULL when idle */
-	bool done; /* the thread finished chunk */
+	bool done; /* the thread finished chunk; its batches are all in ready */
 	int rc;
 	char err[1024];
-	uint64_t unreported; /* rows read that stats.rows does not count yet */
+	struct Batch *ready, *ready_tail; /* handed over, oldest first */
+	int nready;
+	struct Batch *spare; /* produced, for reuse */
+	uint64_t unreported; /* rows read that no batch counts yet (stats.rows) */
 	/* The thread's own while it reads; no one else touches them. */
+	struct Batch *filling;
 	Translator *xl;
 	struct PgoValue *cols; /* for the widest table */
 	struct RowId rowid; /* keyed with ids.secret */
@@ -87,13 +124,15 @@ struct Snapshot {
 	struct Worker *workers;
 	int nworkers;
 	/*
-	 * Held by the main thread from snap_open to snap_close except between
-	 * snap_release and snap_acquire; a worker holds it only to hand an
-	 * event to the sink. It guards the chunks' states, the workers' chunk,
-	 * done, rc and err, stats, quit, and everything opts.io reaches (the
-	 * sink and the checkpoint ring).
+	 * lock: held by the main thread from snap_open to snap_close except
+	 * between snap_release and snap_acquire; a worker holds it only to
+	 * produce an event itself (without opts.io.batch). It guards the
+	 * chunks' states, stats, and everything opts.io reaches (the sink and
+	 * the checkpoint ring). qlock guards what the workers and the main
+	 * thread pass each other (struct Worker says what) and quit; it is
+	 * taken alone or inside lock, never the other way round.
 	 */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock, qlock;
 	bool quit; /* the workers stop: nothing more goes to the sink */
 	bool failed; /* a worker failed; no chunk starts any more */
 	int notify[2]; /* a worker writes a byte to [1] when it is done with a chunk */
@@ -175,10 +214,150 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 	return file_replace(path, text, (size_t)n, "snapshot marker", err, errlen);
 }
 
+/* Copy len bytes at p into b; their offset, or NO_STRING for NULL. */
+static size_t put_bytes(struct Batch *b, const void *p, size_t len)
+{
+	if (!p)
+		return NO_STRING;
+	size_t off = b->bytes.len;
+	sb_append(&b->bytes, p, len);
+	return off;
+}
+
+static size_t put_string(struct Batch *b, const char *s)
+{
+	return s ? put_bytes(b, s, strlen(s) + 1) : NO_STRING;
+}
+
+static const char *string_at(const struct Batch *b, size_t off)
+{
+	return off == NO_STRING ? NULL : b->bytes.data + off;
+}
+
+/* Wake the main thread's poll; a full pipe has a wake-up waiting already. */
+static void wake_main(Snapshot *snap)
+{
+	if (write(snap->notify[1], "", 1) < 0) {
+		/* EAGAIN: nothing to do */
+	}
+}
+
 /*
- * A worker's translator's emit callback: to the sink, as part of the
- * worker's chunk, under the lock. Once the snapshot quits nothing more is
- * produced: what the ring forgot must not reach the sink.
+ * Hand w's filling batch (and the rows read into it) to the main thread,
+ * waiting while BATCHES_WAITING batches wait, and start a new one.
+ * Returns 0, or -1 with err when the snapshot quits or memory runs out.
+ */
+static int hand_over(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
+{
+	struct Batch *b = w->filling;
+	b->rows = w->unreported;
+	w->unreported = 0;
+	b->next = NULL;
+	pthread_mutex_lock(&snap->qlock);
+	while (!snap->quit && w->nready >= BATCHES_WAITING)
+		pthread_cond_wait(&w->wake, &snap->qlock);
+	if (snap->quit) {
+		pthread_mutex_unlock(&snap->qlock);
+		snprintf(err, errlen, "snapshot: stopping");
+		return -1;
+	}
+	if (w->ready_tail)
+		w->ready_tail->next = b;
+	else
+		w->ready = b;
+	w->ready_tail = b;
+	w->nready++;
+	w->filling = w->spare;
+	if (w->spare)
+		w->spare = w->spare->next;
+	pthread_mutex_unlock(&snap->qlock);
+	wake_main(snap);
+	if (!w->filling && !(w->filling = calloc(1, sizeof(struct Batch)))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->filling->n = 0;
+	sb_reset(&w->filling->bytes);
+	return 0;
+}
+
+/* Copy ev into w's filling batch; hand the batch over when it is full. */
+static int defer(Snapshot *snap, struct Worker *w, const struct Event *ev, char *err,
+		 size_t errlen)
+{
+	struct Batch *b = w->filling;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct Pending *grown = realloc(b->ev, cap * sizeof(*grown));
+		if (!grown) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		b->ev = grown;
+		b->cap = cap;
+	}
+	/* Snapshot rows never carry an outbox record's own headers (ev->headers). */
+	struct Pending *pe = &b->ev[b->n];
+	pe->topic = put_string(b, ev->topic);
+	pe->key = put_bytes(b, ev->key, ev->key_len);
+	pe->key_len = ev->key_len;
+	pe->payload = put_bytes(b, ev->payload, ev->payload_len);
+	pe->payload_len = ev->payload_len;
+	pe->id = put_string(b, ev->ce.id);
+	pe->source = put_string(b, ev->ce.source);
+	pe->type = put_string(b, ev->ce.type);
+	pe->subject = put_string(b, ev->ce.subject);
+	pe->dataschema = put_string(b, ev->ce.dataschema);
+	pe->datacontenttype = put_string(b, ev->ce.datacontenttype);
+	pe->snapshot = put_string(b, ev->ce.snapshot);
+	pe->content_type = put_string(b, ev->content_type);
+	pe->time_us = ev->ce.time_us;
+	pe->all_partitions = ev->all_partitions;
+	if (!sb_ok(&b->bytes)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	b->n++;
+	if (b->n >= BATCH_EVENTS || b->bytes.len >= BATCH_BYTES)
+		return hand_over(snap, w, err, errlen);
+	return 0;
+}
+
+/* Produce every event of batch b, of w's chunk (main thread, under the lock). */
+static int produce_batch(Snapshot *snap, const struct Worker *w, const struct Batch *b, char *err,
+			 size_t errlen)
+{
+	snap->stats.rows += b->rows;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct Pending *pe = &b->ev[i];
+		struct Event ev = {
+			.topic = string_at(b, pe->topic),
+			.key = string_at(b, pe->key),
+			.key_len = pe->key_len,
+			.payload = (const uint8_t *)string_at(b, pe->payload),
+			.payload_len = pe->payload_len,
+			.ce = {.id = string_at(b, pe->id),
+			       .source = string_at(b, pe->source),
+			       .type = string_at(b, pe->type),
+			       .subject = string_at(b, pe->subject),
+			       .dataschema = string_at(b, pe->dataschema),
+			       .datacontenttype = string_at(b, pe->datacontenttype),
+			       .time_us = pe->time_us,
+			       .snapshot = string_at(b, pe->snapshot)},
+			.content_type = string_at(b, pe->content_type),
+			.all_partitions = pe->all_partitions,
+		};
+		if (snap->opts.io.produce(snap->opts.io.ctx, &ev, w->chunk->seq, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A worker's translator's emit callback: into a batch (opts.io.batch), or
+ * to the sink under the lock, as part of the worker's chunk. Once the
+ * snapshot quits nothing more is produced: what the ring forgot must not
+ * reach the sink.
  */
 static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 {
@@ -186,6 +365,8 @@ static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 	Snapshot *snap = w->snap;
 	int rc;
 
+	if (snap->opts.io.batch)
+		return defer(snap, w, ev, err, errlen);
 	pthread_mutex_lock(&snap->lock);
 	if (snap->quit) {
 		snprintf(err, errlen, "snapshot: stopping");
@@ -417,6 +598,12 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		free(snap);
 		return NULL;
 	}
+	if (pthread_mutex_init(&snap->qlock, NULL) != 0) {
+		pthread_mutex_destroy(&snap->lock);
+		snprintf(err, errlen, "snapshot: cannot create a lock");
+		free(snap);
+		return NULL;
+	}
 	/* The caller's: released only around its wait (snap_release). */
 	pthread_mutex_lock(&snap->lock);
 	snap->tty = isatty(STDERR_FILENO);
@@ -525,6 +712,17 @@ fail:
 	return NULL;
 }
 
+static void free_batches(struct Batch *b)
+{
+	while (b) {
+		struct Batch *next = b->next;
+		free(b->ev);
+		sb_free(&b->bytes);
+		free(b);
+		b = next;
+	}
+}
+
 void snap_close(Snapshot *snap)
 {
 	if (!snap)
@@ -533,6 +731,7 @@ void snap_close(Snapshot *snap)
 	 * Stop the threads: one waiting for the lock finds quit and produces
 	 * nothing more; one blocked reading a COPY sees its connection end.
 	 */
+	pthread_mutex_lock(&snap->qlock);
 	snap->quit = true;
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
@@ -542,6 +741,7 @@ void snap_close(Snapshot *snap)
 		if (w->chunk && !w->done)
 			shutdown(PQsocket(w->conn), SHUT_RDWR);
 	}
+	pthread_mutex_unlock(&snap->qlock);
 	pthread_mutex_unlock(&snap->lock);
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
@@ -553,8 +753,12 @@ void snap_close(Snapshot *snap)
 		xl_free(w->xl);
 		free(w->cols);
 		rowid_free(&w->rowid);
+		free_batches(w->filling);
+		free_batches(w->ready);
+		free_batches(w->spare);
 	}
 	pthread_mutex_destroy(&snap->lock);
+	pthread_mutex_destroy(&snap->qlock);
 	for (int i = 0; i < 2; i++)
 		if (snap->notify[i] >= 0)
 			close(snap->notify[i]);
@@ -597,9 +801,11 @@ static void start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c)
 	c->state = CHUNK_READING;
 	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
 	c->rows = 0;
+	pthread_mutex_lock(&snap->qlock);
 	w->chunk = c;
 	w->done = false;
 	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&snap->qlock);
 }
 
 /* Why the chunk's COPY failed, from res or the connection. Returns -1. */
@@ -699,29 +905,27 @@ static void *worker_main(void *arg)
 	struct Worker *w = arg;
 	Snapshot *snap = w->snap;
 
-	pthread_mutex_lock(&snap->lock);
+	pthread_mutex_lock(&snap->qlock);
 	for (;;) {
 		while (!snap->quit && (!w->chunk || w->done))
-			pthread_cond_wait(&w->wake, &snap->lock);
+			pthread_cond_wait(&w->wake, &snap->qlock);
 		if (snap->quit)
 			break;
 		struct Chunk *c = w->chunk;
-		pthread_mutex_unlock(&snap->lock);
+		pthread_mutex_unlock(&snap->qlock);
 		char err[sizeof(w->err)];
 		int rc = read_chunk(snap, w, c, err, sizeof(err));
-		pthread_mutex_lock(&snap->lock);
-		snap->stats.rows += w->unreported;
-		w->unreported = 0;
+		/* The last batch, with the rest of the rows, before done: main ends the chunk after it. */
+		if (rc == 0)
+			rc = hand_over(snap, w, err, sizeof(err));
+		pthread_mutex_lock(&snap->qlock);
 		w->rc = rc;
 		if (rc < 0)
 			memcpy(w->err, err, sizeof(w->err));
 		w->done = true;
-		/* Wake the main thread's poll; a full pipe has a wake-up waiting already. */
-		if (write(snap->notify[1], "", 1) < 0) {
-			/* EAGAIN: nothing to do */
-		}
+		wake_main(snap);
 	}
-	pthread_mutex_unlock(&snap->lock);
+	pthread_mutex_unlock(&snap->qlock);
 	return NULL;
 }
 
@@ -731,7 +935,8 @@ static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errl
 	w->snap = snap;
 	w->xl = xl_new(snap->opts.cfg, emit, w);
 	w->cols = calloc(snap->widest, sizeof(struct PgoValue));
-	if (!w->xl || !w->cols) {
+	w->filling = calloc(1, sizeof(struct Batch));
+	if (!w->xl || !w->cols || !w->filling) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -830,20 +1035,51 @@ int snap_work(Snapshot *snap, char *err, size_t errlen)
 	char drain[64];
 	while (read(snap->notify[0], drain, sizeof(drain)) > 0)
 		;
+	bool more = false;
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
-		if (w->chunk && w->done) {
-			if (w->rc < 0) {
+		/* A few batches per worker per turn: the others, and the loop's timers, get theirs. */
+		for (int turn = 0; turn < BATCHES_WAITING && !snap->failed; turn++) {
+			pthread_mutex_lock(&snap->qlock);
+			struct Batch *b = w->ready;
+			if (b) {
+				w->ready = b->next;
+				if (!w->ready)
+					w->ready_tail = NULL;
+				w->nready--;
+				pthread_cond_signal(&w->wake);
+			}
+			pthread_mutex_unlock(&snap->qlock);
+			if (!b)
+				break;
+			int rc = produce_batch(snap, w, b, err, errlen);
+			pthread_mutex_lock(&snap->qlock);
+			b->next = w->spare;
+			w->spare = b;
+			pthread_mutex_unlock(&snap->qlock);
+			if (rc < 0)
+				return -1;
+		}
+		pthread_mutex_lock(&snap->qlock);
+		bool done = w->chunk && w->done && !w->ready;
+		more = more || w->ready;
+		int rc = w->rc;
+		pthread_mutex_unlock(&snap->qlock);
+		if (done) {
+			if (rc < 0) {
 				if (snap->failed)
 					continue; /* reported once; the chunk is read again next run */
 				snap->failed = true;
 				snprintf(err, errlen, "%s", w->err);
 				return -1;
 			}
+			/* Every event of the chunk was produced: its entry may close. */
 			if (snap->opts.io.end(snap->opts.io.ctx, w->chunk->seq, err, errlen) < 0)
 				return -1;
 			w->chunk->state = CHUNK_READ;
+			pthread_mutex_lock(&snap->qlock);
 			w->chunk = NULL;
+			pthread_mutex_unlock(&snap->qlock);
 		}
 		while (!w->chunk && !snap->failed && snap->next < snap->stats.chunks &&
 		       !snap->opts.io.full(snap->opts.io.ctx)) {
@@ -852,6 +1088,8 @@ int snap_work(Snapshot *snap, char *err, size_t errlen)
 				start_chunk(snap, w, c);
 		}
 	}
+	if (more)
+		wake_main(snap); /* batches are left for the next turn: no sleeping in poll meanwhile */
 	if (record_acknowledged(snap, err, errlen) < 0)
 		return -1;
 	if (snap->stats.chunks_done < snap->stats.chunks) {

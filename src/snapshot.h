@@ -36,6 +36,13 @@ struct SnapshotIo {
 	int (*produce)(void *ctx, const struct Event *ev, uint64_t seq, char *err, size_t errlen);
 	int (*end)(void *ctx, uint64_t seq, char *err, size_t errlen); /* the chunk is read */
 	uint64_t (*oldest)(void *ctx); /* every sequence number below it is acknowledged */
+	/*
+	 * produce needs no more of an event than its record (not def or
+	 * values): the workers copy events into batches and the main thread
+	 * produces them. Otherwise each worker produces its events itself,
+	 * under the snapshot's lock.
+	 */
+	bool batch;
 };
 
 struct SnapshotOptions {
