@@ -653,7 +653,7 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			log_warning("%s", why);
 		if (p->kafka)
 			drain_kafka(p);
-		if (snap_work(p->snapshot, why, sizeof(why)) < 0)
+		if (snap_finish(p->snapshot, why, sizeof(why)) < 0)
 			log_warning("snapshot: %s", why);
 		/* What was not acknowledged is read again: nothing of it may count. */
 		ckpt_clear(p->ckpt);

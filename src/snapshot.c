@@ -93,6 +93,12 @@ struct Batch {
 struct Worker {
 	Snapshot *snap;
 	PGconn *conn;
+	/*
+	 * The connection's socket, duplicated: snap_close shuts it down to end
+	 * a COPY the thread is blocked in, and this descriptor cannot be closed
+	 * and reused meanwhile, as libpq's own may be when the connection fails.
+	 */
+	int sock;
 	pthread_t thread;
 	bool running; /* the thread exists */
 	/* Under qlock: */
@@ -134,7 +140,7 @@ struct Snapshot {
 	 */
 	pthread_mutex_t lock, qlock;
 	bool quit; /* the workers stop: nothing more goes to the sink */
-	bool failed; /* a worker failed; no chunk starts any more */
+	bool failed; /* the run failed or stops: nothing more is produced, no chunk starts */
 	int notify[2]; /* a worker writes a byte to [1] when it is done with a chunk */
 	uint16_t widest;
 	char name[128]; /* the PostgreSQL snapshot read under (a resume takes a new one) */
@@ -268,8 +274,10 @@ static int hand_over(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
 	w->ready_tail = b;
 	w->nready++;
 	w->filling = w->spare;
-	if (w->spare)
+	if (w->spare) {
 		w->spare = w->spare->next;
+		w->filling->next = NULL;
+	}
 	pthread_mutex_unlock(&snap->qlock);
 	wake_main(snap);
 	if (!w->filling && !(w->filling = calloc(1, sizeof(struct Batch)))) {
@@ -368,7 +376,7 @@ static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 	if (snap->opts.io.batch)
 		return defer(snap, w, ev, err, errlen);
 	pthread_mutex_lock(&snap->lock);
-	if (snap->quit) {
+	if (snap->quit || snap->failed) {
 		snprintf(err, errlen, "snapshot: stopping");
 		rc = -1;
 	} else {
@@ -739,7 +747,7 @@ void snap_close(Snapshot *snap)
 			continue;
 		pthread_cond_signal(&w->wake);
 		if (w->chunk && !w->done)
-			shutdown(PQsocket(w->conn), SHUT_RDWR);
+			shutdown(w->sock, SHUT_RDWR);
 	}
 	pthread_mutex_unlock(&snap->qlock);
 	pthread_mutex_unlock(&snap->lock);
@@ -748,6 +756,7 @@ void snap_close(Snapshot *snap)
 		if (w->running) {
 			pthread_join(w->thread, NULL);
 			pthread_cond_destroy(&w->wake);
+			close(w->sock);
 		}
 		PQfinish(w->conn);
 		xl_free(w->xl);
@@ -942,12 +951,19 @@ static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errl
 	}
 	memcpy(w->rowid.secret, snap->ids.secret, sizeof(w->rowid.secret));
 	snprintf(w->prefix, sizeof(w->prefix), "snapshot:%s:", snap->ids.id);
+	w->sock = fcntl(PQsocket(w->conn), F_DUPFD_CLOEXEC, 0);
+	if (w->sock < 0) {
+		snprintf(err, errlen, "snapshot: %s", strerror(errno));
+		return -1;
+	}
 	if (pthread_cond_init(&w->wake, NULL) != 0) {
+		close(w->sock);
 		snprintf(err, errlen, "snapshot: cannot create a condition variable");
 		return -1;
 	}
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		pthread_cond_destroy(&w->wake);
+		close(w->sock);
 		snprintf(err, errlen, "snapshot: cannot start a thread");
 		return -1;
 	}
@@ -1030,11 +1046,19 @@ static void show_progress(Snapshot *snap, bool final)
  * every earlier one left the ring, which the ring allows in the order the
  * entries were opened, whichever worker finishes first.
  */
+int snap_finish(Snapshot *snap, char *err, size_t errlen)
+{
+	snap->failed = true;
+	return record_acknowledged(snap, err, errlen);
+}
+
 int snap_work(Snapshot *snap, char *err, size_t errlen)
 {
 	char drain[64];
 	while (read(snap->notify[0], drain, sizeof(drain)) > 0)
 		;
+	if (snap->failed)
+		return record_acknowledged(snap, err, errlen) < 0 ? -1 : 0;
 	bool more = false;
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
@@ -1057,8 +1081,10 @@ int snap_work(Snapshot *snap, char *err, size_t errlen)
 			b->next = w->spare;
 			w->spare = b;
 			pthread_mutex_unlock(&snap->qlock);
-			if (rc < 0)
+			if (rc < 0) {
+				snap->failed = true;
 				return -1;
+			}
 		}
 		pthread_mutex_lock(&snap->qlock);
 		bool done = w->chunk && w->done && !w->ready;
@@ -1067,15 +1093,16 @@ int snap_work(Snapshot *snap, char *err, size_t errlen)
 		pthread_mutex_unlock(&snap->qlock);
 		if (done) {
 			if (rc < 0) {
-				if (snap->failed)
-					continue; /* reported once; the chunk is read again next run */
+				/* Reported once; the chunk is read again by the next run. */
 				snap->failed = true;
 				snprintf(err, errlen, "%s", w->err);
 				return -1;
 			}
 			/* Every event of the chunk was produced: its entry may close. */
-			if (snap->opts.io.end(snap->opts.io.ctx, w->chunk->seq, err, errlen) < 0)
+			if (snap->opts.io.end(snap->opts.io.ctx, w->chunk->seq, err, errlen) < 0) {
+				snap->failed = true;
 				return -1;
+			}
 			w->chunk->state = CHUNK_READ;
 			pthread_mutex_lock(&snap->qlock);
 			w->chunk = NULL;
@@ -1090,8 +1117,10 @@ int snap_work(Snapshot *snap, char *err, size_t errlen)
 	}
 	if (more)
 		wake_main(snap); /* batches are left for the next turn: no sleeping in poll meanwhile */
-	if (record_acknowledged(snap, err, errlen) < 0)
+	if (record_acknowledged(snap, err, errlen) < 0) {
+		snap->failed = true;
 		return -1;
+	}
 	if (snap->stats.chunks_done < snap->stats.chunks) {
 		show_progress(snap, false);
 		return 0;

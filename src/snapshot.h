@@ -102,6 +102,13 @@ int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max);
  */
 int snap_work(Snapshot *snap, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The run stops: produce nothing more (what was produced and not
+ * acknowledged is about to be forgotten by the ring), and record the chunks
+ * the sink acknowledged so far. Returns 0, or -1 with err.
+ */
+int snap_finish(Snapshot *snap, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 const struct SnapshotStats *snap_stats(const Snapshot *snap);
 
 #endif
