@@ -68,6 +68,12 @@ expect_check() {
 		tc_fail "check $(basename "$cfg"): no line matching '$pattern': $(cat "$TC_TMP/check.out")"
 }
 
+# The examples in conf/ load.
+for i in 0 1; do
+	"$top_builddir/tablecast" check-config "$top_srcdir/conf/scaleout/orders-$i.cfg" >/dev/null ||
+		tc_fail "conf/scaleout/orders-$i.cfg does not load"
+done
+
 shard_config "$TC_TMP/hot0.cfg" 0 2
 shard_config "$TC_TMP/hot1.cfg" 1 2
 shard_config "$TC_TMP/three.cfg" 1 3 hot_x
