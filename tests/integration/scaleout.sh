@@ -34,6 +34,7 @@ source = {
   publication = "$pub";
   create_slot = true;
   create_publication = true;
+  snapshot = "initial";
   status_interval = 1;
   shard = { table = "$table"; key = "$key"; count = $count; index = $index; };
 };
@@ -41,7 +42,7 @@ sink = { type = "kafka"; flush_timeout = 20;
          kafka = ["bootstrap.servers=$KAFKA_BOOTSTRAP", "topic.metadata.refresh.interval.ms=1000"]; };
 cloudevents = { source = "//test/hot"; };
 events = (
-  { name = "acme.hot.RowUpserted"; version = 1; table = "$table"; on = ["insert", "update"];
+  { name = "acme.hot.RowUpserted"; version = 1; table = "$table"; on = ["insert", "update", "snapshot"];
     topic = "hot"; key = "new.$key";
     fields = (
       { name = "id";  number = 1; type = "int64";  value = "new.$key"; }
@@ -112,6 +113,10 @@ grep -q "not in the replica identity" "$TC_TMP/unkeyed.log" || tc_fail "run: $(c
 psql -q -v ON_ERROR_STOP=1 -c 'INSERT INTO unkeyed VALUES (1, 1)' -c 'UPDATE unkeyed SET id = 2'
 
 # 2. Both instances stream their shard into one topic; a consumer reads alongside.
+# Rows from before the slots: each instance's snapshot reads its own shard only
+# (a row read twice would show its seq twice in the order check below).
+psql -q -v ON_ERROR_STOP=1 -c "INSERT INTO hot SELECT g, nextval('seq'), 'before' FROM generate_series(-1020, -1001) g" \
+	-c "INSERT INTO hot SELECT g, nextval('seq'), 'before' FROM generate_series(2001, 2020) g"
 "$top_builddir/tablecast" schema generate --config "$TC_TMP/hot0.cfg" --out "$TC_TMP/proto"
 mkdir -p "$TC_TMP/py"
 (cd "$TC_TMP/proto" && protoc --python_out="$TC_TMP/py" acme/hot/v1/*.proto)
@@ -184,7 +189,8 @@ moved = 0
 state, history, ids, sources = {}, collections.defaultdict(list), collections.Counter(), collections.Counter()
 for rec in sorted(records, key=lambda r: (r["partition"], r["offset"])):
     ids[rec["headers"]["ce_id"]] += 1
-    sources[rec["headers"]["ce_id"].split("-")[1]] += 1
+    ce_id = rec["headers"]["ce_id"]
+    sources["snapshot" if ce_id.startswith("snapshot:") else ce_id.split("-")[1]] += 1
     value = base64.b64decode(rec["value"])
     if rec["headers"]["ce_type"] == "acme.hot.RowUpserted.v1":
         m = row_upserted_pb2.RowUpserted.FromString(value)
@@ -206,6 +212,7 @@ out_of_order = [k for k, seqs in history.items() if any(a >= b for a, b in zip(s
 assert not out_of_order, f"keys whose events are out of commit order: {out_of_order[:5]}"
 repeated = [i for i, n in ids.items() if n > 1]
 assert not repeated, f"ce_ids shared by several events: {repeated[:5]}"
+assert sources.pop("snapshot", 0) == 40, "the snapshots did not read the 40 earlier rows once"
 assert set(sources) == {"hot_0", "hot_1"} and min(sources.values()) > 100, sources
 assert moved > 0, "no key changed within a shard"
 print(f"{len(records)} events ({dict(sources)}), {moved} keys changed within a shard, {len(got)} rows, {sum(len(h) > 1 for h in history.values())} keys with several upserts in order", file=verdict)
