@@ -662,8 +662,7 @@ static int save_state(struct Audit *a)
 	}
 	char path[4096];
 	state_path(a, path, sizeof(path));
-	if (mkdir(a->o->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(a->err, a->errlen, "state_dir %s: %s", a->o->cfg->state_dir, strerror(errno));
+	if (file_state_dir(a->o->cfg->state_dir, a->err, a->errlen) < 0) {
 		sb_free(&sb);
 		return -1;
 	}
@@ -1025,10 +1024,10 @@ static const char *shown(const char *s)
 	static char bufs[4][256];
 	static unsigned next;
 	char *b = bufs[next++ % 4];
-	size_t i = 0;
-	for (; s[i] && i < sizeof(bufs[0]) - 1; i++)
-		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	b[i] = '\0';
+	size_t n = strnlen(s, sizeof(bufs[0]) - 1);
+	memcpy(b, s, n);
+	b[n] = '\0';
+	log_mask_controls(b);
 	return b;
 }
 

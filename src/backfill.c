@@ -15,6 +15,7 @@
 #include "copy_text.h"
 #include "file.h"
 #include "log.h"
+#include "mono.h"
 #include "pgconn.h"
 #include "reader.h"
 #include "rowid.h"
@@ -107,13 +108,6 @@ struct Backfill {
 	size_t nmarks;
 	int64_t marks_retry_at_ms;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *xstrndup(const char *s, size_t n)
 {
@@ -459,7 +453,9 @@ int bf_prepare(Backfill *bf, bool create_objects, char *err, size_t errlen)
 	int rc = -1;
 
 	/* Progress is saved there; the slot may exist already, so nothing else made it. */
-	if ((mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) || access(cfg->state_dir, W_OK) < 0) {
+	if (file_state_dir(cfg->state_dir, err, errlen) < 0)
+		return -1;
+	if (access(cfg->state_dir, W_OK) < 0) {
 		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
 		return -1;
 	}

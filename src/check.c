@@ -360,7 +360,7 @@ static void check_event(struct Checker *ck, const struct EventDef *ev, struct Ca
 			finding(ck, fatal, f->line,
 				"event %s v%d: field \"%s\": a %s value does not fit %s%s", ev->name,
 				ev->version, f->name, value_kind_name(kind),
-				f->repeated ? "repeated " : "", enc_type_name(f->type));
+				f->repeated ? "repeated " : "", field_type_name(f->type));
 	}
 }
 

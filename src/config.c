@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "encoder.h"
 #include "http.h"
 #include "log.h"
 #include "schema.h"
@@ -68,14 +67,6 @@ struct Loader {
 	size_t bytes; /* read so far, over every included file */
 };
 
-/* One line, whatever the file holds: control characters in values become '?'. */
-static void one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 /* The first error only: "file:line: message" (or "file: message" without a line), one line. */
 static void fail_v(struct Loader *ld, const char *file, int line, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
@@ -92,7 +83,7 @@ static void fail_v(struct Loader *ld, const char *file, int line, const char *fm
 		snprintf(ld->err, ld->errlen, "%s:%d: %s", file, line, msg);
 	else
 		snprintf(ld->err, ld->errlen, "%s: %s", file, msg);
-	one_line(ld->err);
+	log_mask_controls(ld->err); /* one line, whatever the file holds */
 }
 
 static void fail_at(struct Loader *ld, const config_setting_t *s, const char *fmt, ...)
@@ -627,17 +618,6 @@ static void load_sink(struct Loader *ld, struct Config *cfg, const config_settin
 	free(type);
 }
 
-static bool is_identifier(const char *s, size_t len)
-{
-	if (len == 0 || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
-}
-
 /* "pkg.sub.MessageName": dot-separated identifiers, at least a package and an UpperCamelCase message. */
 static bool valid_event_name(const char *name)
 {
@@ -646,7 +626,7 @@ static bool valid_event_name(const char *name)
 		return false;
 	for (const char *p = name; *p;) {
 		size_t len = strcspn(p, ".");
-		if (!is_identifier(p, len))
+		if (!field_is_identifier(p, len))
 			return false;
 		p += len;
 		if (*p == '.')
@@ -709,7 +689,7 @@ static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField
 	snprintf(ld->context, sizeof(ld->context), "event %s: field: ", evname);
 	f->name = get_string(ld, fs, "name", NULL);
 	snprintf(ld->context, sizeof(ld->context), "event %s: field \"%s\": ", evname, f->name);
-	if (!ld->failed && !is_identifier(f->name, strlen(f->name)))
+	if (!ld->failed && !field_is_identifier(f->name, strlen(f->name)))
 		fail_at(ld, fs, "event %s: field name \"%s\" is not an identifier", evname, f->name);
 	snprintf(what, sizeof(what), "event %s: field \"%s\"", evname, f->name);
 
@@ -727,13 +707,7 @@ static void load_field(struct Loader *ld, struct EventDef *ev, struct EventField
 	}
 
 	char *type = get_string(ld, fs, "type", NULL);
-	bool known = false;
-	for (int t = FT_INT32; t <= FT_ENUM && !known; t++) {
-		if (strcmp(type, enc_type_name((enum field_type)t)) == 0) {
-			f->type = (enum field_type)t;
-			known = true;
-		}
-	}
+	bool known = field_type_parse(type, &f->type);
 	if (!known && !ld->failed)
 		fail_at(ld, config_setting_get_member(fs, "type"),
 			"%s: unknown type \"%s\" (int32, int64, uint32, uint64, sint32, sint64, bool, float, double, string, bytes, timestamp, date, decimal, json, uuid, enum)",
@@ -904,7 +878,7 @@ static void load_reserved(struct Loader *ld, struct EventDef *ev, const config_s
 			ev->reserved_numbers[ev->n_reserved_numbers++] = (uint32_t)v;
 		} else if (config_setting_type(r) == CONFIG_TYPE_STRING) {
 			const char *name = config_setting_get_string(r);
-			if (!is_identifier(name, strlen(name))) {
+			if (!field_is_identifier(name, strlen(name))) {
 				fail_at(ld, r, "event %s: reserved name \"%s\" is not an identifier",
 					ev->name, name);
 				return;
@@ -1316,7 +1290,7 @@ struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hook
 		else
 			snprintf(err, errlen, "%s:%d: %s", file, config_error_line(&lc),
 				 config_error_text(&lc));
-		one_line(err);
+		log_mask_controls(err);
 		config_destroy(&lc);
 		cfg_free(cfg);
 		return NULL;

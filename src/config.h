@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "expr.h"
+#include "field.h"
 #include "log.h"
 #include "shard.h"
 
@@ -18,27 +19,6 @@ enum sink_type { SINK_STDOUT, SINK_FILE, SINK_KAFKA };
 #define OP_DELETE 4u
 #define OP_TRUNCATE 8u
 #define OP_SNAPSHOT 16u
-
-/* Protobuf field types an event field can declare. */
-enum field_type {
-	FT_INT32,
-	FT_INT64,
-	FT_UINT32,
-	FT_UINT64,
-	FT_SINT32,
-	FT_SINT64,
-	FT_BOOL,
-	FT_FLOAT,
-	FT_DOUBLE,
-	FT_STRING,
-	FT_BYTES,
-	FT_TIMESTAMP, /* google.protobuf.Timestamp */
-	FT_DATE, /* string "YYYY-MM-DD" */
-	FT_DECIMAL, /* string: exact numeric text, never through a double */
-	FT_JSON, /* string holding the JSON text */
-	FT_UUID, /* string, canonical 8-4-4-4-12 form */
-	FT_ENUM, /* proto enum: enum_values[i] is number i + 1; 0 is UNSPECIFIED */
-};
 
 struct EventField {
 	char *name; /* proto field name, snake_case */

@@ -287,10 +287,8 @@ int ctr_save(Contract *ctr, char *err, size_t errlen)
 
 	if (!ctr->dirty || !ctr->path[0])
 		return 0;
-	if (mkdir(ctr->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", ctr->state_dir, strerror(errno));
+	if (file_state_dir(ctr->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	sb_printf(&sb, "# tablecast: the source schema each event was validated against "
 	               "(docs/SCHEMA-DRIFT.md)\n");
 	for (size_t i = 0; i < ctr->ntables; i++) {

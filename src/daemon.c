@@ -13,15 +13,7 @@
 #include <stdbool.h>
 
 #include "daemon.h"
-
-#ifdef HAVE_SYSTEMD
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-#endif
+#include "mono.h"
 
 void daemon_ready(const char *status)
 {
@@ -36,7 +28,7 @@ void daemon_reloading(void)
 {
 #ifdef HAVE_SYSTEMD
 	/* MONOTONIC_USEC lets systemd 253+ match the reload to this notification. */
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)mono_usec());
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)mono_us());
 #endif
 }
 
@@ -76,7 +68,7 @@ void daemon_watchdog(void)
 	if (!watchdog_on())
 		return;
 	uint64_t interval = watchdog_usec;
-	uint64_t now = mono_usec();
+	uint64_t now = mono_us();
 	if (now - last >= interval / 2) {
 		sd_notify(0, "WATCHDOG=1");
 		last = now;

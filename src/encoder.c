@@ -141,47 +141,6 @@ void enc_timestamp_field(struct StrBuf *out, uint32_t number, int64_t seconds, i
 
 /* ---- names shared with schema.c ------------------------------------------ */
 
-const char *enc_type_name(enum field_type type)
-{
-	switch (type) {
-	case FT_INT32:
-		return "int32";
-	case FT_INT64:
-		return "int64";
-	case FT_UINT32:
-		return "uint32";
-	case FT_UINT64:
-		return "uint64";
-	case FT_SINT32:
-		return "sint32";
-	case FT_SINT64:
-		return "sint64";
-	case FT_BOOL:
-		return "bool";
-	case FT_FLOAT:
-		return "float";
-	case FT_DOUBLE:
-		return "double";
-	case FT_STRING:
-		return "string";
-	case FT_BYTES:
-		return "bytes";
-	case FT_TIMESTAMP:
-		return "timestamp";
-	case FT_DATE:
-		return "date";
-	case FT_DECIMAL:
-		return "decimal";
-	case FT_JSON:
-		return "json";
-	case FT_UUID:
-		return "uuid";
-	case FT_ENUM:
-		return "enum";
-	}
-	return "unknown";
-}
-
 void enc_json_name(struct StrBuf *out, const char *field_name)
 {
 	/* protoc's ToJsonName: drop '_', upper-case the next character; nothing else changes. */
@@ -256,7 +215,7 @@ static int fail(const struct Where *w, const char *fmt, ...)
 {
 	if (!w->err || !w->errlen)
 		return -1;
-	const char *type = enc_type_name(w->f->type);
+	const char *type = field_type_name(w->f->type);
 	int n;
 	if (w->elem)
 		n = snprintf(w->err, w->errlen,

@@ -107,9 +107,6 @@ bool enc_kind_fits(enum field_type type, bool repeated, enum value_kind kind);
 #define ENC_TS_BUFSIZE 48
 size_t enc_format_timestamp(int64_t unix_us, char buf[ENC_TS_BUFSIZE]);
 
-/* The configuration's name of a field type ("int32", "timestamp", "enum", ...). */
-const char *enc_type_name(enum field_type type);
-
 /*
  * Names the generated .proto and the JSON mapping must agree on (schema.c
  * writes them, the encoder emits them):

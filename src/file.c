@@ -56,3 +56,12 @@ int file_publish(const char *path, const void *data, size_t len, const char *wha
 {
 	return replace(path, data, len, 0666, what, err, errlen);
 }
+
+int file_state_dir(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

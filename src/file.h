@@ -16,4 +16,10 @@ int file_replace(const char *path, const void *data, size_t len, const char *wha
 int file_publish(const char *path, const void *data, size_t len, const char *what, char *err,
 		 size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Create the state directory (mode 0750) unless it exists. Returns 0, or -1
+ * with "state_dir <dir>: <reason>" in err.
+ */
+int file_state_dir(const char *dir, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 #endif

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "guard.h"
 #include "log.h"
+#include "mono.h"
 #include "pgconn.h"
 #include "pgoutput.h"
 #include "strbuf.h"
@@ -34,13 +35,6 @@ struct Guard {
 	bool unknown_warned;
 	bool unreachable; /* the last query failed for want of a connection */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *xstrdup(const char *s)
 {

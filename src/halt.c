@@ -46,10 +46,8 @@ int halt_save(const struct Config *cfg, const struct HaltRecord *rec, char *err,
 {
 	char path[4096], text[1400];
 	halt_path(cfg, path, sizeof(path));
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+	if (file_state_dir(cfg->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	char message[sizeof(rec->message)];
 	snprintf(message, sizeof(message), "%s", rec->message);
 	message[strcspn(message, "\r\n")] = '\0';

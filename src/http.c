@@ -15,6 +15,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "mono.h"
 
 /*
  * Hostile or broken clients must not keep probes out. libmicrohttpd's
@@ -49,13 +50,6 @@ struct Http {
 	struct Client *first, *last;
 	size_t nclients;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* libmicrohttpd's messages, as ours: one prefixed line each, through the logger. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

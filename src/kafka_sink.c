@@ -14,6 +14,7 @@
 #include "kafka_sink.h"
 #include "log.h"
 #include "histogram.h"
+#include "mono.h"
 #include "strbuf.h"
 
 struct KafkaSink {
@@ -68,13 +69,6 @@ struct KafkaSink {
 
 /* How long one step of a Kafka transaction's commit or abort may block the loop. */
 #define TXN_STEP_MS 20
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Defaults for a trustworthy stream; any of them can be overridden with

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "field.h"
 #include "lock.h"
+#include "log.h"
 #include "value.h"
 
 #define LOCK_FORMAT_VERSION 1
@@ -262,7 +264,7 @@ void lock_format(const Lock *lock, struct StrBuf *out)
 		for (size_t k = 0; k < ev->nfields; k++) {
 			const struct LockField *f = &ev->fields[k];
 			sb_printf(out, "  field %u %s %s%s\n", f->number, f->name,
-				  enc_type_name(f->type), f->repeated ? " repeated" : "");
+				  field_type_name(f->type), f->repeated ? " repeated" : "");
 			for (size_t v = 0; v < f->nlabels; v++) {
 				sb_printf(out, "    value %zu ", v + 1);
 				put_quoted(out, f->labels[v]);
@@ -303,21 +305,8 @@ static bool perr(struct Parser *ps, const char *fmt, ...)
 		va_end(ap);
 	}
 	/* One line, whatever the file held. */
-	for (char *p = ps->err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	log_mask_controls(ps->err);
 	return false;
-}
-
-static bool is_ident(const char *s, size_t len)
-{
-	if (!len || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9')))
-			return false;
-	return true;
 }
 
 /* Dot-separated identifiers, at least two of them. */
@@ -326,7 +315,7 @@ static bool is_dotted(const char *s)
 	size_t parts = 0;
 	for (const char *p = s;; p++) {
 		size_t len = strcspn(p, ".");
-		if (!is_ident(p, len))
+		if (!field_is_identifier(p, len))
 			return false;
 		parts++;
 		p += len;
@@ -431,11 +420,8 @@ static bool parse_field_number(struct Parser *ps, const char *w, uint32_t *out)
 
 static bool parse_type(struct Parser *ps, const char *w, enum field_type *out)
 {
-	for (int t = FT_INT32; t <= FT_ENUM; t++)
-		if (strcmp(w, enc_type_name((enum field_type)t)) == 0) {
-			*out = (enum field_type)t;
-			return true;
-		}
+	if (field_type_parse(w, out))
+		return true;
 	return perr(ps, "unknown field type \"%s\"", w);
 }
 
@@ -491,7 +477,7 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 			return perr(ps, "expected: package NAME");
 		if (ev->package)
 			return perr(ps, "event %s v%d has two package lines", ev->name, ev->version);
-		if (!is_dotted(words[1]) && !is_ident(words[1], strlen(words[1])))
+		if (!is_dotted(words[1]) && !field_is_identifier(words[1], strlen(words[1])))
 			return perr(ps, "\"%s\" is not a protobuf package", words[1]);
 		if (!(ev->package = strdup(words[1])))
 			return perr(ps, "out of memory");
@@ -507,7 +493,7 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 		enum field_type type = FT_INT32;
 		if (!parse_field_number(ps, words[1], &number) || !parse_type(ps, words[3], &type))
 			return false;
-		if (!is_ident(words[2], strlen(words[2])))
+		if (!field_is_identifier(words[2], strlen(words[2])))
 			return perr(ps, "field name \"%s\" is not an identifier", words[2]);
 		if (ev->nfields == LOCK_MAX_ITEMS)
 			return perr(ps, "event %s v%d: more than %d fields", ev->name, ev->version,
@@ -549,7 +535,7 @@ static bool parse_line(struct Parser *ps, Lock *lock, char **words, const bool *
 			return perr(ps, "event %s v%d: more than %d reserved entries", ev->name,
 				    ev->version, LOCK_MAX_ITEMS);
 		if (quoted[1]) {
-			if (!is_ident(words[1], strlen(words[1])))
+			if (!field_is_identifier(words[1], strlen(words[1])))
 				return perr(ps, "reserved name \"%s\" is not an identifier", words[1]);
 			if (!add_res_name(ev, strdup(words[1])))
 				return perr(ps, "out of memory");
@@ -789,9 +775,7 @@ static void refuse_or(struct Report *r, const Lock *where, int line, const struc
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	for (char *p = what; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	log_mask_controls(what);
 	sb_printf(r->out, "%s (%s); %s%sdeclare version %d instead\n", what, rule,
 		  remedy ? remedy : "", remedy ? ", or " : "", ev->version + 1);
 	r->count++;
@@ -895,7 +879,7 @@ out:
 static void compare_field(struct Report *r, const Lock *next, const struct LockEvent *old_ev,
 			  const struct LockField *of, const struct LockField *nf)
 {
-	const char *ot = enc_type_name(of->type), *nt = enc_type_name(nf->type);
+	const char *ot = field_type_name(of->type), *nt = field_type_name(nf->type);
 	bool same_type = type_group(of->type) == type_group(nf->type);
 	bool same_card = of->repeated == nf->repeated;
 	if (strcmp(of->name, nf->name) != 0 && (!same_type || !same_card)) {

@@ -64,6 +64,13 @@ void log_escape_controls(char *line, size_t size)
 	snprintf(line, size, "%s", out);
 }
 
+void log_mask_controls(char *text)
+{
+	for (; *text; text++)
+		if ((unsigned char)*text < 0x20 || *text == 0x7f)
+			*text = '?';
+}
+
 /*
  * systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it
  * connected to stderr. Children inherit the variable even when their stderr

@@ -15,6 +15,13 @@ void log_set_level(enum log_level level);
  * start a line of its own nor send escape sequences to a terminal.
  */
 void log_escape_controls(char *text, size_t size);
+
+/*
+ * Replace every control character of the NUL-terminated text with '?', in
+ * place: one line, whatever a file or a name held, in messages and reports
+ * that show a short value rather than quote it exactly.
+ */
+void log_mask_controls(char *text);
 enum log_level log_get_level(void);
 
 /* Parse "error", "warning", "info" or "debug"; false when unknown. */

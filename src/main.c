@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,271 +65,201 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void usage(FILE *out)
-{
-	fputs("usage: tablecast COMMAND [OPTIONS]\n"
-	      "\n"
-	      "Stream a PostgreSQL database's committed changes (logical replication,\n"
-	      "pgoutput) to a sink.\n"
-	      "\n"
-	      "commands:\n"
-	      "  run --config FILE       stream events until stopped (SIGTERM/SIGINT)\n"
-	      "  snapshot --config FILE  publish every existing row as snapshot events, then stop\n"
-	      "  backfill --config FILE --table T [--where COND]\n"
-	      "                          ask the running tablecast to publish T's rows again\n"
-	      "  check --config FILE [--lock LOCK]\n"
-	      "                          check the configuration against the live database\n"
-	      "  check-config [--lock LOCK] FILE\n"
-	      "                          parse and validate a configuration file offline\n"
-	      "  status --config FILE [--json]\n"
-	      "                          the slot and the running daemon at a glance\n"
-	      "  tail --config FILE      print the events on Kafka as JSON lines\n"
-	      "  audit --config FILE [--json] [--since-last]\n"
-	      "                          show which roles read and write each table\n"
-	      "  verify --config FILE    compare the latest event per key with the tables\n"
-	      "  schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
-	      "                          write the .proto files of the configured events,\n"
-	      "                          and an AsyncAPI 3.0 document of the topics\n"
-	      "  schema lock --config FILE [--lock LOCK] [--force]\n"
-	      "                          record the events' contract in a lock file\n"
-	      "  schema check --config FILE --lock LOCK [--frozen]\n"
-	      "                          refuse changes that break a locked event version\n"
-	      "  test --config FILE CASES...\n"
-	      "                          run contract cases offline (no database, no broker)\n"
-	      "  help [COMMAND]          show help for a command\n"
-	      "\n"
-	      "options:\n"
-	      "  -h, --help              show help\n"
-	      "  -V, --version           show the version\n"
-	      "\n"
-	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n"
-	      "(status: 0 healthy, 1 degraded, 2 usage or configuration error, 3 halted or down)\n",
-	      out);
-}
+static const char usage_run[] =
+	"usage: tablecast run --config FILE [--recreate-slot] [--resync-table TABLE]...\n"
+	"                     [--log-level LEVEL]\n"
+	"\n"
+	"Connect to the source database, make sure the publication and the slot\n"
+	"exist (as the configuration allows) and stream every committed change to\n"
+	"the sink, confirming to PostgreSQL only what the sink has taken.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"      --recreate-slot     replace a replication slot that was lost or\n"
+	"                          invalidated; changes in the gap are not sent\n"
+	"      --resync-table TABLE  accept that TABLE (schema.table) was re-created\n"
+	"                          or missed from the publication: record it as it\n"
+	"                          is now and, with source.signal_table, backfill it\n"
+	"  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
+	"  -h, --help              show this help\n";
 
-static void usage_run(FILE *out)
-{
-	fputs("usage: tablecast run --config FILE [--recreate-slot] [--resync-table TABLE]...\n"
-	      "                     [--log-level LEVEL]\n"
-	      "\n"
-	      "Connect to the source database, make sure the publication and the slot\n"
-	      "exist (as the configuration allows) and stream every committed change to\n"
-	      "the sink, confirming to PostgreSQL only what the sink has taken.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "      --recreate-slot     replace a replication slot that was lost or\n"
-	      "                          invalidated; changes in the gap are not sent\n"
-	      "      --resync-table TABLE  accept that TABLE (schema.table) was re-created\n"
-	      "                          or missed from the publication: record it as it\n"
-	      "                          is now and, with source.signal_table, backfill it\n"
-	      "  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
-	      "  -h, --help              show this help\n",
-	      out);
-}
+static const char usage_snapshot[] =
+	"usage: tablecast snapshot --config FILE [--log-level LEVEL]\n"
+	"\n"
+	"Publish the current rows of every table with events declared\n"
+	"on = [\"snapshot\"], then stop; a later `tablecast run` streams the changes\n"
+	"from where the slot stands, so for every key the last event is the row's\n"
+	"latest state. A missing slot is created (as source.create_slot allows) with\n"
+	"its own consistent snapshot; an existing one gets a fresh snapshot and its\n"
+	"pending changes follow it. Run it while `tablecast run` is stopped. An\n"
+	"interrupted snapshot resumes, skipping the chunks Kafka acknowledged. A\n"
+	"progress bar shows on a terminal.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
+	"  -h, --help              show this help\n";
 
-static void usage_snapshot(FILE *out)
-{
-	fputs("usage: tablecast snapshot --config FILE [--log-level LEVEL]\n"
-	      "\n"
-	      "Publish the current rows of every table with events declared\n"
-	      "on = [\"snapshot\"], then stop; a later `tablecast run` streams the changes\n"
-	      "from where the slot stands, so for every key the last event is the row's\n"
-	      "latest state. A missing slot is created (as source.create_slot allows) with\n"
-	      "its own consistent snapshot; an existing one gets a fresh snapshot and its\n"
-	      "pending changes follow it. Run it while `tablecast run` is stopped. An\n"
-	      "interrupted snapshot resumes, skipping the chunks Kafka acknowledged. A\n"
-	      "progress bar shows on a terminal.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -l, --log-level LEVEL   error, warning, info (default) or debug\n"
-	      "  -h, --help              show this help\n",
-	      out);
-}
+static const char usage_backfill[] =
+	"usage: tablecast backfill --config FILE --table SCHEMA.TABLE [--where CONDITION]\n"
+	"                          [--wait SECONDS]\n"
+	"       tablecast backfill --config FILE --status [--id ID [--wait SECONDS]]\n"
+	"\n"
+	"Ask tablecast to publish the table's current rows again, as snapshot events\n"
+	"(tablecastsnapshot=backfill), without stopping the stream: a row goes into\n"
+	"source.signal_table and the running tablecast (now or at its next start)\n"
+	"reads the table in key order, source.backfill_chunk rows at a time, between\n"
+	"watermarks, so no row overwrites a newer change. CONDITION is a condition\n"
+	"on the table's plain column names in the language of event expressions\n"
+	"(comparisons, AND/OR/NOT, IN, BETWEEN, IS NULL, arithmetic, a few\n"
+	"functions; at most 4096 bytes), sent as parameterised SQL in a read-only\n"
+	"transaction; anything else is refused with exit status 2. Any SQL client\n"
+	"can do the same: INSERT INTO <signal_table> (kind, target, condition)\n"
+	"VALUES ('backfill', 'schema.table', NULL).\n"
+	"\n"
+	"The request's row records its status (requested, running, done, refused,\n"
+	"failed), the reason for a refusal, the rows emitted and skipped, and its\n"
+	"times; it is deleted source.backfill_retention after it ended. Deleting a\n"
+	"request's row cancels it.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -t, --table TABLE       the table, as the events name it (schema.table)\n"
+	"  -w, --where CONDITION   only rows matching it\n"
+	"  -s, --status            list the requests in the signal table\n"
+	"  -i, --id ID             only request ID\n"
+	"  -W, --wait SECONDS      wait up to SECONDS for the request to end, then\n"
+	"                          print it: exit 0 when done, 1 when refused, failed\n"
+	"                          or still running\n"
+	"  -h, --help              show this help\n";
 
-static void usage_backfill(FILE *out)
-{
-	fputs("usage: tablecast backfill --config FILE --table SCHEMA.TABLE [--where CONDITION]\n"
-	      "                          [--wait SECONDS]\n"
-	      "       tablecast backfill --config FILE --status [--id ID [--wait SECONDS]]\n"
-	      "\n"
-	      "Ask tablecast to publish the table's current rows again, as snapshot events\n"
-	      "(tablecastsnapshot=backfill), without stopping the stream: a row goes into\n"
-	      "source.signal_table and the running tablecast (now or at its next start)\n"
-	      "reads the table in key order, source.backfill_chunk rows at a time, between\n"
-	      "watermarks, so no row overwrites a newer change. CONDITION is a condition\n"
-	      "on the table's plain column names in the language of event expressions\n"
-	      "(comparisons, AND/OR/NOT, IN, BETWEEN, IS NULL, arithmetic, a few\n"
-	      "functions; at most 4096 bytes), sent as parameterised SQL in a read-only\n"
-	      "transaction; anything else is refused with exit status 2. Any SQL client\n"
-	      "can do the same: INSERT INTO <signal_table> (kind, target, condition)\n"
-	      "VALUES ('backfill', 'schema.table', NULL).\n"
-	      "\n"
-	      "The request's row records its status (requested, running, done, refused,\n"
-	      "failed), the reason for a refusal, the rows emitted and skipped, and its\n"
-	      "times; it is deleted source.backfill_retention after it ended. Deleting a\n"
-	      "request's row cancels it.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -t, --table TABLE       the table, as the events name it (schema.table)\n"
-	      "  -w, --where CONDITION   only rows matching it\n"
-	      "  -s, --status            list the requests in the signal table\n"
-	      "  -i, --id ID             only request ID\n"
-	      "  -W, --wait SECONDS      wait up to SECONDS for the request to end, then\n"
-	      "                          print it: exit 0 when done, 1 when refused, failed\n"
-	      "                          or still running\n"
-	      "  -h, --help              show this help\n",
-	      out);
-}
+static const char usage_check[] =
+	"usage: tablecast check --config FILE [--lock LOCK]\n"
+	"\n"
+	"Check the configuration against the source database's catalog: tables and\n"
+	"columns exist, expression types fit the declared field types, old.<col>\n"
+	"reads have the replica identity they need, TOAST-able columns read from\n"
+	"updates, and the publication covers the tables. With --lock, also refuse\n"
+	"changes that break an event version the lock lists (as schema check does).\n"
+	"One line per finding; exit 0 when there is no error, 1 otherwise, 2 for a\n"
+	"malformed file.\n";
 
-static void usage_check(FILE *out)
-{
-	fputs("usage: tablecast check --config FILE [--lock LOCK]\n"
-	      "\n"
-	      "Check the configuration against the source database's catalog: tables and\n"
-	      "columns exist, expression types fit the declared field types, old.<col>\n"
-	      "reads have the replica identity they need, TOAST-able columns read from\n"
-	      "updates, and the publication covers the tables. With --lock, also refuse\n"
-	      "changes that break an event version the lock lists (as schema check does).\n"
-	      "One line per finding; exit 0 when there is no error, 1 otherwise, 2 for a\n"
-	      "malformed file.\n",
-	      out);
-}
+static const char usage_schema[] =
+	"usage: tablecast schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
+	"       tablecast schema lock --config FILE [--lock LOCK] [--force]\n"
+	"       tablecast schema check --config FILE --lock LOCK [--frozen]\n"
+	"\n"
+	"generate: write one .proto file per event version\n"
+	"(DIR/<package path>/v<N>/<name>.proto) and an index, DIR/README.md; and/or\n"
+	"an AsyncAPI 3.0 document (JSON) to FILE: the topics as channels, one message\n"
+	"per event version with its protobuf schema, its Kafka key and its\n"
+	"CloudEvents headers. The same configuration always gives the same bytes.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -o, --out DIR           where the .proto files go\n"
+	"  -a, --asyncapi FILE     where the AsyncAPI document goes\n"
+	"\n"
+	"lock: write LOCK (default tablecast.lock) listing every event version's\n"
+	"contract: full name, package, fields (number, name, type, repeated, enum\n"
+	"values) and reserved numbers and names. Commit it next to the\n"
+	"configuration. An existing lock is checked first: a change that breaks it\n"
+	"is refused (exit 1) unless --force.\n"
+	"\n"
+	"check: refuse every change within a locked event version that breaks wire\n"
+	"or JSON compatibility (buf's WIRE_JSON rules): a field number reused, a\n"
+	"field removed without reserving its number and name, renamed or changed\n"
+	"in type or cardinality, an enum value removed or renumbered, the message\n"
+	"or package renamed, a version removed. One line per change; exit 0 when\n"
+	"compatible, 1 when a change breaks the lock, 2 for a malformed file.\n"
+	"--frozen also fails when the lock is not current (additions not recorded).\n";
 
-static void usage_schema(FILE *out)
-{
-	fputs("usage: tablecast schema generate --config FILE [--out DIR] [--asyncapi FILE]\n"
-	      "       tablecast schema lock --config FILE [--lock LOCK] [--force]\n"
-	      "       tablecast schema check --config FILE --lock LOCK [--frozen]\n"
-	      "\n"
-	      "generate: write one .proto file per event version\n"
-	      "(DIR/<package path>/v<N>/<name>.proto) and an index, DIR/README.md; and/or\n"
-	      "an AsyncAPI 3.0 document (JSON) to FILE: the topics as channels, one message\n"
-	      "per event version with its protobuf schema, its Kafka key and its\n"
-	      "CloudEvents headers. The same configuration always gives the same bytes.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -o, --out DIR           where the .proto files go\n"
-	      "  -a, --asyncapi FILE     where the AsyncAPI document goes\n"
-	      "\n"
-	      "lock: write LOCK (default tablecast.lock) listing every event version's\n"
-	      "contract: full name, package, fields (number, name, type, repeated, enum\n"
-	      "values) and reserved numbers and names. Commit it next to the\n"
-	      "configuration. An existing lock is checked first: a change that breaks it\n"
-	      "is refused (exit 1) unless --force.\n"
-	      "\n"
-	      "check: refuse every change within a locked event version that breaks wire\n"
-	      "or JSON compatibility (buf's WIRE_JSON rules): a field number reused, a\n"
-	      "field removed without reserving its number and name, renamed or changed\n"
-	      "in type or cardinality, an enum value removed or renumbered, the message\n"
-	      "or package renamed, a version removed. One line per change; exit 0 when\n"
-	      "compatible, 1 when a change breaks the lock, 2 for a malformed file.\n"
-	      "--frozen also fails when the lock is not current (additions not recorded).\n",
-	      out);
-}
+static const char usage_test[] =
+	"usage: tablecast test --config FILE CASES...\n"
+	"\n"
+	"Run the contract cases of the case files CASES against the configuration's\n"
+	"events, with no database and no broker: each case's row change (column\n"
+	"types and PostgreSQL text values) goes through the translator and encoder\n"
+	"`run` uses, the bytes produced are decoded again and compared with the\n"
+	"events, dead letters or halt the case expects (docs/CONTRACTS.md). One line\n"
+	"per case, a diff for each failure, then \"N passed, N failed\".\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"exit status: 0 every case passed, 1 a case failed, 2 a malformed file\n";
 
-static void usage_test(FILE *out)
-{
-	fputs("usage: tablecast test --config FILE CASES...\n"
-	      "\n"
-	      "Run the contract cases of the case files CASES against the configuration's\n"
-	      "events, with no database and no broker: each case's row change (column\n"
-	      "types and PostgreSQL text values) goes through the translator and encoder\n"
-	      "`run` uses, the bytes produced are decoded again and compared with the\n"
-	      "events, dead letters or halt the case expects (docs/CONTRACTS.md). One line\n"
-	      "per case, a diff for each failure, then \"N passed, N failed\".\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -h, --help              show this help\n"
-	      "\n"
-	      "exit status: 0 every case passed, 1 a case failed, 2 a malformed file\n",
-	      out);
-}
+static const char usage_tail[] =
+	"usage: tablecast tail --config FILE [--event NAME] [--from-beginning]\n"
+	"                      [--count N] [--idle-exit SECONDS] [--no-group]\n"
+	"\n"
+	"Consume the configured events' topics (and the dead-letter topic) with the\n"
+	"sink's Kafka settings and print one JSON line per record: topic, partition,\n"
+	"offset, key, the CloudEvents headers and the payload decoded with the\n"
+	"configuration's schema (protobuf JSON mapping). Commits no offsets.\n"
+	"\n"
+	"  -e, --event NAME        only this event (full name, any version)\n"
+	"  -b, --from-beginning    start at the oldest record, not the next one\n"
+	"  -n, --count N           exit after N records\n"
+	"      --idle-exit S       exit after S seconds without a record (allowing\n"
+	"                          10 more before the first one, to join the group);\n"
+	"                          exit 1 when no broker answers within S seconds\n"
+	"  -G, --no-group          read every partition directly, without joining a\n"
+	"                          consumer group (no join delay, no rebalances)\n";
 
-static void usage_tail(FILE *out)
-{
-	fputs("usage: tablecast tail --config FILE [--event NAME] [--from-beginning]\n"
-	      "                      [--count N] [--idle-exit SECONDS] [--no-group]\n"
-	      "\n"
-	      "Consume the configured events' topics (and the dead-letter topic) with the\n"
-	      "sink's Kafka settings and print one JSON line per record: topic, partition,\n"
-	      "offset, key, the CloudEvents headers and the payload decoded with the\n"
-	      "configuration's schema (protobuf JSON mapping). Commits no offsets.\n"
-	      "\n"
-	      "  -e, --event NAME        only this event (full name, any version)\n"
-	      "  -b, --from-beginning    start at the oldest record, not the next one\n"
-	      "  -n, --count N           exit after N records\n"
-	      "      --idle-exit S       exit after S seconds without a record (allowing\n"
-	      "                          10 more before the first one, to join the group);\n"
-	      "                          exit 1 when no broker answers within S seconds\n"
-	      "  -G, --no-group          read every partition directly, without joining a\n"
-	      "                          consumer group (no join delay, no rebalances)\n",
-	      out);
-}
+static const char usage_audit[] =
+	"usage: tablecast audit --config FILE [--json] [--since-last]\n"
+	"\n"
+	"Show who still reads and writes each table of the source database, and how\n"
+	"much, from pg_stat_statements (each statement parsed with PostgreSQL's\n"
+	"grammar; unqualified names resolved with each role's search_path, views to\n"
+	"their base tables) and pg_stat_user_tables: per table its owner (owners in\n"
+	"the configuration), the events published for it, every role's reads and\n"
+	"writes with calls, rows and the last change seen, and a status such as\n"
+	"\"2 readers left\" or \"no foreign access\". Each audit is kept in\n"
+	"<state_dir>/audit.last.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -j, --json              one JSON document, for dashboards\n"
+	"  -s, --since-last        compare with the previous audit: who started and\n"
+	"                          who stopped using each table\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"exit status: 0 done; 1 with --since-last, a role other than a table's owner\n"
+	"started reading or writing it; 2 usage or configuration error; 3 the\n"
+	"statistics could not be read (no pg_stat_statements, connection, state)\n";
 
-static void usage_audit(FILE *out)
-{
-	fputs("usage: tablecast audit --config FILE [--json] [--since-last]\n"
-	      "\n"
-	      "Show who still reads and writes each table of the source database, and how\n"
-	      "much, from pg_stat_statements (each statement parsed with PostgreSQL's\n"
-	      "grammar; unqualified names resolved with each role's search_path, views to\n"
-	      "their base tables) and pg_stat_user_tables: per table its owner (owners in\n"
-	      "the configuration), the events published for it, every role's reads and\n"
-	      "writes with calls, rows and the last change seen, and a status such as\n"
-	      "\"2 readers left\" or \"no foreign access\". Each audit is kept in\n"
-	      "<state_dir>/audit.last.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -j, --json              one JSON document, for dashboards\n"
-	      "  -s, --since-last        compare with the previous audit: who started and\n"
-	      "                          who stopped using each table\n"
-	      "  -h, --help              show this help\n"
-	      "\n"
-	      "exit status: 0 done; 1 with --since-last, a role other than a table's owner\n"
-	      "started reading or writing it; 2 usage or configuration error; 3 the\n"
-	      "statistics could not be read (no pg_stat_statements, connection, state)\n",
-	      out);
-}
+static const char usage_verify[] =
+	"usage: tablecast verify --config FILE [--event NAME] [--sample N] [--timeout SECONDS]\n"
+	"\n"
+	"Compare, for every event declared on = [\"snapshot\"] (or only NAME), the\n"
+	"latest event of each key on Kafka with the table's rows translated through\n"
+	"the same definition, both at one point of the WAL: the table under the\n"
+	"snapshot of a temporary replication slot, the topic once the running\n"
+	"tablecast has confirmed that point, counting only events committed before\n"
+	"it. A key whose latest event is one of the table's delete events (or a\n"
+	"tombstone) must have no row. Prints the counts of equal, missing (a row\n"
+	"without its event), extra (an event without a row) and different keys,\n"
+	"and the field differences of a few. Exit 0 when equal, 1 otherwise.\n"
+	"\n"
+	"  -c, --config FILE       configuration file (libconfig syntax)\n"
+	"  -e, --event NAME        only this event (full name, any version)\n"
+	"  -s, --sample N          keys of each kind shown with their differences (5)\n"
+	"  -t, --timeout SECONDS   wait this long for the slot to confirm (60)\n"
+	"  -h, --help              show this help\n";
 
-static void usage_verify(FILE *out)
-{
-	fputs("usage: tablecast verify --config FILE [--event NAME] [--sample N] [--timeout SECONDS]\n"
-	      "\n"
-	      "Compare, for every event declared on = [\"snapshot\"] (or only NAME), the\n"
-	      "latest event of each key on Kafka with the table's rows translated through\n"
-	      "the same definition, both at one point of the WAL: the table under the\n"
-	      "snapshot of a temporary replication slot, the topic once the running\n"
-	      "tablecast has confirmed that point, counting only events committed before\n"
-	      "it. A key whose latest event is one of the table's delete events (or a\n"
-	      "tombstone) must have no row. Prints the counts of equal, missing (a row\n"
-	      "without its event), extra (an event without a row) and different keys,\n"
-	      "and the field differences of a few. Exit 0 when equal, 1 otherwise.\n"
-	      "\n"
-	      "  -c, --config FILE       configuration file (libconfig syntax)\n"
-	      "  -e, --event NAME        only this event (full name, any version)\n"
-	      "  -s, --sample N          keys of each kind shown with their differences (5)\n"
-	      "  -t, --timeout SECONDS   wait this long for the slot to confirm (60)\n"
-	      "  -h, --help              show this help\n",
-	      out);
-}
+static const char usage_check_config[] = "usage: tablecast check-config [--lock LOCK] FILE\n";
 
-static void usage_status(FILE *out)
-{
-	fputs("usage: tablecast status --config FILE [--json]\n"
-	      "\n"
-	      "One screen on the slot and the daemon: the slot as the database sees it\n"
-	      "(held by which pid and client, confirmed LSN, lag in bytes and seconds,\n"
-	      "WAL retention), the daemon's /metrics and /readyz when metrics.listen is\n"
-	      "set (streaming, Kafka reachable, in-flight transactions and events, dead\n"
-	      "letters), and the last halt recorded in state_dir. --json prints one JSON\n"
-	      "object instead. The runbook, docs/OPERATIONS.md, says what to do next.\n"
-	      "\n"
-	      "exit status: 0 healthy; 1 degraded (lagging, standby: the slot is held by\n"
-	      "another connection, Kafka unreachable, not ready); 2 usage or configuration\n"
-	      "error; 3 halted or down (no daemon answers, slot missing or invalidated,\n"
-	      "database unreachable)\n",
-	      out);
-}
+static const char usage_status[] =
+	"usage: tablecast status --config FILE [--json]\n"
+	"\n"
+	"One screen on the slot and the daemon: the slot as the database sees it\n"
+	"(held by which pid and client, confirmed LSN, lag in bytes and seconds,\n"
+	"WAL retention), the daemon's /metrics and /readyz when metrics.listen is\n"
+	"set (streaming, Kafka reachable, in-flight transactions and events, dead\n"
+	"letters), and the last halt recorded in state_dir. --json prints one JSON\n"
+	"object instead. The runbook, docs/OPERATIONS.md, says what to do next.\n"
+	"\n"
+	"exit status: 0 healthy; 1 degraded (lagging, standby: the slot is held by\n"
+	"another connection, Kafka unreachable, not ready); 2 usage or configuration\n"
+	"error; 3 halted or down (no daemon answers, slot missing or invalidated,\n"
+	"database unreachable)\n";
 
 static struct Config *load_config(const char *path)
 {
@@ -338,88 +270,219 @@ static struct Config *load_config(const char *path)
 	return cfg;
 }
 
-static int cmd_backfill(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"table", required_argument, NULL, 't'},
-		{"where", required_argument, NULL, 'w'},
-		{"status", no_argument, NULL, 's'},
-		{"id", required_argument, NULL, 'i'},
-		{"wait", required_argument, NULL, 'W'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL, *table = NULL, *condition = NULL;
-	bool status = false;
-	long long id = 0;
-	int wait_s = 0;
-	int c;
+/*
+ * Every option of every command, as parsed: an option means the same in
+ * each command that takes it. Defaults are set in main.
+ */
+struct Args {
+	const char *config_path, *lock_path, *level_name;
+	const char *table, *condition; /* backfill */
+	bool status; /* backfill --status */
+	long long id; /* backfill --id */
+	int wait_s; /* backfill --wait */
+	bool recreate; /* run --recreate-slot */
+	char *resync[64]; /* run --resync-table */
+	size_t nresync;
+	const char *out_dir, *asyncapi; /* schema generate */
+	bool force, frozen; /* schema lock, schema check */
+	bool json; /* status, audit */
+	bool since_last; /* audit */
+	const char *event; /* tail, verify */
+	bool from_beginning, no_group; /* tail */
+	long count; /* tail --count */
+	int idle_exit_ms; /* tail --idle-exit */
+	int sample; /* verify --sample */
+	int timeout_ms; /* verify --timeout */
+};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:t:w:si:W:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'w':
-			condition = optarg;
-			break;
-		case 's':
-			status = true;
-			break;
-		case 'i':
-		case 'W': {
-			char *end;
-			errno = 0;
-			long long v = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 || (c == 'W' && v > 86400)) {
-				fprintf(stderr, "tablecast: --%s: not a number in range: %s\n",
-					c == 'i' ? "id" : "wait", optarg);
-				return EXIT_USAGE;
-			}
-			if (c == 'i')
-				id = v;
-			else
-				wait_s = (int)v;
-			break;
-		}
-		case 'h':
-			usage_backfill(stdout);
-			return EXIT_OK;
-		default:
-			usage_backfill(stderr);
+/*
+ * A command: what `tablecast --help` says of it, its own help, its options
+ * (each long option's val is its short letter, or a letter of its own for a
+ * long-only option; 'h' is --help everywhere), and what runs it once the
+ * options are parsed. Commands of two words ("schema lock") share the first
+ * word's help.
+ */
+struct Command {
+	const char *name;
+	const char *synopsis; /* "run --config FILE", in tablecast --help */
+	const char *purpose; /* after the synopsis; continuation lines indented */
+	const char *usage; /* the command's help: `tablecast help CMD`, CMD --help, usage errors */
+	void (*setup)(void); /* before the options are parsed (signal handlers), or NULL */
+	const char *shortopts; /* NULL: the command reads its arguments itself */
+	const struct option *longopts;
+	/* Parsed options in a; argv[optind..argc-1] are the operands. Returns the exit status. */
+	int (*run)(const struct Command *cmd, struct Args *a, int argc, char **argv);
+};
+
+static int usage_error(const struct Command *cmd)
+{
+	fputs(cmd->usage, stderr);
+	return EXIT_USAGE;
+}
+
+/* A number from optarg within [min, max]; false when it is not one. */
+static bool number_arg(const char *arg, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * Take one option (by its long name) into a. Returns -1 to go on, or the
+ * exit status of a refused one (its message printed).
+ */
+static int take_option(const struct Command *cmd, struct Args *a, const char *name, char *arg)
+{
+	bool snapshot_only = strcmp(cmd->name, "snapshot") == 0;
+	long long v;
+	char *end;
+
+	if (strcmp(name, "config") == 0) {
+		a->config_path = arg;
+	} else if (strcmp(name, "lock") == 0) {
+		a->lock_path = arg;
+	} else if (strcmp(name, "log-level") == 0) {
+		a->level_name = arg;
+	} else if (strcmp(name, "table") == 0) {
+		a->table = arg;
+	} else if (strcmp(name, "where") == 0) {
+		a->condition = arg;
+	} else if (strcmp(name, "status") == 0) {
+		a->status = true;
+	} else if (strcmp(name, "id") == 0 || strcmp(name, "wait") == 0) {
+		bool wait = strcmp(name, "wait") == 0;
+		if (!number_arg(arg, 1, wait ? 86400 : LLONG_MAX, &v)) {
+			fprintf(stderr, "tablecast: --%s: not a number in range: %s\n", name, arg);
 			return EXIT_USAGE;
 		}
+		if (wait)
+			a->wait_s = (int)v;
+		else
+			a->id = v;
+	} else if (strcmp(name, "recreate-slot") == 0) {
+		if (snapshot_only)
+			return usage_error(cmd);
+		a->recreate = true;
+	} else if (strcmp(name, "resync-table") == 0) {
+		if (snapshot_only || a->nresync == sizeof(a->resync) / sizeof(a->resync[0]) ||
+		    !strchr(arg, '.')) {
+			fprintf(stderr, "tablecast: --resync-table takes schema.table (at most 64)\n");
+			return usage_error(cmd);
+		}
+		a->resync[a->nresync++] = arg;
+	} else if (strcmp(name, "out") == 0) {
+		a->out_dir = arg;
+	} else if (strcmp(name, "asyncapi") == 0) {
+		a->asyncapi = arg;
+	} else if (strcmp(name, "force") == 0) {
+		if (strcmp(cmd->name, "schema lock") != 0)
+			return usage_error(cmd);
+		a->force = true;
+	} else if (strcmp(name, "frozen") == 0) {
+		if (strcmp(cmd->name, "schema check") != 0)
+			return usage_error(cmd);
+		a->frozen = true;
+	} else if (strcmp(name, "json") == 0) {
+		a->json = true;
+	} else if (strcmp(name, "since-last") == 0) {
+		a->since_last = true;
+	} else if (strcmp(name, "event") == 0) {
+		a->event = arg;
+	} else if (strcmp(name, "from-beginning") == 0) {
+		a->from_beginning = true;
+	} else if (strcmp(name, "no-group") == 0) {
+		a->no_group = true;
+	} else if (strcmp(name, "count") == 0) {
+		a->count = strtol(arg, &end, 10);
+		if (*end || a->count <= 0) {
+			fprintf(stderr, "tablecast: --count needs a positive number\n");
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(name, "idle-exit") == 0) {
+		a->idle_exit_ms = (int)strtol(arg, &end, 10) * 1000;
+		if (*end || a->idle_exit_ms <= 0) {
+			fprintf(stderr, "tablecast: --idle-exit needs a positive number of seconds\n");
+			return EXIT_USAGE;
+		}
+	} else if (strcmp(name, "sample") == 0) {
+		long n = strtol(arg, &end, 10);
+		if (*end || n < 0 || n > 1000) {
+			fprintf(stderr, "tablecast: --sample needs a number from 0 to 1000\n");
+			return EXIT_USAGE;
+		}
+		a->sample = (int)n;
+	} else if (strcmp(name, "timeout") == 0) {
+		long n = strtol(arg, &end, 10);
+		if (*end || n <= 0 || n > 86400) {
+			fprintf(stderr, "tablecast: --timeout needs a positive number of seconds\n");
+			return EXIT_USAGE;
+		}
+		a->timeout_ms = (int)n * 1000;
+	} else {
+		return usage_error(cmd);
 	}
-	if (!config_path || optind != argc || (status ? table || condition : !table || id) ||
-	    (status && wait_s && !id)) {
+	return -1;
+}
+
+/*
+ * The command's options into a, by its table entry. Returns -1 to run the
+ * command, or the exit status: 0 after --help, 2 for a refused option.
+ */
+static int parse_options(const struct Command *cmd, struct Args *a, int argc, char **argv)
+{
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, cmd->shortopts, cmd->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		}
+		const struct option *o = cmd->longopts;
+		while (o->name && o->val != c)
+			o++;
+		if (!o->name)
+			return usage_error(cmd);
+		int rc = take_option(cmd, a, o->name, optarg);
+		if (rc >= 0)
+			return rc;
+	}
+	return -1;
+}
+
+static int cmd_backfill(const struct Command *cmd, struct Args *a, int argc, char **argv)
+{
+	(void)argv;
+	long long id = a->id;
+	if (!a->config_path || optind != argc ||
+	    (a->status ? a->table || a->condition : !a->table || a->id) ||
+	    (a->status && a->wait_s && !a->id)) {
 		fprintf(stderr,
 			"tablecast: backfill needs --config FILE and either --table TABLE or --status\n");
-		usage_backfill(stderr);
-		return EXIT_USAGE;
+		return usage_error(cmd);
 	}
-	struct Config *cfg = load_config(config_path);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	char err[1024];
 	int rc = EXIT_OK;
-	if (!status) {
-		id = bf_request(cfg, table, condition, err, sizeof(err));
+	if (!a->status) {
+		id = bf_request(cfg, a->table, a->condition, err, sizeof(err));
 		if (id < 0) {
 			fprintf(stderr, "tablecast: %s\n", err);
 			cfg_free(cfg);
 			return id == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
 		}
 		printf("backfill %lld of %s requested; the running tablecast logs its progress\n", id,
-		       table);
+		       a->table);
 	}
-	if (status || wait_s) {
+	if (a->status || a->wait_s) {
 		fflush(stdout);
-		int st = bf_status(cfg, id, wait_s, stdout, err, sizeof(err));
+		int st = bf_status(cfg, id, a->wait_s, stdout, err, sizeof(err));
 		if (st < 0)
 			fprintf(stderr, "tablecast: %s\n", err);
 		rc = st == 0 ? EXIT_OK : st == -2 ? EXIT_USAGE : EXIT_FAILURE_RUNTIME;
@@ -428,63 +491,16 @@ static int cmd_backfill(int argc, char **argv)
 	return rc;
 }
 
-static int cmd_run(int argc, char **argv)
+/* run, and snapshot: a run that takes a snapshot, then stops. */
+static int cmd_run(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"recreate-slot", no_argument, NULL, 'R'},
-		{"resync-table", required_argument, NULL, 'T'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL, *level_name = NULL;
-	bool recreate = false;
-	char *resync[64];
-	size_t nresync = 0;
-	bool snapshot_only = strcmp(argv[0], "snapshot") == 0;
-	void (*usage_fn)(FILE *) = snapshot_only ? usage_snapshot : usage_run;
-	int c;
+	(void)argv;
+	bool snapshot_only = strcmp(cmd->name, "snapshot") == 0;
+	const char *config_path = a->config_path;
 
-	/* From the start, so a stop during start-up is a clean one too. */
-	install_signals();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'R':
-			if (snapshot_only) {
-				usage_fn(stderr);
-				return EXIT_USAGE;
-			}
-			recreate = true;
-			break;
-		case 'T':
-			if (snapshot_only || nresync == sizeof(resync) / sizeof(resync[0]) ||
-			    !strchr(optarg, '.')) {
-				fprintf(stderr, "tablecast: --resync-table takes schema.table (at most 64)\n");
-				usage_fn(stderr);
-				return EXIT_USAGE;
-			}
-			resync[nresync++] = optarg;
-			break;
-		case 'l':
-			level_name = optarg;
-			break;
-		case 'h':
-			usage_fn(stdout);
-			return EXIT_OK;
-		default:
-			usage_fn(stderr);
-			return EXIT_USAGE;
-		}
-	}
 	if (!config_path || optind != argc) {
-		fprintf(stderr, "tablecast: %s needs --config FILE and nothing else\n", argv[0]);
-		usage_fn(stderr);
-		return EXIT_USAGE;
+		fprintf(stderr, "tablecast: %s needs --config FILE and nothing else\n", cmd->name);
+		return usage_error(cmd);
 	}
 
 	/* A stop during a long load ends it: systemd's stop must not wait for it. */
@@ -498,8 +514,8 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	enum log_level level = cfg->log_level;
-	if (level_name && !log_parse_level(level_name, &level)) {
-		fprintf(stderr, "tablecast: unknown log level \"%s\"\n", level_name);
+	if (a->level_name && !log_parse_level(a->level_name, &level)) {
+		fprintf(stderr, "tablecast: unknown log level \"%s\"\n", a->level_name);
 		cfg_free(cfg);
 		return EXIT_USAGE;
 	}
@@ -520,9 +536,9 @@ static int cmd_run(int argc, char **argv)
 	}
 
 	struct RunOptions opts = {.cfg = cfg,
-				  .recreate_slot = recreate,
-				  .resync_tables = resync,
-				  .nresync_tables = nresync,
+				  .recreate_slot = a->recreate,
+				  .resync_tables = a->resync,
+				  .nresync_tables = a->nresync,
 				  .stop = &stop_requested,
 				  .reload = &reload_requested,
 				  .config_path = config_path,
@@ -622,44 +638,18 @@ out:
 	return rc;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"lock", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL, *lock_path = NULL;
+	(void)argv;
 	char err[1024];
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'L':
-			lock_path = optarg;
-			break;
-		case 'h':
-			usage_check(stdout);
-			return EXIT_OK;
-		default:
-			usage_check(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc) {
-		usage_check(stderr);
-		return EXIT_USAGE;
-	}
-	struct Config *cfg = load_config(config_path);
+	if (!a->config_path || optind != argc)
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	/* The lock first: it needs no database, and a malformed one is a usage error. */
-	int lock_rc = lock_path ? check_lock(cfg, lock_path, false, stdout) : EXIT_OK;
+	int lock_rc = a->lock_path ? check_lock(cfg, a->lock_path, false, stdout) : EXIT_OK;
 	if (lock_rc == EXIT_USAGE) {
 		cfg_free(cfg);
 		return EXIT_USAGE;
@@ -673,66 +663,15 @@ static int cmd_check(int argc, char **argv)
 	return errors == 0 && lock_rc == EXIT_OK ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
-/* Parse "--config FILE [--lock LOCK] [--force] [--frozen]" for schema lock and schema check. */
-static int parse_lock_args(int argc, char **argv, const char **config_path, const char **lock_path,
-			   bool *force, bool *frozen)
+static int cmd_schema_lock(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"lock", required_argument, NULL, 'L'},
-		{"force", no_argument, NULL, 'F'},
-		{"frozen", no_argument, NULL, 'Z'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			*config_path = optarg;
-			break;
-		case 'L':
-			*lock_path = optarg;
-			break;
-		case 'F':
-			if (!force) {
-				usage_schema(stderr);
-				return EXIT_USAGE;
-			}
-			*force = true;
-			break;
-		case 'Z':
-			if (!frozen) {
-				usage_schema(stderr);
-				return EXIT_USAGE;
-			}
-			*frozen = true;
-			break;
-		case 'h':
-			usage_schema(stdout);
-			return EXIT_OK;
-		default:
-			usage_schema(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!*config_path || !*lock_path || !**lock_path || optind != argc) {
-		usage_schema(stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
-static int cmd_schema_lock(int argc, char **argv)
-{
-	const char *config_path = NULL, *lock_path = "tablecast.lock";
-	bool force = false;
-	int rc = parse_lock_args(argc, argv, &config_path, &lock_path, &force, NULL);
-	if (rc >= 0)
-		return rc;
-	struct Config *cfg = load_config(config_path);
+	(void)argv;
+	const char *lock_path = a->lock_path ? a->lock_path : "tablecast.lock";
+	bool force = a->force;
+	int rc;
+	if (!a->config_path || !*lock_path || optind != argc)
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	bool missing = false;
@@ -779,73 +718,32 @@ out:
 	return rc;
 }
 
-static int cmd_schema_check(int argc, char **argv)
+static int cmd_schema_check(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	const char *config_path = NULL, *lock_path = NULL;
-	bool frozen = false;
-	int rc = parse_lock_args(argc, argv, &config_path, &lock_path, NULL, &frozen);
-	if (rc >= 0)
-		return rc;
+	(void)argv;
+	const char *config_path = a->config_path, *lock_path = a->lock_path;
+	if (!config_path || !lock_path || !*lock_path || optind != argc)
+		return usage_error(cmd);
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
-	rc = check_lock(cfg, lock_path, frozen, stdout);
+	int rc = check_lock(cfg, lock_path, a->frozen, stdout);
 	if (rc == EXIT_OK)
 		printf("%s: compatible with %s\n", config_path, lock_path);
 	cfg_free(cfg);
 	return rc;
 }
 
-static int cmd_schema(int argc, char **argv)
+static int cmd_schema_generate(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"out", required_argument, NULL, 'o'},
-		{"asyncapi", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL, *out_dir = NULL, *asyncapi = NULL;
+	(void)argv;
+	const char *out_dir = a->out_dir, *asyncapi = a->asyncapi;
 	char err[1024];
-	int c;
 
-	if (argc >= 2 && strcmp(argv[1], "lock") == 0)
-		return cmd_schema_lock(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return cmd_schema_check(argc - 1, argv + 1);
-	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
-		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-		usage_schema(help ? stdout : stderr);
-		return help ? EXIT_OK : EXIT_USAGE;
-	}
-	argc--;
-	argv++;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:a:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'o':
-			out_dir = optarg;
-			break;
-		case 'a':
-			asyncapi = optarg;
-			break;
-		case 'h':
-			usage_schema(stdout);
-			return EXIT_OK;
-		default:
-			usage_schema(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc || (!out_dir && !asyncapi) || (out_dir && !*out_dir) ||
-	    (asyncapi && !*asyncapi)) {
-		usage_schema(stderr);
-		return EXIT_USAGE;
-	}
-	struct Config *cfg = load_config(config_path);
+	if (!a->config_path || optind != argc || (!out_dir && !asyncapi) || (out_dir && !*out_dir) ||
+	    (asyncapi && !*asyncapi))
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	int rc = 0;
@@ -861,65 +759,21 @@ static int cmd_schema(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_tail(int argc, char **argv)
+static int cmd_tail(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"event", required_argument, NULL, 'e'},
-		{"from-beginning", no_argument, NULL, 'b'},
-		{"count", required_argument, NULL, 'n'},
-		{"idle-exit", required_argument, NULL, 'I'},
-		{"no-group", no_argument, NULL, 'G'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct TailOptions opts = {.stop = &stop_requested, .out = stdout};
-	const char *config_path = NULL;
-	char err[1024], *end;
-	int c;
+	(void)argv;
+	struct TailOptions opts = {.stop = &stop_requested,
+				   .out = stdout,
+				   .event = a->event,
+				   .from_beginning = a->from_beginning,
+				   .no_group = a->no_group,
+				   .max_count = a->count,
+				   .idle_exit_ms = a->idle_exit_ms};
+	const char *config_path = a->config_path;
+	char err[1024];
 
-	install_signals();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:e:bn:Gh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'e':
-			opts.event = optarg;
-			break;
-		case 'b':
-			opts.from_beginning = true;
-			break;
-		case 'G':
-			opts.no_group = true;
-			break;
-		case 'n':
-			opts.max_count = strtol(optarg, &end, 10);
-			if (*end || opts.max_count <= 0) {
-				fprintf(stderr, "tablecast: --count needs a positive number\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'I':
-			opts.idle_exit_ms = (int)strtol(optarg, &end, 10) * 1000;
-			if (*end || opts.idle_exit_ms <= 0) {
-				fprintf(stderr, "tablecast: --idle-exit needs a positive number of seconds\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage_tail(stdout);
-			return EXIT_OK;
-		default:
-			usage_tail(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc) {
-		usage_tail(stderr);
-		return EXIT_USAGE;
-	}
+	if (!config_path || optind != argc)
+		return usage_error(cmd);
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
@@ -939,46 +793,14 @@ static int cmd_tail(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"since-last", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct AuditOptions opts = {.out = stdout};
-	const char *config_path = NULL;
-	int c;
+	(void)argv;
+	struct AuditOptions opts = {.out = stdout, .json = a->json, .since_last = a->since_last};
 
-	/* A closed stdout is a write error we report, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:jsh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'j':
-			opts.json = true;
-			break;
-		case 's':
-			opts.since_last = true;
-			break;
-		case 'h':
-			usage_audit(stdout);
-			return EXIT_OK;
-		default:
-			usage_audit(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc) {
-		usage_audit(stderr);
-		return EXIT_USAGE;
-	}
-	struct Config *cfg = load_config(config_path);
+	if (!a->config_path || optind != argc)
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	opts.cfg = cfg;
@@ -992,102 +814,32 @@ static int cmd_audit(int argc, char **argv)
 	return rc == AUDIT_NEW_FOREIGN ? EXIT_AUDIT_NEW_FOREIGN : EXIT_OK;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
-	bool json = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage_status(stdout);
-			return EXIT_OK;
-		default:
-			usage_status(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc) {
-		usage_status(stderr);
-		return EXIT_USAGE;
-	}
-	struct Config *cfg = load_config(config_path);
+	(void)argv;
+	if (!a->config_path || optind != argc)
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
-	int rc = status_run(cfg, json, stdout);
+	int rc = status_run(cfg, a->json, stdout);
 	cfg_free(cfg);
 	return rc;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"event", required_argument, NULL, 'e'},
-		{"sample", required_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct VerifyOptions opts = {.sample = 5, .timeout_ms = 60000, .stop = &stop_requested,
-				     .out = stdout};
-	const char *config_path = NULL;
-	char err[1024], *end;
-	long n;
-	int c;
+	(void)argv;
+	struct VerifyOptions opts = {.sample = a->sample,
+				     .timeout_ms = a->timeout_ms,
+				     .stop = &stop_requested,
+				     .out = stdout,
+				     .event = a->event};
+	const char *config_path = a->config_path;
+	char err[1024];
 
-	install_signals();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:e:s:t:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'e':
-			opts.event = optarg;
-			break;
-		case 's':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 0 || n > 1000) {
-				fprintf(stderr, "tablecast: --sample needs a number from 0 to 1000\n");
-				return EXIT_USAGE;
-			}
-			opts.sample = (int)n;
-			break;
-		case 't':
-			n = strtol(optarg, &end, 10);
-			if (*end || n <= 0 || n > 86400) {
-				fprintf(stderr, "tablecast: --timeout needs a positive number of seconds\n");
-				return EXIT_USAGE;
-			}
-			opts.timeout_ms = (int)n * 1000;
-			break;
-		case 'h':
-			usage_verify(stdout);
-			return EXIT_OK;
-		default:
-			usage_verify(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind != argc) {
-		usage_verify(stderr);
-		return EXIT_USAGE;
-	}
+	if (!config_path || optind != argc)
+		return usage_error(cmd);
 	struct Config *cfg = load_config(config_path);
 	if (!cfg)
 		return EXIT_USAGE;
@@ -1108,36 +860,13 @@ static int cmd_verify(int argc, char **argv)
 	return rc == 1 ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
-static int cmd_test(int argc, char **argv)
+static int cmd_test(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *config_path = NULL;
 	char err[1024];
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'h':
-			usage_test(stdout);
-			return EXIT_OK;
-		default:
-			usage_test(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!config_path || optind >= argc) {
-		usage_test(stderr);
-		return EXIT_USAGE;
-	}
-	struct Config *cfg = load_config(config_path);
+	if (!a->config_path || optind >= argc)
+		return usage_error(cmd);
+	struct Config *cfg = load_config(a->config_path);
 	if (!cfg)
 		return EXIT_USAGE;
 	/* Dead letters a case expects are results here, not warnings. */
@@ -1156,44 +885,223 @@ static int cmd_test(int argc, char **argv)
 	return totals.failed ? EXIT_FAILURE_RUNTIME : EXIT_OK;
 }
 
-static int cmd_check_config(int argc, char **argv)
+static int cmd_check_config(const struct Command *cmd, struct Args *a, int argc, char **argv)
 {
-	static const char usage_text[] = "usage: tablecast check-config [--lock LOCK] FILE\n";
-	static const struct option longopts[] = {
-		{"lock", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *lock_path = NULL;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'L':
-			lock_path = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return usage_error(cmd);
 	const char *path = argv[optind];
 	struct Config *cfg = load_config(path);
 	if (!cfg)
 		return EXIT_USAGE;
-	int rc = lock_path ? check_lock(cfg, lock_path, false, stdout) : EXIT_OK;
+	int rc = a->lock_path ? check_lock(cfg, a->lock_path, false, stdout) : EXIT_OK;
 	if (rc == EXIT_OK)
 		printf("%s: ok\n", path);
 	cfg_free(cfg);
 	return rc;
+}
+
+static void ignore_sigpipe(void)
+{
+	/* A closed stdout is a write error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int cmd_help(const struct Command *cmd, struct Args *a, int argc, char **argv);
+
+static const struct option run_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"recreate-slot", no_argument, NULL, 'R'},
+	{"resync-table", required_argument, NULL, 'T'},
+	{"log-level", required_argument, NULL, 'l'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option backfill_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"table", required_argument, NULL, 't'},
+	{"where", required_argument, NULL, 'w'},
+	{"status", no_argument, NULL, 's'},
+	{"id", required_argument, NULL, 'i'},
+	{"wait", required_argument, NULL, 'W'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option check_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"lock", required_argument, NULL, 'L'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option check_config_options[] = {
+	{"lock", required_argument, NULL, 'L'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option status_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option tail_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"event", required_argument, NULL, 'e'},
+	{"from-beginning", no_argument, NULL, 'b'},
+	{"count", required_argument, NULL, 'n'},
+	{"idle-exit", required_argument, NULL, 'I'},
+	{"no-group", no_argument, NULL, 'G'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option audit_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"json", no_argument, NULL, 'j'},
+	{"since-last", no_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option verify_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"event", required_argument, NULL, 'e'},
+	{"sample", required_argument, NULL, 's'},
+	{"timeout", required_argument, NULL, 't'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option schema_generate_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"out", required_argument, NULL, 'o'},
+	{"asyncapi", required_argument, NULL, 'a'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* schema lock and schema check: --force is lock's, --frozen check's. */
+static const struct option schema_lock_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"lock", required_argument, NULL, 'L'},
+	{"force", no_argument, NULL, 'F'},
+	{"frozen", no_argument, NULL, 'Z'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const struct option test_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* In the order tablecast --help lists them. */
+static const struct Command commands[] = {
+	{"run", "run --config FILE", "stream events until stopped (SIGTERM/SIGINT)", usage_run,
+	 install_signals, "c:l:h", run_options, cmd_run},
+	{"snapshot", "snapshot --config FILE",
+	 "publish every existing row as snapshot events, then stop", usage_snapshot,
+	 install_signals, "c:l:h", run_options, cmd_run},
+	{"backfill", "backfill --config FILE --table T [--where COND]",
+	 "ask the running tablecast to publish T's rows again", usage_backfill, NULL,
+	 "c:t:w:si:W:h", backfill_options, cmd_backfill},
+	{"check", "check --config FILE [--lock LOCK]",
+	 "check the configuration against the live database", usage_check, NULL, "c:h",
+	 check_options, cmd_check},
+	{"check-config", "check-config [--lock LOCK] FILE",
+	 "parse and validate a configuration file offline", usage_check_config, NULL, "h",
+	 check_config_options, cmd_check_config},
+	{"status", "status --config FILE [--json]", "the slot and the running daemon at a glance",
+	 usage_status, NULL, "c:jh", status_options, cmd_status},
+	{"tail", "tail --config FILE", "print the events on Kafka as JSON lines", usage_tail,
+	 install_signals, "c:e:bn:Gh", tail_options, cmd_tail},
+	{"audit", "audit --config FILE [--json] [--since-last]",
+	 "show which roles read and write each table", usage_audit, ignore_sigpipe, "c:jsh",
+	 audit_options, cmd_audit},
+	{"verify", "verify --config FILE", "compare the latest event per key with the tables",
+	 usage_verify, install_signals, "c:e:s:t:h", verify_options, cmd_verify},
+	{"schema generate", "schema generate --config FILE [--out DIR] [--asyncapi FILE]",
+	 "write the .proto files of the configured events,\n"
+	 "                          and an AsyncAPI 3.0 document of the topics",
+	 usage_schema, NULL, "c:o:a:h", schema_generate_options, cmd_schema_generate},
+	{"schema lock", "schema lock --config FILE [--lock LOCK] [--force]",
+	 "record the events' contract in a lock file", usage_schema, NULL, "c:h",
+	 schema_lock_options, cmd_schema_lock},
+	{"schema check", "schema check --config FILE --lock LOCK [--frozen]",
+	 "refuse changes that break a locked event version", usage_schema, NULL, "c:h",
+	 schema_lock_options, cmd_schema_check},
+	{"test", "test --config FILE CASES...", "run contract cases offline (no database, no broker)",
+	 usage_test, NULL, "c:h", test_options, cmd_test},
+	{"help", "help [COMMAND]", "show help for a command", NULL, NULL, NULL, NULL, cmd_help},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fputs("usage: tablecast COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Stream a PostgreSQL database's committed changes (logical replication,\n"
+	      "pgoutput) to a sink.\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		int n = fprintf(out, "  %s", commands[i].synopsis);
+		if (n < 26)
+			fprintf(out, "%*s%s\n", 26 - n, "", commands[i].purpose);
+		else
+			fprintf(out, "\n%26s%s\n", "", commands[i].purpose);
+	}
+	fputs("\n"
+	      "options:\n"
+	      "  -h, --help              show help\n"
+	      "  -V, --version           show the version\n"
+	      "\n"
+	      "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n"
+	      "(status: 0 healthy, 1 degraded, 2 usage or configuration error, 3 halted or down)\n",
+	      out);
+}
+
+/* Does the command's name start with the word w ("schema" for "schema lock")? */
+static bool first_word_is(const char *name, const char *w)
+{
+	size_t n = strlen(w);
+	return n && strncmp(name, w, n) == 0 && (name[n] == '\0' || name[n] == ' ');
+}
+
+/* help [COMMAND]: the command's own help, else the overview. */
+static int cmd_help(const struct Command *cmd, struct Args *a, int argc, char **argv)
+{
+	(void)cmd;
+	(void)a;
+	const char *topic = argc > 1 ? argv[1] : "";
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].usage && first_word_is(commands[i].name, topic)) {
+			fputs(commands[i].usage, stdout);
+			return EXIT_OK;
+		}
+	}
+	usage(stdout);
+	return EXIT_OK;
+}
+
+/* argv[0] is the command's last word. */
+static int run_command(const struct Command *cmd, int argc, char **argv)
+{
+	struct Args a = {.sample = 5, .timeout_ms = 60000};
+	if (cmd->setup)
+		cmd->setup();
+	if (cmd->shortopts) {
+		int rc = parse_options(cmd, &a, argc, argv);
+		if (rc >= 0)
+			return rc;
+	}
+	return cmd->run(cmd, &a, argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -1202,63 +1110,33 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+	const char *name = argv[1];
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+	if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
 		printf("tablecast %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
-	if (strcmp(cmd, "help") == 0) {
-		const char *topic = argc > 2 ? argv[2] : "";
-		if (strcmp(topic, "run") == 0)
-			usage_run(stdout);
-		else if (strcmp(topic, "snapshot") == 0)
-			usage_snapshot(stdout);
-		else if (strcmp(topic, "backfill") == 0)
-			usage_backfill(stdout);
-		else if (strcmp(topic, "check") == 0)
-			usage_check(stdout);
-		else if (strcmp(topic, "schema") == 0)
-			usage_schema(stdout);
-		else if (strcmp(topic, "tail") == 0)
-			usage_tail(stdout);
-		else if (strcmp(topic, "audit") == 0)
-			usage_audit(stdout);
-		else if (strcmp(topic, "verify") == 0)
-			usage_verify(stdout);
-		else if (strcmp(topic, "status") == 0)
-			usage_status(stdout);
-		else if (strcmp(topic, "test") == 0)
-			usage_test(stdout);
-		else
-			usage(stdout);
-		return EXIT_OK;
+	const struct Command *group = NULL;
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct Command *cmd = &commands[i];
+		if (strcmp(cmd->name, name) == 0)
+			return run_command(cmd, argc - 1, argv + 1);
+		if (!first_word_is(cmd->name, name))
+			continue;
+		/* A command of two words: "schema lock". */
+		group = cmd;
+		if (argc > 2 && strcmp(cmd->name + strlen(name) + 1, argv[2]) == 0)
+			return run_command(cmd, argc - 2, argv + 2);
 	}
-	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "snapshot") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "backfill") == 0)
-		return cmd_backfill(argc - 1, argv + 1);
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(argc - 1, argv + 1);
-	if (strcmp(cmd, "schema") == 0)
-		return cmd_schema(argc - 1, argv + 1);
-	if (strcmp(cmd, "tail") == 0)
-		return cmd_tail(argc - 1, argv + 1);
-	if (strcmp(cmd, "audit") == 0)
-		return cmd_audit(argc - 1, argv + 1);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(argc - 1, argv + 1);
-	if (strcmp(cmd, "check-config") == 0)
-		return cmd_check_config(argc - 1, argv + 1);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc - 1, argv + 1);
-	if (strcmp(cmd, "test") == 0)
-		return cmd_test(argc - 1, argv + 1);
-
-	fprintf(stderr, "tablecast: unknown command \"%s\"\n", cmd);
+	if (group) {
+		bool help = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
+		fputs(group->usage, help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	fprintf(stderr, "tablecast: unknown command \"%s\"\n", name);
 	usage(stderr);
 	return EXIT_USAGE;
 }

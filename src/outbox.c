@@ -492,7 +492,7 @@ int obx_validate(const struct EventDef *def, const uint8_t *payload, size_t len,
 			snprintf(err, errlen,
 				 "payload: field \"%s\" (number %u, %s%s) has wire type %d, expected %d",
 				 field->name, number, field->repeated ? "repeated " : "",
-				 enc_type_name(field->type), wt, want);
+				 field_type_name(field->type), wt, want);
 			goto done;
 		}
 		const uint8_t *body = NULL;

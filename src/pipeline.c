@@ -17,11 +17,12 @@
 #include "daemon.h"
 #include "guard.h"
 #include "halt.h"
-#include "histogram.h"
 #include "http.h"
 #include "json_sink.h"
 #include "kafka_sink.h"
 #include "log.h"
+#include "metrics.h"
+#include "mono.h"
 #include "outbox.h"
 #include "pgoutput.h"
 #include "pipeline.h"
@@ -141,22 +142,15 @@ struct Pipeline {
 	char err[1024];
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Write the resume state when the confirmed LSN moved (at most every RESUME_SAVE_MS unless forced). */
 static void save_resume(struct Pipeline *p, bool force)
 {
 	char err[1024];
 	uint64_t lsn = ckpt_confirmed(p->ckpt);
 
-	if (!p->identity.system_id || lsn == p->resume_saved || (!force && now_ms() < p->next_resume_save_ms))
+	if (!p->identity.system_id || lsn == p->resume_saved || (!force && mono_ms() < p->next_resume_save_ms))
 		return;
-	p->next_resume_save_ms = now_ms() + RESUME_SAVE_MS;
+	p->next_resume_save_ms = mono_ms() + RESUME_SAVE_MS;
 	if (rsm_save(p->opts->cfg, &p->identity, lsn, err, sizeof(err)) < 0) {
 		if (!p->resume_save_failed)
 			log_warning("%s; a restart resumes from the slot's position and may repeat events",
@@ -276,7 +270,7 @@ static void disconnect(struct Pipeline *p)
 	if (p->backoff_ms > BACKOFF_MAX_MS)
 		p->backoff_ms = BACKOFF_MAX_MS;
 	int wait = p->backoff_ms / 2 + rand() % (p->backoff_ms / 2 + 1);
-	p->next_connect_ms = now_ms() + wait;
+	p->next_connect_ms = mono_ms() + wait;
 	log_warning("reconnecting in %d ms; resuming after %s", wait,
 		    pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
 }
@@ -291,7 +285,7 @@ static enum src_status guard_check(struct Pipeline *p)
 		return SRC_OK;
 	enum grd_status gs = grd_check(p->guard, p->err, sizeof(p->err));
 	p->next_guard_ms =
-		now_ms() + grd_next_check_ms(p->guard, p->opts->cfg->source.guard_interval_ms);
+		mono_ms() + grd_next_check_ms(p->guard, p->opts->cfg->source.guard_interval_ms);
 	switch (gs) {
 	case GRD_OK:
 	case GRD_UNKNOWN:
@@ -378,7 +372,7 @@ static enum src_status connect_source(struct Pipeline *p)
 	p->streamed = true;
 	p->backoff_ms = 0;
 	p->first_txn = true;
-	p->next_status_ms = now_ms() + p->opts->cfg->source.status_interval_ms;
+	p->next_status_ms = mono_ms() + p->opts->cfg->source.status_interval_ms;
 	if (p->skip_until > src_start_lsn(p->src)) {
 		char skip[PGO_LSN_BUFSIZE];
 		log_info("streaming slot \"%s\" publication \"%s\" from %s; %s has everything up to %s, which is skipped if the server sends it",
@@ -429,7 +423,7 @@ static enum src_status send_status(struct Pipeline *p)
 		}
 		p->sent_flush_lsn = flush;
 		p->reply_now = false;
-		p->last_status_ms = now_ms();
+		p->last_status_ms = mono_ms();
 		p->next_status_ms = p->last_status_ms + p->opts->cfg->source.status_interval_ms;
 	}
 	return st;
@@ -449,7 +443,7 @@ static const struct Relation *relation_for(struct Pipeline *p, uint32_t relid, c
 static bool release_due(const struct Pipeline *p)
 {
 	int limit = p->opts->cfg->source.release_after_ms;
-	return limit > 0 && p->kafka && ksink_stalled_ms(p->kafka, now_ms()) >= limit;
+	return limit > 0 && p->kafka && ksink_stalled_ms(p->kafka, mono_ms()) >= limit;
 }
 
 /*
@@ -477,7 +471,7 @@ static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 		snprintf(err, errlen, "kafka acknowledges nothing");
 		return -1;
 	}
-	if (now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK) {
+	if (mono_ms() >= status_due_ms(p) && send_status(p) != SRC_OK) {
 		snprintf(err, errlen, "%s", p->err);
 		return -1;
 	}
@@ -621,7 +615,7 @@ static enum src_status run_snapshot(struct Pipeline *p)
 				st = SRC_FATAL;
 				break;
 			}
-			if (ksink_txn_due(p->kafka, now_ms()) &&
+			if (ksink_txn_due(p->kafka, mono_ms()) &&
 			    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0) {
 				st = SRC_FATAL;
 				break;
@@ -764,8 +758,8 @@ static int handle_message(struct Pipeline *p, const struct PgoMessage *m, uint64
 			bf_commit(p->backfill, m->commit.end_lsn);
 		p->in_txn = false;
 		p->skipping = false;
-		p->last_commit_ms = now_ms();
-		if (p->kafka && ksink_txn_due(p->kafka, now_ms()) &&
+		p->last_commit_ms = mono_ms();
+		if (p->kafka && ksink_txn_due(p->kafka, mono_ms()) &&
 		    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
 			return -1;
 		return 0;
@@ -915,180 +909,46 @@ static uint64_t slot_lag(const struct Pipeline *p)
 	return p->server_wal_end > confirmed ? p->server_wal_end - confirmed : 0;
 }
 
-static void metric(struct StrBuf *sb, const char *name, const char *type, const char *help,
-		   double value)
+/* The pipeline's state as metrics.c renders it. */
+static void metrics_view(const struct Pipeline *p, struct MetricsView *v)
 {
-	sb_printf(sb, "# HELP tablecast_%s %s\n# TYPE tablecast_%s %s\ntablecast_%s %.17g\n", name,
-		  help, name, type, name, value);
+	*v = (struct MetricsView){
+		.cfg = p->opts->cfg,
+		.events = p->reloaded ? p->reloaded : p->opts->cfg,
+		.streaming = p->src != NULL,
+		.ckpt = p->ckpt,
+		.kafka = p->kafka,
+		.xl = p->xl,
+		.snapshot = p->snapshot,
+		.snapshot_stats = &p->snapshot_stats,
+		.backfill = p->backfill,
+		.audit = p->audit,
+		.changes = p->changes,
+		.started_s = p->started_s,
+		.halted = p->halted,
+		.halt_kind = p->halt_kind,
+		.released = p->released,
+		.skipped_total = p->skipped_total,
+		.server_wal_end = p->server_wal_end,
+		.slot_lag = slot_lag(p),
+		.last_commit_ms = p->last_commit_ms,
+	};
 }
 
-/* Commit to Kafka acknowledgement: a Prometheus histogram, and quantiles since start. */
-static void latency_metrics(struct StrBuf *sb, const struct Histogram *h)
-{
-	static const uint64_t bounds_us[] = {1000,   2500,   5000,    10000,   25000,   50000,  100000,
-					     250000, 500000, 1000000, 2500000, 5000000, 10000000};
-	const char *name = "tablecast_commit_to_ack_seconds";
-
-	sb_printf(sb, "# HELP %s PostgreSQL commit to Kafka acknowledgement, per event.\n"
-		      "# TYPE %s histogram\n", name, name);
-	for (size_t i = 0; i < sizeof(bounds_us) / sizeof(bounds_us[0]); i++)
-		sb_printf(sb, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds_us[i] / 1e6,
-			  (unsigned long long)hist_count_le(h, bounds_us[i]));
-	sb_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
-		  (unsigned long long)h->count, name, (double)h->sum_us / 1e6, name,
-		  (unsigned long long)h->count);
-	metric(sb, "commit_to_ack_p50_seconds", "gauge", "Median commit-to-ack latency since start.",
-	       (double)hist_quantile(h, 0.5) / 1e6);
-	metric(sb, "commit_to_ack_p99_seconds", "gauge", "99th percentile commit-to-ack latency since start.",
-	       (double)hist_quantile(h, 0.99) / 1e6);
-	metric(sb, "commit_to_ack_max_seconds", "gauge", "Longest commit-to-ack latency since start.",
-	       (double)h->max_us / 1e6);
-}
-
-/* A counter with one sample per event type and version: emitted, or failed rows. */
-static void per_event(const struct Pipeline *p, struct StrBuf *sb, const char *name,
-		      const char *help, bool failures)
-{
-	const struct Config *events = p->reloaded ? p->reloaded : p->opts->cfg;
-
-	sb_printf(sb, "# HELP tablecast_%s %s\n# TYPE tablecast_%s counter\n", name, help, name);
-	for (size_t i = 0; i < events->nevents; i++) {
-		uint64_t emitted, failed;
-		xl_event_stats(p->xl, i, &emitted, &failed);
-		sb_printf(sb, "tablecast_%s{event=\"%s\",version=\"%d\"} %llu\n", name,
-			  events->events[i].name, events->events[i].version,
-			  (unsigned long long)(failures ? failed : emitted));
-	}
-}
-
-static bool is_ready(void *ctx, char *reason, size_t reasonlen);
-
-/* The Prometheus text exposition (http_metrics_fn). */
+/* http_metrics_fn */
 static void render_metrics(void *ctx, struct StrBuf *sb)
 {
-	struct Pipeline *p = ctx;
-	const struct Config *cfg = p->opts->cfg;
-
-	metric(sb, "changes_total", "counter",
-	       "Row changes read from the replication stream (a TRUNCATE once per table; not again when the server repeats what the sink has).",
-	       (double)p->changes);
-	metric(sb, "start_time_seconds", "gauge", "When this process started, in Unix seconds.",
-	       (double)p->started_s);
-	metric(sb, "streaming", "gauge", "1 while the replication stream is open.", p->src ? 1 : 0);
-	char why[256];
-	metric(sb, "ready", "gauge", "1 when /readyz answers 200.", is_ready(p, why, sizeof(why)) ? 1 : 0);
-	sb_printf(sb, "# HELP tablecast_halted 1 after a halt that needs a person (kind: translation, publication, other), until a run confirms past it.\n"
-		      "# TYPE tablecast_halted gauge\n");
-	if (p->halted)
-		sb_printf(sb, "tablecast_halted{kind=\"%s\"} 1\n", halt_kind_name(p->halt_kind));
-	else
-		sb_printf(sb, "tablecast_halted 0\n");
-	metric(sb, "source_released", "gauge",
-	       "1 while the replication connection is closed because Kafka acknowledges nothing.",
-	       p->released ? 1 : 0);
-	metric(sb, "skipped_transactions_total", "counter",
-	       "Transactions the server sent again that Kafka already had.",
-	       (double)p->skipped_total);
-	metric(sb, "sink_connected", "gauge", "1 when the sink answers.",
-	       !p->kafka || ksink_reachable(p->kafka) ? 1 : 0);
-	metric(sb, "confirmed_lsn", "gauge", "LSN confirmed to PostgreSQL, as a byte position.",
-	       (double)ckpt_confirmed(p->ckpt));
-	metric(sb, "server_wal_end_lsn", "gauge", "The server's end of WAL at its latest message.",
-	       (double)p->server_wal_end);
-	metric(sb, "slot_lag_bytes", "gauge", "WAL the slot holds: server WAL end minus confirmed.",
-	       (double)slot_lag(p));
-	metric(sb, "slot_lag_limit_bytes", "gauge", "metrics.max_slot_lag.",
-	       (double)cfg->metrics.max_slot_lag);
-	metric(sb, "inflight_transactions", "gauge", "Transactions read and not yet confirmed.",
-	       (double)ckpt_in_flight(p->ckpt));
-	metric(sb, "inflight_events", "gauge", "Events handed to the sink and not yet acknowledged.",
-	       (double)ckpt_pending_events(p->ckpt));
-	metric(sb, "kafka_queue_messages", "gauge", "Messages in librdkafka's queue.",
-	       p->kafka ? (double)ksink_outstanding(p->kafka) : 0);
-	if (p->kafka)
-		latency_metrics(sb, ksink_latency(p->kafka));
-	const struct SnapshotStats *snap = p->snapshot ? snap_stats(p->snapshot) : &p->snapshot_stats;
-	metric(sb, "snapshot_running", "gauge", "1 while an initial snapshot is being read.",
-	       p->snapshot ? 1 : 0);
-	metric(sb, "snapshot_rows_total", "counter", "Rows read by the initial snapshot.",
-	       (double)snap->rows);
-	metric(sb, "snapshot_rows_estimated", "gauge",
-	       "Rows the snapshot tables hold, by the planner's statistics.", snap->rows_estimate);
-	metric(sb, "snapshot_chunks", "gauge", "Chunks the snapshot is read in.",
-	       (double)snap->chunks);
-	metric(sb, "snapshot_chunks_done", "gauge", "Snapshot chunks acknowledged by the sink.",
-	       (double)snap->chunks_done);
-	if (p->backfill) {
-		const struct BackfillStats *bs = bf_stats(p->backfill);
-		metric(sb, "backfill_rows_total", "counter", "Rows emitted by backfills.",
-		       (double)bs->rows);
-		metric(sb, "backfill_rows_skipped_total", "counter",
-		       "Backfill rows dropped because the stream had a newer change.",
-		       (double)bs->skipped);
-		metric(sb, "backfill_chunks_total", "counter", "Backfill chunks emitted.",
-		       (double)bs->chunks);
-		metric(sb, "backfill_requests_pending", "gauge", "Backfill requests waiting or running.",
-		       (double)bs->pending);
-		metric(sb, "backfill_requests_completed_total", "counter", "Backfill requests finished.",
-		       (double)bs->completed);
-		metric(sb, "backfill_requests_failed_total", "counter",
-		       "Backfill requests refused or failed (logged with the reason; not retried).",
-		       (double)bs->failed);
-	}
-	if (p->audit)
-		audit_gauges_render(p->audit, p->reloaded ? p->reloaded : cfg, sb);
-	metric(sb, "seconds_since_last_commit", "gauge",
-	       "Seconds since the latest transaction arrived (-1 before the first).",
-	       p->last_commit_ms ? (double)(now_ms() - p->last_commit_ms) / 1000.0 : -1);
-	if (!p->xl)
-		return;
-	const struct XlStats *st = xl_stats(p->xl);
-	metric(sb, "dead_letters_total", "counter", "Rows published to the dead-letter topic.",
-	       (double)st->dead_letters);
-	metric(sb, "translation_errors_total", "counter", "Rows that could not become an event.",
-	       (double)st->translation_errors);
-	metric(sb, "toast_unavailable_total", "counter",
-	       "Unchanged TOAST values with no old value to fill in.",
-	       (double)st->toast_unavailable);
-	metric(sb, "outbox_records_total", "counter",
-	       "Outbox rows and messages published as their events.", (double)st->outbox_records);
-	metric(sb, "outbox_rows_ignored_total", "counter",
-	       "Updates and deletes of outbox rows (not records).", (double)st->outbox_ignored);
-	per_event(p, sb, "events_total", "Events handed to the sink, per event type.", false);
-	per_event(p, sb, "event_failures_total",
-		  "Rows that failed to become an event, per event type.", true);
-	const struct Config *events = p->reloaded ? p->reloaded : cfg;
-	bool any = false;
-	for (size_t i = 0; i < events->nevents; i++) {
-		if (!events->events[i].handover)
-			continue;
-		if (!any)
-			sb_printf(sb, "# HELP tablecast_handover_suppressed_total Translator events replaced by an outbox record in the same transaction (handover = \"outbox\").\n# TYPE tablecast_handover_suppressed_total counter\n");
-		any = true;
-		sb_printf(sb, "tablecast_handover_suppressed_total{event=\"%s\",version=\"%d\"} %llu\n",
-			  events->events[i].name, events->events[i].version,
-			  (unsigned long long)xl_event_suppressed(p->xl, i));
-	}
+	struct MetricsView v;
+	metrics_view(ctx, &v);
+	metrics_render(&v, sb);
 }
 
-/* /readyz (http_ready_fn): streaming, sink reachable, slot lag under the limit. */
+/* http_ready_fn */
 static bool is_ready(void *ctx, char *reason, size_t reasonlen)
 {
-	struct Pipeline *p = ctx;
-	if (!p->src) {
-		snprintf(reason, reasonlen, "not streaming");
-		return false;
-	}
-	if (p->kafka && !ksink_reachable(p->kafka)) {
-		snprintf(reason, reasonlen, "kafka unreachable");
-		return false;
-	}
-	if (slot_lag(p) > (uint64_t)p->opts->cfg->metrics.max_slot_lag) {
-		snprintf(reason, reasonlen, "slot lag %llu bytes over metrics.max_slot_lag",
-			 (unsigned long long)slot_lag(p));
-		return false;
-	}
-	return true;
+	struct MetricsView v;
+	metrics_view(ctx, &v);
+	return metrics_ready(&v, reason, reasonlen);
 }
 
 /* Say once when the slot starts to hold more WAL than allowed, and once when it recovers. */
@@ -1116,7 +976,7 @@ static void audit_tick(struct Pipeline *p)
 {
 	const struct Config *cfg = p->reloaded ? p->reloaded : p->opts->cfg;
 	char err[512];
-	p->next_audit_ms = now_ms() + (int64_t)p->opts->cfg->metrics.audit_interval_s * 1000;
+	p->next_audit_ms = mono_ms() + (int64_t)p->opts->cfg->metrics.audit_interval_s * 1000;
 	if (audit_gauges_update(p->audit, cfg, err, sizeof(err)) == 0) {
 		if (p->audit_error[0])
 			log_info("audit gauges: pg_stat_statements read again");
@@ -1131,7 +991,7 @@ static void audit_tick(struct Pipeline *p)
 static enum src_status stream_once(struct Pipeline *p)
 {
 	struct pollfd pfd[4] = {{.fd = src_socket(p->src)}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	int64_t due = status_due_ms(p);
 	int timeout = due > now ? (int)(due - now) : 0;
 
@@ -1177,7 +1037,7 @@ static enum src_status stream_once(struct Pipeline *p)
 		if (ksink_failed(p->kafka, p->err, sizeof(p->err)))
 			return SRC_FATAL;
 		/* A quiet spell ends the batch: commit what is complete. */
-		if (!p->in_txn && ksink_txn_due(p->kafka, now_ms()) &&
+		if (!p->in_txn && ksink_txn_due(p->kafka, mono_ms()) &&
 		    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0)
 			return SRC_FATAL;
 		/* Between transactions: a half-read one would come again, its events twice. */
@@ -1195,17 +1055,17 @@ static enum src_status stream_once(struct Pipeline *p)
 	}
 	if (p->backfill && bf_work(p->backfill, p->sent_flush_lsn, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
-	if (p->guard && now_ms() >= p->next_guard_ms) {
+	if (p->guard && mono_ms() >= p->next_guard_ms) {
 		enum src_status st = guard_check(p);
 		if (st != SRC_OK)
 			return st;
 	}
-	if (p->audit && now_ms() >= p->next_audit_ms)
+	if (p->audit && mono_ms() >= p->next_audit_ms)
 		audit_tick(p);
-	if (p->xl && now_ms() >= p->next_handover_report_ms) {
+	if (p->xl && mono_ms() >= p->next_handover_report_ms) {
 		if (p->next_handover_report_ms)
 			xl_handover_report(p->xl);
-		p->next_handover_report_ms = now_ms() + HANDOVER_REPORT_MS;
+		p->next_handover_report_ms = mono_ms() + HANDOVER_REPORT_MS;
 	}
 	if (!p->ready && (!p->kafka || ksink_reachable(p->kafka))) {
 		char status[256];
@@ -1213,7 +1073,7 @@ static enum src_status stream_once(struct Pipeline *p)
 		daemon_ready(status);
 		p->ready = true;
 	}
-	if (now_ms() >= status_due_ms(p))
+	if (mono_ms() >= status_due_ms(p))
 		return send_status(p);
 	return SRC_OK;
 }
@@ -1268,13 +1128,13 @@ static void reload(struct Pipeline *p)
 /* Wait up to the flush timeout for Kafka's outstanding deliveries, still answering the server. */
 static void drain_kafka(struct Pipeline *p)
 {
-	int64_t deadline = now_ms() + p->opts->cfg->sink.flush_timeout_ms;
+	int64_t deadline = mono_ms() + p->opts->cfg->sink.flush_timeout_ms;
 
-	while (ksink_outstanding(p->kafka) > 0 && now_ms() < deadline &&
+	while (ksink_outstanding(p->kafka) > 0 && mono_ms() < deadline &&
 	       !ksink_failed(p->kafka, p->err, sizeof(p->err))) {
 		daemon_watchdog();
 		ksink_poll(p->kafka, 100);
-		if (p->src && now_ms() >= status_due_ms(p) && send_status(p) != SRC_OK)
+		if (p->src && mono_ms() >= status_due_ms(p) && send_status(p) != SRC_OK)
 			break;
 	}
 	if (ksink_outstanding(p->kafka) > 0)
@@ -1286,11 +1146,11 @@ static void drain_kafka(struct Pipeline *p)
 static void release_source(struct Pipeline *p)
 {
 	char lsn[PGO_LSN_BUFSIZE];
-	int64_t stalled = ksink_stalled_ms(p->kafka, now_ms());
+	int64_t stalled = ksink_stalled_ms(p->kafka, mono_ms());
 
 	p->releasing = false;
 	p->released = true;
-	p->released_ms = now_ms();
+	p->released_ms = mono_ms();
 	p->silent_since_ms = p->released_ms - stalled;
 	log_warning("kafka has acknowledged nothing for %.1f s (%zu events waiting): closing the replication connection so that PostgreSQL can stop or restart; slot \"%s\" keeps WAL from %s, and tablecast reconnects when Kafka acknowledges again",
 		    (double)stalled / 1000.0, ksink_outstanding(p->kafka), p->opts->cfg->source.slot,
@@ -1328,8 +1188,8 @@ static bool release_over(struct Pipeline *p)
 	    ksink_txn_ending(p->kafka))
 		return false;
 	log_info("kafka acknowledges again after %.1f s of silence: reconnecting to PostgreSQL (the replication connection was closed for %.1f s)",
-		 (double)(now_ms() - p->silent_since_ms) / 1000.0,
-		 (double)(now_ms() - p->released_ms) / 1000.0);
+		 (double)(mono_ms() - p->silent_since_ms) / 1000.0,
+		 (double)(mono_ms() - p->released_ms) / 1000.0);
 	p->released = false;
 	p->next_connect_ms = 0;
 	return true;
@@ -1435,7 +1295,7 @@ int pipe_run(const struct RunOptions *opts)
 	struct Pipeline p = {.opts = opts};
 	int rc = 1;
 
-	srand((unsigned)now_ms());
+	srand((unsigned)mono_ms());
 	p.started_s = (int64_t)time(NULL);
 	if (!opts->snapshot_only)
 		load_halt(&p);
@@ -1505,7 +1365,7 @@ int pipe_run(const struct RunOptions *opts)
 			reload(&p);
 		}
 		if (!p.src) {
-			int64_t wait = p.released && !release_over(&p) ? 200 : p.next_connect_ms - now_ms();
+			int64_t wait = p.released && !release_over(&p) ? 200 : p.next_connect_ms - mono_ms();
 			/* Exactly-once: a new session waits until the last batch is committed or aborted. */
 			if (wait <= 0 && p.kafka && ksink_txn_ending(p.kafka))
 				wait = 200;

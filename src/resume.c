@@ -134,10 +134,8 @@ int rsm_save(const struct Config *cfg, const struct ResumeIdentity *id, uint64_t
 {
 	char path[4096], text[512];
 
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+	if (file_state_dir(cfg->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	size_t n = rsm_format(id, lsn, text, sizeof(text));
 	rsm_path(cfg, path, sizeof(path));
 	if (n == 0) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "encoder.h"
+#include "field.h"
 #include "file.h"
 #include "schema.h"
 #include "strbuf.h"
@@ -29,17 +30,6 @@ static bool is_lower(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* A protobuf identifier: [A-Za-z_][A-Za-z0-9_]*, len bytes of s. */
-static bool is_ident(const char *s, size_t len)
-{
-	if (!len || !(is_upper(s[0]) || is_lower(s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(is_upper(s[i]) || is_lower(s[i]) || is_digit(s[i]) || s[i] == '_'))
-			return false;
-	return true;
 }
 
 /* "shop.orders.OrderShipped": package "shop.orders" (pkg_len bytes), message "OrderShipped". */
@@ -142,7 +132,7 @@ static int check_name(const struct EventDef *ev, char *err, size_t errlen)
 	for (const char *p = ev->name, *end = ev->name + n.pkg_len; p <= end;) {
 		const char *dot = memchr(p, '.', (size_t)(end - p));
 		size_t len = dot ? (size_t)(dot - p) : (size_t)(end - p);
-		if (!is_ident(p, len))
+		if (!field_is_identifier(p, len))
 			return fail(err, errlen, ev,
 			            "package component \"%.*s\" is not an identifier", (int)len, p);
 		p += len + 1;
@@ -246,7 +236,7 @@ static int check_fields(const struct EventDef *ev, char *err, size_t errlen)
 	int rc = 0;
 	for (size_t i = 0; i < ev->nfields && rc == 0; i++) {
 		const struct EventField *f = &ev->fields[i];
-		if (!f->name || !is_ident(f->name, strlen(f->name))) {
+		if (!f->name || !field_is_identifier(f->name, strlen(f->name))) {
 			rc = fail(err, errlen, ev, "field name \"%s\" is not an identifier",
 			          f->name ? f->name : "");
 			break;
@@ -426,7 +416,7 @@ static void put_field(struct StrBuf *out, const struct EventField *f)
 		sb_puts(out, "string");
 		break;
 	default:
-		sb_puts(out, enc_type_name(f->type)); /* the proto scalar of the same name */
+		sb_puts(out, field_type_name(f->type)); /* the proto scalar of the same name */
 		break;
 	}
 	sb_printf(out, " %s = %u;", f->name, f->number);

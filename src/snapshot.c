@@ -15,6 +15,7 @@
 #include "copy_text.h"
 #include "file.h"
 #include "log.h"
+#include "mono.h"
 #include "pgconn.h"
 #include "reader.h"
 #include "rowid.h"
@@ -81,13 +82,6 @@ struct Snapshot {
 	uint64_t current_seq; /* the chunk whose row is being translated */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void marker_path(const struct Config *cfg, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%s/%s.snapshot", cfg->state_dir, cfg->source.slot);
@@ -134,10 +128,8 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 
 	if (snap_pending(cfg))
 		return 0;
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+	if (file_state_dir(cfg->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	if (draw_ids(&ids, err, errlen) < 0)
 		return -1;
 	marker_path(cfg, path, sizeof(path));

@@ -127,10 +127,8 @@ static int state_write(const Source *src, const char *created_lsn, char *err, si
 {
 	char path[4096], text[512];
 
-	if (mkdir(src->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", src->cfg->state_dir, strerror(errno));
+	if (file_state_dir(src->cfg->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	state_path(src->cfg, path, sizeof(path));
 	int n = snprintf(text, sizeof(text), "system_identifier=%" PRIu64 "\nslot=%s\ncreated_lsn=%s\n",
 			 src->system_id, src->cfg->source.slot, created_lsn);
@@ -140,10 +138,8 @@ static int state_write(const Source *src, const char *created_lsn, char *err, si
 /* Is state_dir usable? Checked before anything is created on the server. */
 static int state_dir_check(const struct Config *cfg, char *err, size_t errlen)
 {
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
+	if (file_state_dir(cfg->state_dir, err, errlen) < 0)
 		return -1;
-	}
 	if (access(cfg->state_dir, W_OK) < 0) {
 		snprintf(err, errlen, "state_dir %s: %s", cfg->state_dir, strerror(errno));
 		return -1;

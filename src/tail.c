@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "encoder.h"
 #include "kafka_sink.h"
+#include "mono.h"
 #include "strbuf.h"
 #include "tablecast/v1/change.pb-c.h"
 #include "tail.h"
@@ -70,13 +71,6 @@ static void put_dead_letter(struct StrBuf *sb, const uint8_t *payload, size_t le
 	}
 	sb_putc(sb, '}');
 	tablecast__v1__dead_letter__free_unpacked(dl, NULL);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 

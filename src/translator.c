@@ -277,7 +277,7 @@ static void slot_use(const struct EventState *es, size_t s, char *out, size_t ou
 	if (s >= SLOT_FIELDS)
 		snprintf(out, outlen, "field \"%s\" (%s%s)", es->def->fields[s - SLOT_FIELDS].name,
 			 es->def->fields[s - SLOT_FIELDS].repeated ? "repeated " : "",
-			 enc_type_name(es->def->fields[s - SLOT_FIELDS].type));
+			 field_type_name(es->def->fields[s - SLOT_FIELDS].type));
 	else
 		snprintf(out, outlen, "%s", s == SLOT_WHEN ? "when" : s == SLOT_KEY ? "key" : "subject");
 }

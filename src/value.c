@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numeric.h"
 #include "value.h"
 
 #define US_PER_SEC INT64_C(1000000)
@@ -612,12 +613,6 @@ size_t value_format_float(double f, bool is_float4, char buf[VALUE_FLOAT_BUFSIZE
 
 /* ---- numeric ------------------------------------------------------------- */
 
-/* The largest numeric PostgreSQL stores: 131072 digits before the point, 16383 after. */
-#define NUMERIC_MAX_INT_DIGITS 131072
-#define NUMERIC_MAX_DSCALE 16383
-/* numeric_in rejects exponents beyond ±INT_MAX / 2 before looking at the digits. */
-#define NUMERIC_MAX_EXP 1073741823L
-
 /*
  * numeric_in: returns the text numeric_out would print for s. Input
  * already in that form (as pgoutput sends it) is returned as is; anything
@@ -641,111 +636,7 @@ static int parse_numeric(const char *s, size_t len, Arena *arena, const char **o
 		*outlen = strlen(special);
 		return 0;
 	}
-
-	size_t i = 0;
-	bool neg = false, plus = false;
-	if (i < len && (s[i] == '-' || s[i] == '+')) {
-		neg = s[i] == '-';
-		plus = s[i] == '+';
-		i++;
-	}
-	const char *ip = s + i; /* integer digits */
-	size_t ilen = 0;
-	while (i < len && is_digit(s[i])) {
-		i++;
-		ilen++;
-	}
-	const char *fp = NULL; /* fraction digits */
-	size_t flen = 0;
-	bool point = false;
-	if (i < len && s[i] == '.') {
-		point = true;
-		i++;
-		fp = s + i;
-		while (i < len && is_digit(s[i])) {
-			i++;
-			flen++;
-		}
-	}
-	if (ilen + flen == 0)
-		return -1;
-	bool has_exp = false;
-	long exp = 0;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		has_exp = true;
-		i++;
-		bool eneg = false;
-		if (i < len && (s[i] == '-' || s[i] == '+')) {
-			eneg = s[i] == '-';
-			i++;
-		}
-		if (i >= len || !is_digit(s[i]))
-			return -1;
-		while (i < len && is_digit(s[i])) {
-			if (exp < NUMERIC_MAX_EXP)
-				exp = exp * 10 + (s[i] - '0');
-			i++;
-		}
-		if (eneg)
-			exp = -exp;
-	}
-	if (i != len)
-		return -1;
-
-	bool zero = true;
-	for (size_t k = 0; k < ilen && zero; k++)
-		zero = ip[k] == '0';
-	for (size_t k = 0; k < flen && zero; k++)
-		zero = fp[k] == '0';
-
-	/* Already as numeric_out prints it? Then keep the caller's bytes. */
-	if (!has_exp && !plus && ilen > 0 && (ilen == 1 || ip[0] != '0') && (!point || flen > 0) &&
-	    !(neg && zero)) {
-		*out = s;
-		*outlen = len;
-		return 0;
-	}
-
-	/* set_var_from_str's limit; within it zero takes any exponent ("0e1000000" is 0). */
-	if (exp >= NUMERIC_MAX_EXP || exp <= -NUMERIC_MAX_EXP)
-		return -2;
-	/* All digits D = int ++ frac with the point after P digits; the display scale follows. */
-	long ndig = (long)(ilen + flen);
-	long point_at = (long)ilen + exp;
-	long dscale = (long)flen - exp;
-	if (dscale < 0)
-		dscale = 0;
-	if (dscale > NUMERIC_MAX_DSCALE)
-		return -2;
-	/* Skip leading zeros of the integer part. */
-	long first = 0;
-	while (first < point_at && first < ndig && (first < (long)ilen ? ip[first] : fp[first - ilen]) == '0')
-		first++;
-	if (first == ndig)
-		first = point_at; /* only zeros up to the point */
-	long intdigits = point_at > first ? point_at - first : 0;
-	if (intdigits > NUMERIC_MAX_INT_DIGITS)
-		return -2;
-
-	size_t size = 1 + (size_t)(intdigits ? intdigits : 1) + 1 + (size_t)dscale;
-	char *buf = arena_alloc(arena, size);
-	if (!buf)
-		return -3;
-	size_t n = 0;
-	if (neg && !zero)
-		buf[n++] = '-';
-	if (intdigits == 0)
-		buf[n++] = '0';
-	for (long k = first; k < point_at; k++)
-		buf[n++] = k < ndig ? (k < (long)ilen ? ip[k] : fp[k - ilen]) : '0';
-	if (dscale > 0) {
-		buf[n++] = '.';
-		for (long k = point_at; k < point_at + dscale; k++)
-			buf[n++] = k >= 0 && k < ndig ? (k < (long)ilen ? ip[k] : fp[k - ilen]) : '0';
-	}
-	*out = buf;
-	*outlen = n;
-	return 0;
+	return num_canonical(s, len, arena, out, outlen);
 }
 
 /* ---- dates and timestamps ------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include "encoder.h"
 #include "kafka_sink.h"
 #include "log.h"
+#include "mono.h"
 #include "pgconn.h"
 #include "pgoutput.h"
 #include "reader.h"
@@ -137,13 +138,6 @@ struct Verify {
 	bool shown;
 	uint64_t foreign; /* records whose ce_type no verified event has */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void digest(uint8_t out[DIGEST_BYTES], const void *data, size_t len)
 {

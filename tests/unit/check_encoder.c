@@ -874,8 +874,8 @@ START_TEST(test_kind_fits)
 	ck_assert(!enc_kind_fits(FT_DECIMAL, false, VAL_FLOAT));
 	ck_assert(enc_kind_fits(FT_STRING, false, VAL_DATE));
 	ck_assert(!enc_kind_fits(FT_STRING, false, VAL_BYTEA));
-	ck_assert_str_eq(enc_type_name(FT_SINT64), "sint64");
-	ck_assert_str_eq(enc_type_name(FT_UUID), "uuid");
+	ck_assert_str_eq(field_type_name(FT_SINT64), "sint64");
+	ck_assert_str_eq(field_type_name(FT_UUID), "uuid");
 }
 END_TEST
 
