@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pgconn.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define MAX_PATH_SCHEMAS 32
 #define STATE_HEADER "tablecast audit 1"
@@ -84,26 +85,6 @@ struct Audit {
 	char *err;
 	size_t errlen;
 };
-
-static char *xstrdup(const char *s)
-{
-	char *c = strdup(s ? s : "");
-	if (!c) {
-		fputs("tablecast: out of memory\n", stderr);
-		abort();
-	}
-	return c;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p) {
-		fputs("tablecast: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static PGresult *query(struct Audit *a, const char *sql, int nparams, const char *const *params,
 		       const char *what)

@@ -20,6 +20,7 @@
 #include "reader.h"
 #include "rowid.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* After a lost connection, wait this long before trying again. */
 #define RETRY_MS 2000
@@ -108,16 +109,6 @@ struct Backfill {
 	size_t nmarks;
 	int64_t marks_retry_at_ms;
 };
-
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-	if (!p)
-		abort();
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 static char *xstrdup_or_null(const char *s)
 {

@@ -18,6 +18,8 @@
 #include "log.h"
 #include "schema.h"
 #include "shard.h"
+#include "utf8.h"
+#include "xalloc.h"
 
 /*
  * Every setting is checked against a list of known keys, so a typo is an
@@ -115,43 +117,6 @@ static void fail_line(struct Loader *ld, const char *file, int line, const char 
 	va_start(ap, fmt);
 	fail_v(ld, file, line, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * Length of the valid UTF-8 at the start of s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF).
- */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned char lo = 0x80, hi = 0xBF;
-		if (c < 0x80)
-			n = 1;
-		else if (c >= 0xC2 && c <= 0xDF)
-			n = 2;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			n = 3;
-			lo = c == 0xE0 ? 0xA0 : 0x80;
-			hi = c == 0xED ? 0x9F : 0xBF;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 4;
-			lo = c == 0xF0 ? 0x90 : 0x80;
-			hi = c == 0xF4 ? 0x8F : 0xBF;
-		} else
-			return i;
-		if (len - i < n)
-			return i;
-		for (size_t k = 1; k < n; k++) {
-			unsigned char b = s[i + k];
-			if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
-				return i;
-		}
-		i += n;
-	}
-	return i;
 }
 
 static int line_of(const char *text, size_t offset)
@@ -410,16 +375,6 @@ static void check_keys(struct Loader *ld, const config_setting_t *group, const c
 				fail_at(ld, s, "unknown setting \"%s\"", name);
 		}
 	}
-}
-
-static char *xstrdup(const char *s)
-{
-	char *copy = strdup(s);
-	if (!copy) {
-		fputs("tablecast: out of memory\n", stderr);
-		abort();
-	}
-	return copy;
 }
 
 /* A string setting; def when absent (NULL def = required). */

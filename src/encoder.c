@@ -12,6 +12,7 @@
 
 #include "encoder.h"
 #include "json_valid.h"
+#include "utf8.h"
 
 /* ---- wire writers ---------------------------------------------------------- */
 
@@ -286,46 +287,9 @@ static int wrong_kind(const struct Where *w, const struct Value *v)
 }
 
 /* Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool valid_utf8(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	while (p < end) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - p) <= n)
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 static int check_utf8(const struct Where *w, const struct Value *v)
 {
-	if (valid_utf8(v->s.p, v->s.len))
+	if (utf8_valid(v->s.p, v->s.len))
 		return 0;
 	return fail(w, "text is not valid UTF-8");
 }
@@ -385,7 +349,10 @@ static enum dec_kind parse_decimal(const char *p, size_t len, struct Decimal *d)
 	return p == end ? DEC_FINITE : DEC_INVALID;
 }
 
-/* Store sign and magnitude into an integer field type, checking its range. */
+/*
+ * Store sign and magnitude into an integer field type, checking its range.
+ * shown is the value as the error shows it; NULL: the sign and magnitude.
+ */
 static int fit_integer(const struct Where *w, bool neg, uint64_t mag, const char *shown,
                        struct Conv *c)
 {
@@ -406,8 +373,14 @@ static int fit_integer(const struct Where *w, bool neg, uint64_t mag, const char
 		max = neg ? 0 : UINT64_MAX;
 		break;
 	}
-	if (mag > max)
+	if (mag > max) {
+		char text[24];
+		if (!shown) {
+			snprintf(text, sizeof(text), "%s%llu", neg ? "-" : "", (unsigned long long)mag);
+			shown = text;
+		}
 		return fail(w, "%s out of range", shown);
+	}
 	if (w->f->type == FT_UINT32 || w->f->type == FT_UINT64)
 		c->u = mag;
 	else
@@ -421,8 +394,7 @@ static int to_integer(const struct Where *w, const struct Value *v, struct Conv 
 	if (v->kind == VAL_INT) {
 		bool neg = v->i < 0;
 		uint64_t mag = neg ? 0 - (uint64_t)v->i : (uint64_t)v->i;
-		snprintf(shown, sizeof(shown), "%lld", (long long)v->i);
-		return fit_integer(w, neg, mag, shown, c);
+		return fit_integer(w, neg, mag, NULL, c); /* formatted only for an error */
 	}
 	if (v->kind != VAL_NUMERIC)
 		return wrong_kind(w, v);
@@ -665,7 +637,7 @@ static int to_string(const struct Where *w, const struct Value *v, struct Conv *
 		c->len = v->s.len;
 		return check_utf8(w, v);
 	case VAL_INT:
-		n = snprintf(c->text, sizeof(c->text), "%lld", (long long)v->i);
+		n = (int)value_format_int(v->i, c->text);
 		break;
 	case VAL_FLOAT:
 		n = (int)format_floating(c->text, sizeof(c->text), v->f, false);

@@ -12,6 +12,24 @@
 
 #include "file.h"
 
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* no progress and no reason: say it failed */
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 static int replace(const char *path, const void *data, size_t len, mode_t mode, const char *what,
 		   char *err, size_t errlen)
 {
@@ -28,11 +46,13 @@ static int replace(const char *path, const void *data, size_t len, mode_t mode, 
 	 */
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (fd >= 0 && !f)
-		close(fd);
-	bool ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (f && fclose(f) != 0)
+	/*
+	 * write(2), not stdio: the resume file is replaced several times a
+	 * second while streaming, and stdio's buffer is an allocation big
+	 * enough to make malloc sweep every small free chunk of the process.
+	 */
+	bool ok = fd >= 0 && write_all(fd, data, len) && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
 		ok = false;
 	if (ok && rename(tmp, path) != 0)
 		ok = false;

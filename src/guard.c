@@ -16,6 +16,7 @@
 #include "pgconn.h"
 #include "pgoutput.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* A check confirms the position read by an earlier one at least this much older. */
 #define FENCE_GAP_MS 300
@@ -35,14 +36,6 @@ struct Guard {
 	bool unknown_warned;
 	bool unreachable; /* the last query failed for want of a connection */
 };
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
 
 Guard *grd_new(const struct Config *cfg, Contract *ctr, char **resync, size_t nresync)
 {

@@ -28,6 +28,28 @@ struct KafkaSink {
 	struct StrBuf scratch; /* ce_time text */
 	int64_t scratch_time_us; /* the time scratch holds */
 	struct Histogram latency; /* PostgreSQL commit to Kafka acknowledgement */
+	/*
+	 * Topic handles by name: producing by handle spares librdkafka a lookup
+	 * of the name under its global lock for every record. Few topics, so a
+	 * short array; the handles live as long as the producer.
+	 */
+	struct TopicHandle {
+		char *name;
+		rd_kafka_topic_t *rkt;
+	} *topics;
+	size_t ntopics;
+	/*
+	 * When the delivery reports being served arrived. rd_kafka_poll waits
+	 * for the first report, then serves every one waiting at that moment:
+	 * inside ksink_poll they share one reading of the clocks, taken at the
+	 * first report (two clock reads per report cost more than the rest of
+	 * the callback). Elsewhere (flush, a transaction's commit) each report
+	 * reads the clocks itself.
+	 */
+	bool serving; /* inside ksink_poll's rd_kafka_poll */
+	bool stamped; /* ack_mono_ms and ack_real_us hold this poll's reading */
+	int64_t ack_mono_ms;
+	int64_t ack_real_us;
 
 	/* Outages: when the brokers went away, and whether anything still arrives. */
 	int64_t busy_since_ms; /* when the queue last went from empty to not empty */
@@ -108,9 +130,19 @@ static void record_latency(KafkaSink *sink, uint64_t seq)
 	int64_t committed = ckpt_commit_time(sink->ckpt, seq);
 	if (!committed)
 		return;
+	hist_add(&sink->latency, sink->ack_real_us - committed);
+}
+
+/* The time of the delivery report being served (see serving). */
+static void stamp_ack(KafkaSink *sink)
+{
+	if (sink->serving && sink->stamped)
+		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	hist_add(&sink->latency, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - committed);
+	sink->ack_real_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	sink->ack_mono_ms = mono_ms();
+	sink->stamped = sink->serving;
 }
 
 /* The brokers answer again: say so once, with how long they were away. */
@@ -129,8 +161,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 	(void)rk;
 
 	sink->outstanding--;
+	stamp_ack(sink);
 	if (!msg->err) {
-		sink->last_ack_ms = mono_ms();
+		sink->last_ack_ms = sink->ack_mono_ms;
 		brokers_back(sink, sink->last_ack_ms);
 	}
 	/* Messages of an aborted transaction are purged: they come again, nothing is lost. */
@@ -288,6 +321,12 @@ void ksink_free(KafkaSink *sink)
 		rd_kafka_queue_io_event_enable(sink->main_queue, -1, NULL, 0);
 		rd_kafka_queue_destroy(sink->main_queue);
 	}
+	/* Before the producer: it waits for every handle of its topics to go. */
+	for (size_t i = 0; i < sink->ntopics; i++) {
+		rd_kafka_topic_destroy(sink->topics[i].rkt);
+		free(sink->topics[i].name);
+	}
+	free(sink->topics);
 	if (sink->rk)
 		rd_kafka_destroy(sink->rk);
 	if (sink->event_pipe[0] >= 0)
@@ -301,10 +340,34 @@ void ksink_free(KafkaSink *sink)
 	free(sink);
 }
 
-static void add_header(rd_kafka_headers_t *h, const char *name, const char *value)
+/* name is a string literal: its length is known here, so librdkafka need not measure it. */
+#define add_header(h, name, value) add_header_n(h, name, sizeof(name) - 1, value)
+
+static void add_header_n(rd_kafka_headers_t *h, const char *name, size_t name_len,
+			 const char *value)
 {
 	if (value && value[0])
-		rd_kafka_header_add(h, name, -1, value, -1);
+		rd_kafka_header_add(h, name, (ssize_t)name_len, value, (ssize_t)strlen(value));
+}
+
+/* The handle of topic, made at its first record; NULL when librdkafka refuses the name. */
+static rd_kafka_topic_t *topic_handle(KafkaSink *sink, const char *topic)
+{
+	for (size_t i = 0; i < sink->ntopics; i++)
+		if (strcmp(sink->topics[i].name, topic) == 0)
+			return sink->topics[i].rkt;
+	struct TopicHandle *grown = realloc(sink->topics, (sink->ntopics + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	sink->topics = grown;
+	char *name = strdup(topic);
+	rd_kafka_topic_t *rkt = name ? rd_kafka_topic_new(sink->rk, topic, NULL) : NULL;
+	if (!rkt) {
+		free(name);
+		return NULL;
+	}
+	sink->topics[sink->ntopics++] = (struct TopicHandle){.name = name, .rkt = rkt};
+	return rkt;
 }
 
 /*
@@ -419,7 +482,15 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	 * binary mode requires and structured mode allows ("MAY include the
 	 * same Kafka headers"); content-type tells the modes apart.
 	 */
-	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+	rd_kafka_topic_t *rkt = topic_handle(sink, ev->topic);
+	if (!rkt) {
+		sink->failed = true;
+		snprintf(sink->error, sizeof(sink->error), "kafka: producing to topic %s: %s",
+			 ev->topic, rd_kafka_err2str(rd_kafka_last_error()));
+		return KSINK_FAILED;
+	}
+	/* Room for every header below: a list that has to grow costs a reallocation per record. */
+	rd_kafka_headers_t *h = rd_kafka_headers_new(10 + ev->nheaders);
 	/* The events of one transaction share their time: format it once. */
 	if (!sink->scratch.len || ev->ce.time_us != sink->scratch_time_us) {
 		sb_reset(&sink->scratch);
@@ -461,7 +532,7 @@ enum ksink_status ksink_produce(KafkaSink *sink, const struct Event *ev, uint64_
 	for (;;) {
 		rd_kafka_headers_t *hp = partition < last ? rd_kafka_headers_copy(h) : h;
 		err = rd_kafka_producev(
-			sink->rk, RD_KAFKA_V_TOPIC(ev->topic), RD_KAFKA_V_PARTITION(partition),
+			sink->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
 			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			RD_KAFKA_V_VALUE((void *)ev->payload, ev->payload_len),
 			RD_KAFKA_V_KEY((void *)ev->key, ev->key ? ev->key_len : 0),
@@ -507,7 +578,10 @@ void ksink_poll(KafkaSink *sink, int timeout_ms)
 	/* The commit call serves delivery reports itself, as rd_kafka_flush does. */
 	if (ksink_txn_ending(sink))
 		(void)txn_advance(sink, timeout_ms < TXN_STEP_MS ? TXN_STEP_MS : timeout_ms);
+	sink->serving = true;
+	sink->stamped = false;
 	rd_kafka_poll(sink->rk, ksink_txn_ending(sink) ? 0 : timeout_ms);
+	sink->serving = false;
 	/* Down with nothing to deliver: no delivery report will say they are back, so ask. */
 	int64_t now = mono_ms();
 	if (sink->down && sink->outstanding == 0 && now >= sink->next_probe_ms) {
@@ -609,6 +683,7 @@ int ksink_txn_step(KafkaSink *sink, int timeout_ms, char *err, size_t errlen)
 		error = rd_kafka_commit_transaction(sink->rk, timeout_ms);
 		if (!error) {
 			/* Committed: every event of these PostgreSQL transactions is in Kafka. */
+			stamp_ack(sink);
 			for (uint64_t seq = sink->txn_first_seq; seq <= sink->txn_last_seq; seq++) {
 				record_latency(sink, seq); /* one sample per PostgreSQL transaction */
 				ckpt_ack_all(sink->ckpt, seq);

@@ -90,7 +90,8 @@ static bool stderr_is_journal(void)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static int journal = -1;
+	/* Snapshot threads log too: whichever asks first finds the same answer. */
+	static _Atomic int journal = -1;
 	char line[2048], stamp[32];
 	va_list ap;
 

@@ -8,6 +8,7 @@
 
 #include "encoder.h"
 #include "outbox.h"
+#include "utf8.h"
 #include "value.h"
 #include "tablecast/v1/outbox.pb-c.h"
 
@@ -374,43 +375,6 @@ static int wire_type(enum field_type t)
 	}
 }
 
-static bool valid_utf8(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 /* Skip one value of wire type wt at *pos; -1 when it runs past len. */
 static int skip_value(const uint8_t *p, size_t len, size_t *pos, int wt, const uint8_t **body,
 		      size_t *body_len)
@@ -520,7 +484,7 @@ int obx_validate(const struct EventDef *def, const uint8_t *payload, size_t len,
 					 field->name, number);
 				goto done;
 			}
-		} else if (wt == WT_LEN && field->type != FT_BYTES && !valid_utf8(body, body_len)) {
+		} else if (wt == WT_LEN && field->type != FT_BYTES && !utf8_valid(body, body_len)) {
 			snprintf(err, errlen, "payload: field \"%s\" (number %u) is not UTF-8 text",
 				 field->name, number);
 			goto done;

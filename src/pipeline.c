@@ -579,7 +579,7 @@ static enum src_status run_snapshot(struct Pipeline *p)
 		.cfg = p->opts->cfg,
 		.exported = src_exported_snapshot(p->src),
 		.io = {p, snapshot_full, snapshot_begin, snapshot_produce, snapshot_end,
-		       snapshot_oldest},
+		       snapshot_oldest, p->kafka != NULL},
 	};
 	enum src_status st = SRC_OK;
 
@@ -600,9 +600,13 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
 		}
 		daemon_watchdog();
-		if (poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100) < 0 &&
-		    errno != EINTR) {
-			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(errno));
+		/* The snapshot's threads publish only while this one waits. */
+		snap_release(p->snapshot);
+		int ready = poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100);
+		int poll_errno = errno;
+		snap_acquire(p->snapshot);
+		if (ready < 0 && poll_errno != EINTR) {
+			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(poll_errno));
 			st = SRC_FATAL;
 			break;
 		}
@@ -643,7 +647,7 @@ static enum src_status run_snapshot(struct Pipeline *p)
 			log_warning("%s", why);
 		if (p->kafka)
 			drain_kafka(p);
-		if (snap_work(p->snapshot, why, sizeof(why)) < 0)
+		if (snap_finish(p->snapshot, why, sizeof(why)) < 0)
 			log_warning("snapshot: %s", why);
 		/* What was not acknowledged is read again: nothing of it may count. */
 		ckpt_clear(p->ckpt);

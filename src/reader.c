@@ -9,6 +9,7 @@
 #include "pgconn.h"
 #include "reader.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 size_t rd_snapshot_tables(const struct Config *cfg, const char ***out)
 {
@@ -49,14 +50,6 @@ static bool column_used(const struct Config *cfg, const char *table, const char 
 		}
 	}
 	return false;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
 }
 
 /* "[ONLY ]\"nsp\".\"rel\"", quoted, for a FROM clause. */

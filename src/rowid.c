@@ -84,10 +84,15 @@ void rowid_format(struct RowId *r, char *out, size_t outlen, const char *prefix,
 	uint8_t md[crypto_shorthash_siphashx24_BYTES];
 	crypto_shorthash_siphashx24(md, r->buf, (unsigned long long)len, r->secret);
 	static const char hex[] = "0123456789abcdef";
-	int n = snprintf(out, outlen, "%s", prefix);
-	if (n < 0 || (size_t)n >= outlen)
+	/* Once per row read: no printf. */
+	size_t n = strlen(prefix);
+	if (n >= outlen) {
+		if (outlen)
+			out[0] = '\0';
 		return;
-	for (size_t i = 0; i < sizeof(md) && (size_t)n + 2 < outlen; i++) {
+	}
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < sizeof(md) && n + 2 < outlen; i++) {
 		out[n++] = hex[md[i] >> 4];
 		out[n++] = hex[md[i] & 15];
 	}

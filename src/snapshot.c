@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,11 +22,15 @@
 #include "reader.h"
 #include "rowid.h"
 #include "snapshot.h"
+#include "strbuf.h"
 
 /* Pages per chunk (8 MiB with 8 kB pages): enough chunks to share, few enough to track. */
 #define CHUNK_PAGES 1024
-/* Rows one worker translates before the others (and the timers) get a turn. */
-#define ROWS_PER_TURN 2048
+/* A worker hands its events over in batches of at most this many, or bytes ... */
+#define BATCH_EVENTS 512
+#define BATCH_BYTES (256 * 1024)
+/* ... and stops when this many wait (bounded memory: at most 1.25 MiB a worker). */
+#define BATCHES_WAITING 4
 #define PROGRESS_TTY_MS 250
 #define PROGRESS_LOG_MS 10000
 
@@ -40,8 +46,6 @@ struct Chunk {
 	uint64_t rows;
 };
 
-enum worker_state { WORKER_IDLE, WORKER_STARTING, WORKER_COPYING };
-
 /*
  * What makes the ce_ids and ce_time of an owed snapshot's rows the same in
  * every run that reads them, so that a chunk read again after a crash
@@ -54,10 +58,67 @@ struct MarkerIds {
 	int64_t time_us; /* when it was first owed: ce_time of its events */
 };
 
+/* No string: a NULL pointer of struct Event. */
+#define NO_STRING SIZE_MAX
+
+/*
+ * An event a worker translated, for the main thread to produce: its
+ * strings and bytes are copied into the batch's bytes, at these offsets.
+ */
+struct Pending {
+	size_t topic, key, payload, id, source, type, subject, dataschema, datacontenttype,
+		snapshot, content_type;
+	size_t key_len, payload_len;
+	int64_t time_us;
+	bool all_partitions;
+};
+
+struct Batch {
+	struct Pending *ev;
+	size_t n, cap;
+	struct StrBuf bytes;
+	uint64_t rows; /* rows read into it, for stats.rows */
+	struct Batch *next;
+};
+
+/*
+ * One snapshot connection and the thread that reads it: COPY, parse,
+ * translate and encode run there, in parallel with the other workers.
+ * With a sink that needs no more of an event than the Kafka record
+ * (opts.io.batch), the thread copies its events into batches that the
+ * main thread produces; otherwise it produces each event itself, under the
+ * snapshot's lock. The main thread gives a worker a chunk (chunk set, done
+ * false); the thread reads all of it, hands over its last batch, and sets
+ * done (rc < 0 and err when it failed).
+ */
 struct Worker {
+	Snapshot *snap;
 	PGconn *conn;
-	enum worker_state state;
-	struct Chunk *chunk;
+	/*
+	 * The connection's socket, duplicated: snap_close shuts it down to end
+	 * a COPY the thread is blocked in, and this descriptor cannot be closed
+	 * and reused meanwhile, as libpq's own may be when the connection fails.
+	 */
+	int sock;
+	pthread_t thread;
+	bool running; /* the thread exists */
+	/* Under qlock: */
+	pthread_cond_t wake; /* a chunk was given, a batch was taken, or the snapshot quits */
+	struct Chunk *chunk; /* given to this worker; NULL when idle */
+	bool done; /* the thread finished chunk; its batches are all in ready */
+	int rc;
+	char err[1024];
+	struct Batch *ready, *ready_tail; /* handed over, oldest first */
+	int nready;
+	struct Batch *spare; /* produced, for reuse */
+	uint64_t unreported; /* rows read that no batch counts yet (stats.rows) */
+	/* The thread's own while it reads; no one else touches them. */
+	struct Batch *filling;
+	Translator *xl;
+	struct PgoValue *cols; /* for the widest table */
+	struct RowId rowid; /* keyed with ids.secret */
+	char prefix[32]; /* "snapshot:<id>:" */
+	char idbuf[160];
 };
 
 struct Snapshot {
@@ -69,7 +130,20 @@ struct Snapshot {
 	size_t next; /* the first chunk that may still be TODO */
 	struct Worker *workers;
 	int nworkers;
-	struct PgoValue *cols; /* for the widest table */
+	/*
+	 * lock: held by the main thread from snap_open to snap_close except
+	 * between snap_release and snap_acquire; a worker holds it only to
+	 * produce an event itself (without opts.io.batch). It guards the
+	 * chunks' states, stats, and everything opts.io reaches (the sink and
+	 * the checkpoint ring). qlock guards what the workers and the main
+	 * thread pass each other (struct Worker says what) and quit; it is
+	 * taken alone or inside lock, never the other way round.
+	 */
+	pthread_mutex_t lock, qlock;
+	bool quit; /* the workers stop: nothing more goes to the sink */
+	bool failed; /* the run failed or stops: nothing more is produced, no chunk starts */
+	int notify[2]; /* a worker writes a byte to [1] when it is done with a chunk */
+	uint16_t widest;
 	char name[128]; /* the PostgreSQL snapshot read under (a resume takes a new one) */
 	struct MarkerIds ids; /* from the marker: the same for every run of this snapshot */
 	int progress_fd; /* the marker file, appended to */
@@ -77,9 +151,6 @@ struct Snapshot {
 	uint64_t rows_before; /* in chunks finished by earlier runs: unknown, so 0 */
 	int64_t started_ms, shown_ms;
 	bool tty;
-	char idbuf[160];
-	struct RowId rowid; /* keyed with ids.secret */
-	uint64_t current_seq; /* the chunk whose row is being translated */
 };
 
 static void marker_path(const struct Config *cfg, char *out, size_t outlen)
@@ -141,11 +212,172 @@ int snap_mark_pending(const struct Config *cfg, char *err, size_t errlen)
 	return file_replace(path, text, (size_t)n, "snapshot marker", err, errlen);
 }
 
-/* The translator's emit callback: to the sink, as part of the current chunk. */
+/* Copy len bytes at p into b; their offset, or NO_STRING for NULL. */
+static size_t put_bytes(struct Batch *b, const void *p, size_t len)
+{
+	if (!p)
+		return NO_STRING;
+	size_t off = b->bytes.len;
+	sb_append(&b->bytes, p, len);
+	return off;
+}
+
+static size_t put_string(struct Batch *b, const char *s)
+{
+	return s ? put_bytes(b, s, strlen(s) + 1) : NO_STRING;
+}
+
+static const char *string_at(const struct Batch *b, size_t off)
+{
+	return off == NO_STRING ? NULL : b->bytes.data + off;
+}
+
+/* Wake the main thread's poll; a full pipe has a wake-up waiting already. */
+static void wake_main(Snapshot *snap)
+{
+	if (write(snap->notify[1], "", 1) < 0) {
+		/* EAGAIN: nothing to do */
+	}
+}
+
+/*
+ * Hand w's filling batch (and the rows read into it) to the main thread,
+ * waiting while BATCHES_WAITING batches wait, and start a new one.
+ * Returns 0, or -1 with err when the snapshot quits or memory runs out.
+ */
+static int hand_over(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
+{
+	struct Batch *b = w->filling;
+	b->rows = w->unreported;
+	w->unreported = 0;
+	b->next = NULL;
+	pthread_mutex_lock(&snap->qlock);
+	while (!snap->quit && w->nready >= BATCHES_WAITING)
+		pthread_cond_wait(&w->wake, &snap->qlock);
+	if (snap->quit) {
+		pthread_mutex_unlock(&snap->qlock);
+		snprintf(err, errlen, "snapshot: stopping");
+		return -1;
+	}
+	if (w->ready_tail)
+		w->ready_tail->next = b;
+	else
+		w->ready = b;
+	w->ready_tail = b;
+	w->nready++;
+	w->filling = w->spare;
+	if (w->spare) {
+		w->spare = w->spare->next;
+		w->filling->next = NULL;
+	}
+	pthread_mutex_unlock(&snap->qlock);
+	wake_main(snap);
+	if (!w->filling && !(w->filling = calloc(1, sizeof(struct Batch)))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->filling->n = 0;
+	sb_reset(&w->filling->bytes);
+	return 0;
+}
+
+/* Copy ev into w's filling batch; hand the batch over when it is full. */
+static int defer(Snapshot *snap, struct Worker *w, const struct Event *ev, char *err,
+		 size_t errlen)
+{
+	struct Batch *b = w->filling;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct Pending *grown = realloc(b->ev, cap * sizeof(*grown));
+		if (!grown) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		b->ev = grown;
+		b->cap = cap;
+	}
+	/* Snapshot rows never carry an outbox record's own headers (ev->headers). */
+	struct Pending *pe = &b->ev[b->n];
+	pe->topic = put_string(b, ev->topic);
+	pe->key = put_bytes(b, ev->key, ev->key_len);
+	pe->key_len = ev->key_len;
+	pe->payload = put_bytes(b, ev->payload, ev->payload_len);
+	pe->payload_len = ev->payload_len;
+	pe->id = put_string(b, ev->ce.id);
+	pe->source = put_string(b, ev->ce.source);
+	pe->type = put_string(b, ev->ce.type);
+	pe->subject = put_string(b, ev->ce.subject);
+	pe->dataschema = put_string(b, ev->ce.dataschema);
+	pe->datacontenttype = put_string(b, ev->ce.datacontenttype);
+	pe->snapshot = put_string(b, ev->ce.snapshot);
+	pe->content_type = put_string(b, ev->content_type);
+	pe->time_us = ev->ce.time_us;
+	pe->all_partitions = ev->all_partitions;
+	if (!sb_ok(&b->bytes)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	b->n++;
+	if (b->n >= BATCH_EVENTS || b->bytes.len >= BATCH_BYTES)
+		return hand_over(snap, w, err, errlen);
+	return 0;
+}
+
+/* Produce every event of batch b, of w's chunk (main thread, under the lock). */
+static int produce_batch(Snapshot *snap, const struct Worker *w, const struct Batch *b, char *err,
+			 size_t errlen)
+{
+	snap->stats.rows += b->rows;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct Pending *pe = &b->ev[i];
+		struct Event ev = {
+			.topic = string_at(b, pe->topic),
+			.key = string_at(b, pe->key),
+			.key_len = pe->key_len,
+			.payload = (const uint8_t *)string_at(b, pe->payload),
+			.payload_len = pe->payload_len,
+			.ce = {.id = string_at(b, pe->id),
+			       .source = string_at(b, pe->source),
+			       .type = string_at(b, pe->type),
+			       .subject = string_at(b, pe->subject),
+			       .dataschema = string_at(b, pe->dataschema),
+			       .datacontenttype = string_at(b, pe->datacontenttype),
+			       .time_us = pe->time_us,
+			       .snapshot = string_at(b, pe->snapshot)},
+			.content_type = string_at(b, pe->content_type),
+			.all_partitions = pe->all_partitions,
+		};
+		if (snap->opts.io.produce(snap->opts.io.ctx, &ev, w->chunk->seq, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A worker's translator's emit callback: into a batch (opts.io.batch), or
+ * to the sink under the lock, as part of the worker's chunk. Once the
+ * snapshot quits nothing more is produced: what the ring forgot must not
+ * reach the sink.
+ */
 static int emit(void *ctx, const struct Event *ev, char *err, size_t errlen)
 {
-	Snapshot *snap = ctx;
-	return snap->opts.io.produce(snap->opts.io.ctx, ev, snap->current_seq, err, errlen);
+	struct Worker *w = ctx;
+	Snapshot *snap = w->snap;
+	int rc;
+
+	if (snap->opts.io.batch)
+		return defer(snap, w, ev, err, errlen);
+	pthread_mutex_lock(&snap->lock);
+	if (snap->quit || snap->failed) {
+		snprintf(err, errlen, "snapshot: stopping");
+		rc = -1;
+	} else {
+		rc = snap->opts.io.produce(snap->opts.io.ctx, ev, w->chunk->seq, err, errlen);
+	}
+	snap->stats.rows += w->unreported;
+	w->unreported = 0;
+	pthread_mutex_unlock(&snap->lock);
+	return rc;
 }
 
 /* A worker connection inside a transaction that sees snapshot name (or exports its own). */
@@ -347,6 +579,8 @@ int snap_check(const struct Config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen);
+
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen)
 {
 	const struct Config *cfg = opts->cfg;
@@ -358,13 +592,26 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	}
 	snap->opts = *opts;
 	snap->progress_fd = -1;
+	snap->notify[0] = snap->notify[1] = -1;
+	if (pthread_mutex_init(&snap->lock, NULL) != 0) {
+		snprintf(err, errlen, "snapshot: cannot create a lock");
+		free(snap);
+		return NULL;
+	}
+	if (pthread_mutex_init(&snap->qlock, NULL) != 0) {
+		pthread_mutex_destroy(&snap->lock);
+		snprintf(err, errlen, "snapshot: cannot create a lock");
+		free(snap);
+		return NULL;
+	}
+	/* The caller's: released only around its wait (snap_release). */
+	pthread_mutex_lock(&snap->lock);
 	snap->tty = isatty(STDERR_FILENO);
 	snap->started_ms = snap->shown_ms = mono_ms();
 	if (opts->exported)
 		snprintf(snap->name, sizeof(snap->name), "%s", opts->exported);
-	snap->xl = xl_new(cfg, emit, snap);
 	snap->workers = calloc((size_t)cfg->source.snapshot_workers, sizeof(struct Worker));
-	if (!snap->xl || !snap->workers) {
+	if (!snap->workers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -409,15 +656,10 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 	}
 	free(names);
 	snap->stats.tables = snap->ntables;
-	snap->cols = calloc(widest, sizeof(struct PgoValue));
-	if (!snap->cols) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	snap->widest = widest;
 	struct DoneChunk *done;
 	bool have_ids;
 	size_t ndone = read_marker(cfg, &done, &snap->ids, &have_ids);
-	memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 	plan(snap, done, ndone);
 	free(done);
 
@@ -431,12 +673,6 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 			goto fail;
 		snap->nworkers++;
 	}
-	for (int i = 0; i < snap->nworkers; i++)
-		if (PQsetnonblocking(snap->workers[i].conn, 1) != 0) {
-			snprintf(err, errlen, "snapshot: cannot make a connection non-blocking");
-			goto fail;
-		}
-
 	marker_path(cfg, path, sizeof(path));
 	snap->progress_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (snap->progress_fd < 0) {
@@ -448,13 +684,21 @@ Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen
 		char text[256];
 		if (draw_ids(&snap->ids, err, errlen) < 0)
 			goto fail;
-		memcpy(snap->rowid.secret, snap->ids.secret, sizeof(snap->rowid.secret));
 		int n = format_ids(&snap->ids, text, sizeof(text));
 		if (write(snap->progress_fd, text, (size_t)n) != n || fdatasync(snap->progress_fd) != 0) {
 			snprintf(err, errlen, "snapshot marker %s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
+
+	/* The ids are final now: the workers may start. */
+	if (pipe2(snap->notify, O_NONBLOCK | O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < snap->nworkers; i++)
+		if (start_worker(snap, &snap->workers[i], err, errlen) < 0)
+			goto fail;
 
 	log_info("snapshot %s: %zu tables, %zu chunks%s, %d connections", snap->name,
 		 snap->ntables, snap->stats.chunks,
@@ -468,12 +712,57 @@ fail:
 	return NULL;
 }
 
+static void free_batches(struct Batch *b)
+{
+	while (b) {
+		struct Batch *next = b->next;
+		free(b->ev);
+		sb_free(&b->bytes);
+		free(b);
+		b = next;
+	}
+}
+
 void snap_close(Snapshot *snap)
 {
 	if (!snap)
 		return;
-	for (int i = 0; i < snap->nworkers; i++)
-		PQfinish(snap->workers[i].conn);
+	/*
+	 * Stop the threads: one waiting for the lock finds quit and produces
+	 * nothing more; one blocked reading a COPY sees its connection end.
+	 */
+	pthread_mutex_lock(&snap->qlock);
+	snap->quit = true;
+	for (int i = 0; i < snap->nworkers; i++) {
+		struct Worker *w = &snap->workers[i];
+		if (!w->running)
+			continue;
+		pthread_cond_signal(&w->wake);
+		if (w->chunk && !w->done)
+			shutdown(w->sock, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&snap->qlock);
+	pthread_mutex_unlock(&snap->lock);
+	for (int i = 0; i < snap->nworkers; i++) {
+		struct Worker *w = &snap->workers[i];
+		if (w->running) {
+			pthread_join(w->thread, NULL);
+			pthread_cond_destroy(&w->wake);
+			close(w->sock);
+		}
+		PQfinish(w->conn);
+		xl_free(w->xl);
+		free(w->cols);
+		rowid_free(&w->rowid);
+		free_batches(w->filling);
+		free_batches(w->ready);
+		free_batches(w->spare);
+	}
+	pthread_mutex_destroy(&snap->lock);
+	pthread_mutex_destroy(&snap->qlock);
+	for (int i = 0; i < 2; i++)
+		if (snap->notify[i] >= 0)
+			close(snap->notify[i]);
 	for (size_t i = 0; i < snap->ntables; i++)
 		rd_free(&snap->tables[i]);
 	if (snap->progress_fd >= 0)
@@ -481,19 +770,25 @@ void snap_close(Snapshot *snap)
 	free(snap->tables);
 	free(snap->chunks);
 	free(snap->workers);
-	free(snap->cols);
-	rowid_free(&snap->rowid);
-	xl_free(snap->xl);
 	free(snap);
 }
 
 int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max)
 {
-	int n = 0;
-	for (int i = 0; i < snap->nworkers && n < max; i++)
-		if (snap->workers[i].state != WORKER_IDLE)
-			pfd[n++] = (struct pollfd){.fd = PQsocket(snap->workers[i].conn), .events = POLLIN};
-	return n;
+	if (max < 1)
+		return 0;
+	pfd[0] = (struct pollfd){.fd = snap->notify[0], .events = POLLIN};
+	return 1;
+}
+
+void snap_release(Snapshot *snap)
+{
+	pthread_mutex_unlock(&snap->lock);
+}
+
+void snap_acquire(Snapshot *snap)
+{
+	pthread_mutex_lock(&snap->lock);
 }
 
 const struct SnapshotStats *snap_stats(const Snapshot *snap)
@@ -501,7 +796,57 @@ const struct SnapshotStats *snap_stats(const Snapshot *snap)
 	return &snap->stats;
 }
 
-static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *err, size_t errlen)
+/* Give chunk c to idle worker w (main thread, under the lock). */
+static void start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c)
+{
+	c->state = CHUNK_READING;
+	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
+	c->rows = 0;
+	pthread_mutex_lock(&snap->qlock);
+	w->chunk = c;
+	w->done = false;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&snap->qlock);
+}
+
+/* Why the chunk's COPY failed, from res or the connection. Returns -1. */
+static int chunk_failed(Snapshot *snap, struct Worker *w, const struct Chunk *c, PGresult *res,
+			char *err, size_t errlen)
+{
+	char line[512];
+	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn), line,
+		       sizeof(line));
+	snprintf(err, errlen, "snapshot of %s: %s", snap->tables[c->table].rel.qualname, line);
+	PQclear(res);
+	return -1;
+}
+
+/*
+ * The ce_id base of a row: "snapshot:<snapshot id>:<digest>" (rowid.h), so
+ * a chunk read again after a crash gives each row the id it had, even when
+ * rows changed in between. A table without a key has no such identity: its
+ * rows are numbered within their chunk, which repeats only when the chunk
+ * is unchanged.
+ */
+static void row_id(Snapshot *snap, struct Worker *w, const struct ReadTable *t,
+		   const struct Chunk *c, const struct PgoTuple *tuple)
+{
+	if (t->nkeys == 0) {
+		snprintf(w->idbuf, sizeof(w->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
+			 snap->ids.id, c->relid, c->first, c->rows);
+		return;
+	}
+	rowid_format(&w->rowid, w->idbuf, sizeof(w->idbuf), w->prefix, t->rel.relid, tuple->cols,
+		     t->keys, t->nkeys);
+}
+
+/*
+ * Read, translate and publish every row of chunk c (worker thread, without
+ * the lock: the tables, the ids and c's identity do not change while
+ * workers run, and c->rows is the worker's until it is done). Returns 0,
+ * or -1 with err.
+ */
+static int read_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *err, size_t errlen)
 {
 	const struct ReadTable *t = &snap->tables[c->table];
 	char range[128] = "";
@@ -527,120 +872,102 @@ static int start_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *
 	}
 	snprintf(sql, len, "COPY (SELECT %s FROM %s%s%s) TO STDOUT", t->select_list, c->from, range,
 		 filter);
-	int ok = PQsendQuery(w->conn, sql);
+	PGresult *res = PQexec(w->conn, sql);
 	free(sql);
-	if (!ok) {
-		char line[512];
-		pgc_first_line(PQerrorMessage(w->conn), line, sizeof(line));
-		snprintf(err, errlen, "snapshot of %s: %s", t->rel.qualname, line);
-		return -1;
-	}
-	c->state = CHUNK_READING;
-	c->seq = snap->opts.io.begin(snap->opts.io.ctx);
-	c->rows = 0;
-	w->chunk = c;
-	w->state = WORKER_STARTING;
-	return 0;
-}
-
-static int worker_failed(Snapshot *snap, struct Worker *w, PGresult *res, char *err,
-			 size_t errlen)
-{
-	char line[512];
-	pgc_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn), line,
-		       sizeof(line));
-	snprintf(err, errlen, "snapshot of %s: %s", snap->tables[w->chunk->table].rel.qualname,
-		 line);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		return chunk_failed(snap, w, c, res, err, errlen);
 	PQclear(res);
-	return -1;
-}
 
-/*
- * The ce_id base of a row: "snapshot:<snapshot id>:<digest>" (rowid.h), so
- * a chunk read again after a crash gives each row the id it had, even when
- * rows changed in between. A table without a key has no such identity: its
- * rows are numbered within their chunk, which repeats only when the chunk
- * is unchanged.
- */
-static void row_id(Snapshot *snap, const struct ReadTable *t, const struct Chunk *c,
-		   const struct PgoTuple *tuple)
-{
-	if (t->nkeys == 0) {
-		snprintf(snap->idbuf, sizeof(snap->idbuf), "snapshot:%s:%u:%" PRIu64 ":%" PRIu64,
-			 snap->ids.id, c->relid, c->first, c->rows);
-		return;
-	}
-	char prefix[32];
-	snprintf(prefix, sizeof(prefix), "snapshot:%s:", snap->ids.id);
-	rowid_format(&snap->rowid, snap->idbuf, sizeof(snap->idbuf), prefix, t->rel.relid,
-		     tuple->cols, t->keys, t->nkeys);
-}
-
-/* Read and translate what one worker has buffered. */
-static int serve_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
-{
-	PGresult *res;
-
-	if (w->state == WORKER_STARTING) {
-		if (!PQconsumeInput(w->conn))
-			return worker_failed(snap, w, NULL, err, errlen);
-		if (PQisBusy(w->conn))
-			return 0;
-		res = PQgetResult(w->conn);
-		if (PQresultStatus(res) != PGRES_COPY_OUT)
-			return worker_failed(snap, w, res, err, errlen);
-		PQclear(res);
-		w->state = WORKER_COPYING;
-	}
-	struct Chunk *c = w->chunk;
-	const struct ReadTable *t = &snap->tables[c->table];
-	for (int i = 0; i < ROWS_PER_TURN; i++) {
+	for (;;) {
 		char *row;
-		int n = PQgetCopyData(w->conn, &row, 1);
-		if (n == 0) {
-			/*
-			 * Read from the socket only once the buffer is used up: the
-			 * server sends faster than rows are translated, and libpq
-			 * would otherwise grow its buffer to hold the difference.
-			 */
-			if (!PQconsumeInput(w->conn))
-				return worker_failed(snap, w, NULL, err, errlen);
-			n = PQgetCopyData(w->conn, &row, 1);
-			if (n == 0)
-				return 0;
-		}
-		if (n == -2)
-			return worker_failed(snap, w, NULL, err, errlen);
+		int n = PQgetCopyData(w->conn, &row, 0);
 		if (n == -1)
 			break;
-		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = snap->cols};
-		int rc = copy_parse_row((uint8_t *)row, (size_t)n, snap->cols, t->rel.natts, err, errlen);
+		if (n < 0)
+			return chunk_failed(snap, w, c, NULL, err, errlen);
+		struct PgoTuple tuple = {.ncols = t->rel.natts, .cols = w->cols};
+		int rc = copy_parse_row((uint8_t *)row, (size_t)n, w->cols, t->rel.natts, err, errlen);
 		if (rc == 0) {
-			row_id(snap, t, c, &tuple);
-			xl_begin_read(snap->xl, snap->idbuf, snap->ids.time_us, "initial");
-			snap->current_seq = c->seq;
-			rc = xl_snapshot_row(snap->xl, &t->rel, &tuple, err, errlen);
+			row_id(snap, w, t, c, &tuple);
+			xl_begin_read(w->xl, w->idbuf, snap->ids.time_us, "initial");
+			rc = xl_snapshot_row(w->xl, &t->rel, &tuple, err, errlen);
 		}
 		PQfreemem(row);
 		if (rc < 0)
 			return -1;
 		c->rows++;
-		snap->stats.rows++;
-		if (i == ROWS_PER_TURN - 1)
-			return 0;
+		w->unreported++;
 	}
 	/* The COPY ended: its command result, then no more. */
 	res = PQgetResult(w->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		return worker_failed(snap, w, res, err, errlen);
+		return chunk_failed(snap, w, c, res, err, errlen);
 	PQclear(res);
 	while ((res = PQgetResult(w->conn)) != NULL)
 		PQclear(res);
-	if (snap->opts.io.end(snap->opts.io.ctx, c->seq, err, errlen) < 0)
+	return 0;
+}
+
+/* A worker thread: read the chunks it is given until the snapshot quits. */
+static void *worker_main(void *arg)
+{
+	struct Worker *w = arg;
+	Snapshot *snap = w->snap;
+
+	pthread_mutex_lock(&snap->qlock);
+	for (;;) {
+		while (!snap->quit && (!w->chunk || w->done))
+			pthread_cond_wait(&w->wake, &snap->qlock);
+		if (snap->quit)
+			break;
+		struct Chunk *c = w->chunk;
+		pthread_mutex_unlock(&snap->qlock);
+		char err[sizeof(w->err)];
+		int rc = read_chunk(snap, w, c, err, sizeof(err));
+		/* The last batch, with the rest of the rows, before done: main ends the chunk after it. */
+		if (rc == 0)
+			rc = hand_over(snap, w, err, sizeof(err));
+		pthread_mutex_lock(&snap->qlock);
+		w->rc = rc;
+		if (rc < 0)
+			memcpy(w->err, err, sizeof(w->err));
+		w->done = true;
+		wake_main(snap);
+	}
+	pthread_mutex_unlock(&snap->qlock);
+	return NULL;
+}
+
+/* Give w its translator and row ids, and start its thread. Returns 0, or -1 with err. */
+static int start_worker(Snapshot *snap, struct Worker *w, char *err, size_t errlen)
+{
+	w->snap = snap;
+	w->xl = xl_new(snap->opts.cfg, emit, w);
+	w->cols = calloc(snap->widest, sizeof(struct PgoValue));
+	w->filling = calloc(1, sizeof(struct Batch));
+	if (!w->xl || !w->cols || !w->filling) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	c->state = CHUNK_READ;
-	w->chunk = NULL;
-	w->state = WORKER_IDLE;
+	}
+	memcpy(w->rowid.secret, snap->ids.secret, sizeof(w->rowid.secret));
+	snprintf(w->prefix, sizeof(w->prefix), "snapshot:%s:", snap->ids.id);
+	w->sock = fcntl(PQsocket(w->conn), F_DUPFD_CLOEXEC, 0);
+	if (w->sock < 0) {
+		snprintf(err, errlen, "snapshot: %s", strerror(errno));
+		return -1;
+	}
+	if (pthread_cond_init(&w->wake, NULL) != 0) {
+		close(w->sock);
+		snprintf(err, errlen, "snapshot: cannot create a condition variable");
+		return -1;
+	}
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		pthread_cond_destroy(&w->wake);
+		close(w->sock);
+		snprintf(err, errlen, "snapshot: cannot start a thread");
+		return -1;
+	}
+	w->running = true;
 	return 0;
 }
 
@@ -708,23 +1035,92 @@ static void show_progress(Snapshot *snap, bool final)
 	}
 }
 
+/*
+ * A chunk is confirmed in the marker only when every one of its events is
+ * acknowledged, and the workers finish chunks in any order. So: a chunk's
+ * ring entry is opened (io.begin) here, under the lock, before its worker
+ * produces anything for it; its events are counted into that entry under
+ * the lock as they are produced; and the entry is closed (io.end) here only
+ * after the worker said it is done, that is after its last event was
+ * produced. record_acknowledged then takes a chunk only when its entry and
+ * every earlier one left the ring, which the ring allows in the order the
+ * entries were opened, whichever worker finishes first.
+ */
+int snap_finish(Snapshot *snap, char *err, size_t errlen)
+{
+	snap->failed = true;
+	return record_acknowledged(snap, err, errlen);
+}
+
 int snap_work(Snapshot *snap, char *err, size_t errlen)
 {
+	char drain[64];
+	while (read(snap->notify[0], drain, sizeof(drain)) > 0)
+		;
+	if (snap->failed)
+		return record_acknowledged(snap, err, errlen) < 0 ? -1 : 0;
+	bool more = false;
 	for (int i = 0; i < snap->nworkers; i++) {
 		struct Worker *w = &snap->workers[i];
-		if (w->state != WORKER_IDLE && serve_worker(snap, w, err, errlen) < 0)
-			return -1;
-		while (w->state == WORKER_IDLE && snap->next < snap->stats.chunks &&
+		/* A few batches per worker per turn: the others, and the loop's timers, get theirs. */
+		for (int turn = 0; turn < BATCHES_WAITING && !snap->failed; turn++) {
+			pthread_mutex_lock(&snap->qlock);
+			struct Batch *b = w->ready;
+			if (b) {
+				w->ready = b->next;
+				if (!w->ready)
+					w->ready_tail = NULL;
+				w->nready--;
+				pthread_cond_signal(&w->wake);
+			}
+			pthread_mutex_unlock(&snap->qlock);
+			if (!b)
+				break;
+			int rc = produce_batch(snap, w, b, err, errlen);
+			pthread_mutex_lock(&snap->qlock);
+			b->next = w->spare;
+			w->spare = b;
+			pthread_mutex_unlock(&snap->qlock);
+			if (rc < 0) {
+				snap->failed = true;
+				return -1;
+			}
+		}
+		pthread_mutex_lock(&snap->qlock);
+		bool done = w->chunk && w->done && !w->ready;
+		more = more || w->ready;
+		int rc = w->rc;
+		pthread_mutex_unlock(&snap->qlock);
+		if (done) {
+			if (rc < 0) {
+				/* Reported once; the chunk is read again by the next run. */
+				snap->failed = true;
+				snprintf(err, errlen, "%s", w->err);
+				return -1;
+			}
+			/* Every event of the chunk was produced: its entry may close. */
+			if (snap->opts.io.end(snap->opts.io.ctx, w->chunk->seq, err, errlen) < 0) {
+				snap->failed = true;
+				return -1;
+			}
+			w->chunk->state = CHUNK_READ;
+			pthread_mutex_lock(&snap->qlock);
+			w->chunk = NULL;
+			pthread_mutex_unlock(&snap->qlock);
+		}
+		while (!w->chunk && !snap->failed && snap->next < snap->stats.chunks &&
 		       !snap->opts.io.full(snap->opts.io.ctx)) {
 			struct Chunk *c = &snap->chunks[snap->next++];
-			if (c->state != CHUNK_TODO)
-				continue;
-			if (start_chunk(snap, w, c, err, errlen) < 0)
-				return -1;
+			if (c->state == CHUNK_TODO)
+				start_chunk(snap, w, c);
 		}
 	}
-	if (record_acknowledged(snap, err, errlen) < 0)
+	if (more)
+		wake_main(snap); /* batches are left for the next turn: no sleeping in poll meanwhile */
+	if (record_acknowledged(snap, err, errlen) < 0) {
+		snap->failed = true;
 		return -1;
+	}
 	if (snap->stats.chunks_done < snap->stats.chunks) {
 		show_progress(snap, false);
 		return 0;

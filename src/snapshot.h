@@ -36,6 +36,13 @@ struct SnapshotIo {
 	int (*produce)(void *ctx, const struct Event *ev, uint64_t seq, char *err, size_t errlen);
 	int (*end)(void *ctx, uint64_t seq, char *err, size_t errlen); /* the chunk is read */
 	uint64_t (*oldest)(void *ctx); /* every sequence number below it is acknowledged */
+	/*
+	 * produce needs no more of an event than its record (not def or
+	 * values): the workers copy events into batches and the main thread
+	 * produces them. Otherwise each worker produces its events itself,
+	 * under the snapshot's lock.
+	 */
+	bool batch;
 };
 
 struct SnapshotOptions {
@@ -74,15 +81,33 @@ int snap_check(const struct Config *cfg, char *err, size_t errlen)
 Snapshot *snap_open(const struct SnapshotOptions *opts, char *err, size_t errlen);
 void snap_close(Snapshot *snap);
 
-/* The sockets to poll for reading; at most max. */
+/*
+ * Each connection has a thread that reads, translates and encodes its
+ * chunks; they hand events to opts.io under a lock that the caller holds
+ * from snap_open until snap_close, except between snap_release and
+ * snap_acquire. Release it only around the poll loop's wait, and reach the
+ * sink, the checkpoint ring or anything else opts.io touches only while
+ * holding it.
+ */
+void snap_release(Snapshot *snap);
+void snap_acquire(Snapshot *snap);
+
+/* What to poll for reading (a worker finished a chunk); at most max. */
 int snap_pollfds(const Snapshot *snap, struct pollfd *pfd, int max);
 
 /*
- * Read what the workers have, start chunks, record acknowledged ones.
+ * End the chunks workers finished, start new ones, record acknowledged ones.
  * Returns 1 when every chunk is acknowledged (the marker is gone), 0 when
  * there is more, -1 with err (the run stops; the next start resumes).
  */
 int snap_work(Snapshot *snap, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * The run stops: produce nothing more (what was produced and not
+ * acknowledged is about to be forgotten by the ring), and record the chunks
+ * the sink acknowledged so far. Returns 0, or -1 with err.
+ */
+int snap_finish(Snapshot *snap, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 const struct SnapshotStats *snap_stats(const Snapshot *snap);
 

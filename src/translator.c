@@ -91,7 +91,8 @@ struct Translator {
 	/* "<commit LSN>-" ("<commit LSN>-<slot>-" when sharded): every ce_id of the transaction starts so */
 	char txn_id[PGO_LSN_BUFSIZE + 72];
 	size_t txn_id_len;
-	char read_id[256]; /* snapshot reads: the ce_id base; "" for the stream */
+	char read_id[256]; /* snapshot reads: the ce_id base and '-'; "" for the stream */
+	size_t read_id_len;
 	int64_t read_time_us;
 	const char *read_kind; /* "initial" or "backfill" while reading; NULL for the stream */
 	Arena *arena; /* per change */
@@ -249,7 +250,14 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn)
 
 void xl_begin_read(Translator *xl, const char *id_base, int64_t time_us, const char *kind)
 {
-	snprintf(xl->read_id, sizeof(xl->read_id), "%s", id_base);
+	/* Once per row read: no printf. */
+	size_t len = strlen(id_base);
+	if (len > sizeof(xl->read_id) - 2)
+		len = sizeof(xl->read_id) - 2;
+	memcpy(xl->read_id, id_base, len);
+	xl->read_id[len] = '-';
+	xl->read_id[len + 1] = '\0';
+	xl->read_id_len = len + 1;
 	xl->read_time_us = time_us;
 	xl->read_kind = kind;
 	xl->event_index = 0;
@@ -493,25 +501,27 @@ static int64_t unix_us(int64_t pg_us)
 
 static void set_ce(Translator *xl, struct Event *ev, const char *type, char *id, size_t idlen)
 {
-	/* Deterministic: the same transaction replayed yields the same ids. */
-	if (xl->read_kind) {
-		snprintf(id, idlen, "%s-%" PRIu32, xl->read_id, xl->event_index);
-		ev->ce.time_us = xl->read_time_us;
-	} else {
-		/* The transaction's prefix and the index in decimal, without printf. */
-		char digits[10];
-		size_t n = 0;
-		uint32_t v = xl->event_index;
-		do {
-			digits[n++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		memcpy(id, xl->txn_id, xl->txn_id_len);
-		for (size_t i = 0; i < n; i++)
-			id[xl->txn_id_len + i] = digits[n - 1 - i];
-		id[xl->txn_id_len + n] = '\0';
-		ev->ce.time_us = unix_us(xl->txn.commit_time);
-	}
+	/*
+	 * Deterministic: the same transaction replayed, or the same row read
+	 * again, yields the same ids. The prefix and the index in decimal,
+	 * without printf.
+	 */
+	const char *prefix = xl->read_kind ? xl->read_id : xl->txn_id;
+	size_t prefix_len = xl->read_kind ? xl->read_id_len : xl->txn_id_len;
+	char digits[10];
+	size_t n = 0;
+	uint32_t v = xl->event_index;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (prefix_len + n >= idlen)
+		prefix_len = idlen - n - 1;
+	memcpy(id, prefix, prefix_len);
+	for (size_t i = 0; i < n; i++)
+		id[prefix_len + i] = digits[n - 1 - i];
+	id[prefix_len + n] = '\0';
+	ev->ce.time_us = xl->read_kind ? xl->read_time_us : unix_us(xl->txn.commit_time);
 	ev->ce.snapshot = xl->read_kind;
 	ev->ce.id = id;
 	ev->ce.source = xl->cfg->cloudevents.source;
@@ -661,8 +671,8 @@ static int translation_failed(Translator *xl, struct EventState *es, struct Row 
 	xl->stats.translation_errors++;
 	es->failed++;
 	if (row->op == 'S')
-		snprintf(line, sizeof(line), "event %s: %s (%s of %s, %s)", es->label, reason, op,
-			 row->rel->qualname, xl->read_id);
+		snprintf(line, sizeof(line), "event %s: %s (%s of %s, %.*s)", es->label, reason, op,
+			 row->rel->qualname, (int)xl->read_id_len - 1, xl->read_id);
 	else
 		snprintf(line, sizeof(line), "event %s: %s (%s of %s at %s)", es->label, reason, op,
 			 row->rel->qualname, pgo_lsn_format(row->lsn, lsn));

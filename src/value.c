@@ -776,11 +776,22 @@ static int parse_datetime(const char *s, size_t len, bool want_time, struct Date
 						if (nf < sizeof(frac) - 1)
 							frac[nf++] = s[i];
 					frac[nf] = '\0';
-					double x = strtod(frac, NULL) * 1000000.0; /* 0 to 1e6 */
-					usec = (int64_t)x;
-					double rest = x - (double)usec; /* exact below 2^52 */
-					if (rest > 0.5 || (rest == 0.5 && (usec & 1)))
-						usec++; /* rint() without libm: half to even */
+					if (nf - 2 <= 6) {
+						/*
+						 * Up to microseconds, as PostgreSQL prints
+						 * them: exact in integers, and the double
+						 * below would round to the same value.
+						 */
+						usec = 0;
+						for (size_t k = 2; k < 8; k++)
+							usec = usec * 10 + (k < nf ? frac[k] - '0' : 0);
+					} else {
+						double x = strtod(frac, NULL) * 1000000.0; /* 0 to 1e6 */
+						usec = (int64_t)x;
+						double rest = x - (double)usec; /* exact below 2^52 */
+						if (rest > 0.5 || (rest == 0.5 && (usec & 1)))
+							usec++; /* rint() without libm: half to even */
+					}
 				}
 			}
 		} else {
@@ -1381,6 +1392,23 @@ static int array_to_text(const struct Value *v, Arena *arena, const char **text,
 	return 0;
 }
 
+size_t value_format_int(int64_t i, char buf[VALUE_INT_BUFSIZE])
+{
+	char digits[VALUE_INT_BUFSIZE];
+	uint64_t mag = i < 0 ? 0 - (uint64_t)i : (uint64_t)i; /* INT64_MIN too */
+	size_t n = 0, len = 0;
+	do {
+		digits[n++] = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (i < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	return len;
+}
+
 int value_to_text(const struct Value *v, Arena *arena, const char **text, size_t *len)
 {
 	char buf[VALUE_TS_BUFSIZE];
@@ -1396,7 +1424,7 @@ int value_to_text(const struct Value *v, Arena *arena, const char **text, size_t
 		*len = 1;
 		return 0;
 	case VAL_INT:
-		n = (size_t)snprintf(buf, sizeof(buf), "%" PRId64, v->i);
+		n = value_format_int(v->i, buf);
 		return copy_out(arena, buf, n, text, len);
 	case VAL_NUMERIC:
 	case VAL_TEXT:

@@ -141,6 +141,16 @@ size_t value_format_date(int32_t days, char buf[VALUE_TS_BUFSIZE]);
  */
 size_t value_format_float(double f, bool is_float4, char buf[VALUE_FLOAT_BUFSIZE]);
 
+/* Room for any int64 in decimal, with its sign and a NUL. */
+#define VALUE_INT_BUFSIZE 21
+
+/*
+ * i in decimal, as "%" PRId64 prints it, NUL-terminated; returns the length.
+ * For the hot paths (keys, subjects, text casts), where printf costs more
+ * than the rest of the conversion.
+ */
+size_t value_format_int(int64_t i, char buf[VALUE_INT_BUFSIZE]);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (astronomical year: 1 BC is 0). */
 int64_t value_days_from_civil(int64_t year, unsigned month, unsigned day);
 

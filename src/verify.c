@@ -24,6 +24,7 @@
 #include "translator.h"
 #include "verify.h"
 #include "wire.h"
+#include "xalloc.h"
 
 #define DIGEST_BYTES 16
 #define PROGRESS_MS 250
@@ -865,16 +866,6 @@ static struct Target *target_of(struct Verify *v, const struct EventDef *def)
 	return NULL;
 }
 
-static char *dup_bytes(const void *data, size_t len)
-{
-	char *p = malloc(len + 1);
-	if (!p)
-		abort();
-	memcpy(p, data, len);
-	p[len] = '\0';
-	return p;
-}
-
 /* Field i of values as "\"jsonName\":value", or "" when absent. */
 static char *field_json(struct Verify *v, const struct EventDef *def, size_t i,
 			const struct Value *values)
@@ -886,8 +877,8 @@ static char *field_json(struct Verify *v, const struct EventDef *def, size_t i,
 	sb_reset(&v->sb);
 	if (enc_json(&one, &values[i], &v->sb, err, sizeof(err)) < 0 || !sb_ok(&v->sb) ||
 	    v->sb.len < 2)
-		return dup_bytes("?", 1);
-	return dup_bytes(v->sb.data + 1, v->sb.len - 2); /* without the braces */
+		return xstrndup("?", 1);
+	return xstrndup(v->sb.data + 1, v->sb.len - 2); /* without the braces */
 }
 
 static struct Sample *add_sample(struct Target *t, enum sample_kind kind, int limit)
@@ -966,7 +957,7 @@ static int compare_row(void *ctx, const struct Event *ev, char *err, size_t errl
 		char jerr[256];
 		sb_reset(&v->sb);
 		if (enc_json(t->def, ev->values, &v->sb, jerr, sizeof(jerr)) == 0 && sb_ok(&v->sb))
-			s->row_json = dup_bytes(v->sb.data, v->sb.len);
+			s->row_json = xstrndup(v->sb.data, v->sb.len);
 	} else {
 		t->counts.different++;
 		if (!(s = add_sample(t, SAMPLE_DIFFERENT, v->opts->sample)))
@@ -977,7 +968,7 @@ static int compare_row(void *ctx, const struct Event *ev, char *err, size_t errl
 		for (size_t i = 0; i < t->def->nfields; i++)
 			s->fields[i] = field_json(v, t->def, i, ev->values);
 	}
-	s->key = dup_bytes(ev->key, ev->key_len);
+	s->key = xstrndup(ev->key, ev->key_len);
 	s->key_len = ev->key_len;
 	s->partition = e->partition;
 	s->offset = e->offset;

@@ -53,8 +53,10 @@ bench scaleout.py "$CHANGES" "$RUNS" "$TC_TMP/scaleout.md" 1 2
 	awk -F'|' '/^\| (pg_recvlogical|python bridge|tablecast) / {gsub(/ /, "", $3); gsub(/,/, "", $4);
 		name = $2; sub(/^ /, "", name); sub(/ \(.*/, "", name); sub(/ $/, "", name);
 		printf "\"drain: %s\" %s\n", name, $4}' "$TC_TMP/drain.md"
-	awk -F'|' '/^\| (psql COPY|tablecast snapshot)/ {gsub(/,/, "", $4);
-		printf "\"snapshot: %s\" %s\n", ($2 ~ /psql/ ? "COPY" : "tablecast"), $4}' "$TC_TMP/snapshot.md"
+	awk -F'|' '/^\| (pg_recvlogical|tablecast) / {gsub(/,/, "", $4); name = $2; gsub(/ /, "", name);
+		printf "\"drain, old rows: %s\" %s\n", name, $4}' "$TC_TMP/drain-full.md"
+	awk -F'|' '/^\| (raw pipe|tablecast snapshot)/ {gsub(/,/, "", $4);
+		printf "\"snapshot: %s\" %s\n", ($2 ~ /pipe/ ? "COPY | kcat" : "tablecast"), $4}' "$TC_TMP/snapshot.md"
 } >"$TC_TMP/chart.dat"
 gnuplot <<GP || tc_fail "gnuplot failed"
 set terminal pngcairo size 900,420 font "sans,10"
@@ -99,14 +101,27 @@ soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || t
 	echo
 	cat "$TC_TMP/drain.md"
 	echo
-	echo "A profile of the drain (perf, this build, 2000 Hz) puts about a fifth of"
-	echo "tablecast's CPU in malloc and free (libpq allocates every CopyData message;"
-	echo "librdkafka allocates each of the nine headers of every event), about a tenth in"
-	echo "printf-style formatting, and most of the rest in librdkafka's threads, the"
-	echo "expression evaluator and the protobuf encoder. The formatting was cut: ce_id's"
-	echo "LSN prefix is formatted once per transaction and ce_time once per commit time."
-	echo "What is left would take a header-free binary mode or one pre-built headers"
-	echo "list per transaction, and libpq's copy buffers read in place."
+	echo "### Updates with old rows"
+	echo
+	echo "The same number of changes on a table with REPLICA IDENTITY FULL: inserts, then"
+	echo "as many updates, each carrying its old row. Two events: the one above for every"
+	echo "change, and one whose \`when\` and fields read old and new"
+	echo "(\`old.qty <> new.qty AND new.status = 'open'\`, a decimal from both rows), which"
+	echo "fires for a third of the updates."
+	echo
+	cat "$TC_TMP/drain-full.md"
+	echo
+	echo "A profile of the drain (docs/PROFILE.md: perf and callgrind, before and after,"
+	echo "top symbols) put about a fifth of tablecast's CPU in malloc and free, most of"
+	echo "it librdkafka's one allocation per header (eight or nine per record, freed in"
+	echo "bulk by the delivery reports), a sixth in the headers' allocation and release"
+	echo "alone, a tenth in clock reads, printf of integers and the resume file's stdio"
+	echo "buffer, and about a third in librdkafka's broker thread. Records now go by"
+	echo "topic handle, header lists are made at their size, one clock reading serves a"
+	echo "poll's delivery reports, integers and timestamps are handled without printf and"
+	echo "strtod, state files without stdio: 19% fewer instructions per change in the"
+	echo "main thread. What is left is per record inside librdkafka (a header list cannot"
+	echo "be shared between records) and the expression evaluator's decimals."
 	echo
 	echo "## Large transaction"
 	echo
@@ -120,15 +135,21 @@ soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || t
 	echo
 	echo "\`tablecast snapshot\` on a fresh slot: the table read with COPY under the slot's"
 	echo "exported snapshot, every row translated into a 6-field event and published,"
-	echo "against psql copying the same table to /dev/null (the server's own limit)."
+	echo "against the raw pipe \`psql -c 'COPY snap_bench TO STDOUT' | kcat -P\` into the"
+	echo "same broker (every row read and published as it is, without headers: the"
+	echo "practical limit, and the reference), and psql copying the table to /dev/null"
+	echo "(the server's own limit)."
 	echo
 	cat "$TC_TMP/snapshot.md"
 	echo
-	echo "The 0.8x COPY target is far off: COPY to /dev/null costs the server about"
-	echo "0.6 µs a row, while tablecast parses, translates, encodes and produces each row"
-	echo "in its one thread (about 4 µs of CPU a row). Closing it would take translation"
-	echo "spread over threads (one per snapshot connection), binary COPY instead of text"
-	echo "parsing, and cheaper per-event header building, which the drain rate needs too."
+	echo "Each snapshot connection has a thread that parses, translates and encodes its"
+	echo "rows into batches; the main thread produces them and serves the delivery"
+	echo "reports. A profile (perf, this build) puts most of what is left in that main"
+	echo "thread: librdkafka's headers (one allocation per header, nine a record, freed"
+	echo "again in the delivery report, with cache misses in malloc's free lists for the"
+	echo "records in flight) and rd_kafka_producev, then librdkafka's broker thread. kcat"
+	echo "sends no headers. The 0.5x target needs cheaper per-record headers, which the"
+	echo "drain rate needs too."
 	echo
 	echo "## Verify"
 	echo
