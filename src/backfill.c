@@ -881,6 +881,13 @@ static int send_read(Backfill *bf, char *err, size_t errlen)
 		PQfreemem(q);
 	}
 	sb_printf(&sql, "SELECT %s FROM %s WHERE true", t->select_list, t->from);
+	/* A sharded table's sibling instances backfill the other shards. */
+	const struct ShardDef *sh = cfg_shard(bf->cfg, t->rel.qualname);
+	if (sh) {
+		char filter[128];
+		shard_filter_sql(sh, filter, sizeof(filter));
+		sb_printf(&sql, " AND %s", filter);
+	}
 	if (bf->cursor) {
 		size_t n = strlen(bf->cursor);
 		char *copy = xstrndup(bf->cursor, n + 1);

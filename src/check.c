@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pgconn.h"
 #include "reader.h"
+#include "shard.h"
 #include "value.h"
 
 struct CatColumn {
@@ -502,6 +503,159 @@ static void check_outbox(struct Checker *ck, const struct EventDef *ev, struct C
 	}
 }
 
+
+/* ---- shards: a generated row filter on a key every row has, in the replica identity ---- */
+
+int chk_shard_key(PGconn *conn, const struct ShardDef *sh, char *err, size_t errlen)
+{
+	char nsp[256], rel[256], line[512];
+
+	if (PQserverVersion(conn) < 150000) {
+		snprintf(err, errlen,
+			 "shard of %s: publication row filters need PostgreSQL 15 or later (server is %d)",
+			 sh->table, PQserverVersion(conn));
+		return -1;
+	}
+	rd_split_name(sh->table, nsp, rel);
+	/* Literals, not parameters: the replication connection speaks the simple protocol only. */
+	char *qn = PQescapeLiteral(conn, nsp, strlen(nsp));
+	char *qr = PQescapeLiteral(conn, rel, strlen(rel));
+	char *qk = PQescapeLiteral(conn, sh->key, strlen(sh->key));
+	char sql[2048];
+	if (qn && qr && qk)
+		snprintf(sql, sizeof(sql),
+			 "SELECT c.relreplident, a.attname IS NOT NULL, a.atttypid, a.attnotnull, "
+			 "  EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+			 "    AND (i.indisreplident OR (c.relreplident = 'd' AND i.indisprimary)) "
+			 "    AND a.attnum = ANY (i.indkey)), "
+			 "  pg_catalog.format_type(a.atttypid, a.atttypmod) "
+			 "FROM pg_catalog.pg_class c "
+			 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			 "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+			 "  AND NOT a.attisdropped AND a.attname = %s "
+			 "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+			 qk, qn, qr);
+	PQfreemem(qn);
+	PQfreemem(qr);
+	PQfreemem(qk);
+	if (!qn || !qr || !qk) {
+		snprintf(err, errlen, "shard of %s: out of memory", sh->table);
+		return -2;
+	}
+	PGresult *res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pgc_first_line(PQresultErrorMessage(res), line, sizeof(line));
+		snprintf(err, errlen, "reading the catalog: %s", line);
+		PQclear(res);
+		return -2;
+	}
+	int rc = -1;
+	if (PQntuples(res) != 1) {
+		snprintf(err, errlen, "shard table %s does not exist", sh->table);
+	} else if (PQgetvalue(res, 0, 1)[0] != 't') {
+		snprintf(err, errlen, "shard key %s.%s does not exist", sh->table, sh->key);
+	} else {
+		uint32_t typoid = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+		char ident = PQgetvalue(res, 0, 0)[0];
+		if (typoid != 20 && typoid != 21 && typoid != 23)
+			snprintf(err, errlen,
+				 "shard key %s.%s is %s: only smallint, integer and bigint keys can be split (docs/SCALING.md)",
+				 sh->table, sh->key, PQgetvalue(res, 0, 5));
+		else if (PQgetvalue(res, 0, 3)[0] != 't')
+			snprintf(err, errlen,
+				 "shard key %s.%s may be NULL, and a NULL key matches no shard's filter, so its rows would reach no slot: ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+				 sh->table, sh->key, sh->table, sh->key);
+		else if (ident != 'f' && PQgetvalue(res, 0, 4)[0] != 't')
+			/*
+			 * PostgreSQL 15 accepts such a publication, then refuses
+			 * every UPDATE and DELETE on the table ("Column used in the
+			 * publication WHERE expression is not part of the replica
+			 * identity"): the applications' writes would fail.
+			 */
+			snprintf(err, errlen,
+				 "shard key %s.%s is not in the replica identity of %s, and with its row filter PostgreSQL would refuse every UPDATE and DELETE on the table: make it part of the primary key or of REPLICA IDENTITY USING INDEX, or ALTER TABLE %s REPLICA IDENTITY FULL",
+				 sh->table, sh->key, sh->table, sh->table);
+		else
+			rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Every sibling publication's filter on the table, together: each row in
+ * exactly one. Siblings are the publications whose filter on the table is
+ * a generated one on the same key; ours counts as configured until it
+ * exists. A gap is tolerated at run's start (siblings start one by one),
+ * never by the check command.
+ */
+static int check_shard(struct Checker *ck, const struct ShardDef *sh, bool pub_exists, char *err,
+		       size_t errlen)
+{
+	char why[1024], want[128], nsp[256], rel[256];
+
+	if (chk_shard_key(ck->conn, sh, why, sizeof(why)) != 0) {
+		finding(ck, true, sh->line, "%s", why);
+		return 0;
+	}
+	shard_filter_sql(sh, want, sizeof(want));
+	rd_split_name(sh->table, nsp, rel);
+	const char *params[2] = {nsp, rel};
+	PGresult *res = PQexecParams(ck->conn,
+				     "SELECT pubname, rowfilter FROM pg_catalog.pg_publication_tables "
+				     "WHERE schemaname = $1 AND tablename = $2 ORDER BY pubname",
+				     2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pgc_first_line(PQresultErrorMessage(res), why, sizeof(why));
+		snprintf(err, errlen, "reading the publications of %s: %s", sh->table, why);
+		PQclear(res);
+		return -1;
+	}
+	int n = PQntuples(res);
+	struct ShardPart *parts = calloc((size_t)n + 1, sizeof(*parts));
+	if (!parts) {
+		PQclear(res);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t nparts = 0;
+	char others[512] = "";
+	const char *pub = ck->cfg->source.publication;
+	if (!pub_exists)
+		parts[nparts++] = (struct ShardPart){pub, sh->count, sh->index};
+	for (int i = 0; i < n; i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		const char *filter = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+		int count, index;
+		bool generated = shard_parse_rowfilter(filter, sh->key, &count, &index);
+		if (strcmp(name, pub) == 0 && (!generated || count != sh->count || index != sh->index)) {
+			finding(ck, true, sh->line,
+				"publication \"%s\" %s%s%s%s, not with the filter source.shard generates (%s): ALTER PUBLICATION \"%s\" DROP TABLE %s; ALTER PUBLICATION \"%s\" ADD TABLE %s WHERE (%s)",
+				pub, filter ? "filters " : "publishes every row of ", sh->table,
+				filter ? " by " : "", filter ? filter : "", want, pub, sh->table, pub,
+				sh->table, want);
+			continue;
+		}
+		if (generated)
+			parts[nparts++] = (struct ShardPart){name, count, index};
+		else if (strlen(others) + strlen(name) + 8 < sizeof(others))
+			snprintf(others + strlen(others), sizeof(others) - strlen(others), "%s\"%s\"",
+				 others[0] ? ", " : "", name);
+	}
+	bool gap_only;
+	if (shard_cover(sh->table, sh->key, parts, nparts, &gap_only, why, sizeof(why)) < 0) {
+		if (gap_only && others[0])
+			finding(ck, !ck->for_run, sh->line,
+				"%s (publication %s carries %s without a generated shard filter: if it is a sibling, its filter was changed by hand)",
+				why, others, sh->table);
+		else
+			finding(ck, !(ck->for_run && gap_only), sh->line, "%s", why);
+	}
+	free(parts);
+	PQclear(res);
+	return 0;
+}
+
 static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *err, size_t errlen)
 {
 	struct Checker ck = {.cfg = cfg, .out = out, .for_run = for_run};
@@ -542,6 +696,12 @@ static int check_all(const struct Config *cfg, FILE *out, bool for_run, char *er
 		check_event(&ck, &cfg->events[i], &t, pub_exists);
 		table_free(&t);
 	}
+	for (size_t i = 0; i < cfg->source.nshards; i++)
+		if (check_shard(&ck, &cfg->source.shards[i], pub_exists, err, errlen) < 0) {
+			PQfinish(ck.conn);
+			ctr_free(ck.ctr);
+			return -1;
+		}
 	for (size_t i = 0; i < cfg->nevents; i++) {
 		const struct EventDef *ev = &cfg->events[i];
 		bool seen = !ev->outbox;

@@ -27,4 +27,16 @@ int chk_run(const struct Config *cfg, FILE *out, char *err, size_t errlen)
  */
 int chk_start(const struct Config *cfg, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Can the shard's key split its table (shard.h)? It must exist, be an
+ * integer, NOT NULL (a NULL key matches no filter) and in the replica
+ * identity (else PostgreSQL 15 refuses the table's UPDATEs and DELETEs
+ * once the filtered publication exists). Plain queries, so conn may be a
+ * replication connection. 0 when it can; -1 with the reason and the fix
+ * in err; -2 when the catalog cannot be read.
+ */
+struct pg_conn; /* libpq's PGconn */
+int chk_shard_key(struct pg_conn *conn, const struct ShardDef *sh, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "schema.h"
+#include "shard.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -34,7 +35,7 @@ static const char *const source_keys[] = {"conninfo", "slot", "publication", "cr
 					  "release_after", "all_tables", "on_table_recreated",
 					  "guard_interval", "standby_poll_interval",
 					  "keepalives_idle", "keepalives_interval",
-					  "keepalives_count", NULL};
+					  "keepalives_count", "shard", NULL};
 static const char *const sink_keys[] = {"type",	     "format",	     "path",
 					"dead_letter_topic", "kafka",	      "flush_timeout",
 					"exactly_once",	     "offsets_topic", "transaction_ms",
@@ -44,6 +45,7 @@ static const char *const event_keys[] = {"name",  "version",  "table",	"on",	   
 					 "topic", "key",      "subject", "on_error", "fields",
 					 "reserved", "outbox", "handover", NULL};
 static const char *const owner_keys[] = {"table", "role", NULL};
+static const char *const shard_keys[] = {"table", "key", "count", "index", NULL};
 static const char *const field_keys[] = {"name", "number", "type", "repeated", "enum_values",
 					 "value", "required", NULL};
 
@@ -878,6 +880,92 @@ static bool valid_qualname(const char *name)
 	return dot && dot != name && dot[1] && !strchr(dot + 1, '.');
 }
 
+/* A column name PostgreSQL prints as written (or quoted, if a keyword): the filter is generated. */
+static bool valid_key_column(const char *key)
+{
+	size_t n = strlen(key);
+	return n > 0 && n <= 63 && !(key[0] >= '0' && key[0] <= '9') &&
+	       strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/*
+ * source.shard: one group, or a list of groups for several tables, each
+ * splitting one table's rows over count instances (shard.h). Checked
+ * after the events, whose tables a created publication lists.
+ */
+static void load_shards(struct Loader *ld, struct Config *cfg, const config_setting_t *shard)
+{
+	bool one = config_setting_is_group(shard);
+	if (!one && !config_setting_is_list(shard)) {
+		fail_at(ld, shard,
+			"shard must be a group { table = \"schema.table\"; key = \"id\"; count = 2; index = 0; } or a list of them");
+		return;
+	}
+	int n = one ? 1 : config_setting_length(shard);
+	cfg->source.shards = calloc((size_t)n + 1, sizeof(struct ShardDef));
+	if (!cfg->source.shards)
+		abort();
+	for (int i = 0; i < n && !ld->failed; i++) {
+		const config_setting_t *g = one ? shard : config_setting_get_elem(shard, (unsigned)i);
+		if (!config_setting_is_group(g)) {
+			fail_at(ld, g, "each shard must be a group { table = ...; key = ...; count = ...; index = ...; }");
+			return;
+		}
+		check_keys(ld, g, shard_keys);
+		struct ShardDef *sh = &cfg->source.shards[i];
+		cfg->source.nshards = (size_t)i + 1;
+		sh->line = config_setting_source_line(g);
+		sh->table = qualified(get_string(ld, g, "table", NULL));
+		sh->key = get_string(ld, g, "key", NULL);
+		sh->count = get_int(ld, g, "count", 0, 2, SHARD_MAX_COUNT);
+		if (!config_setting_get_member(g, "count"))
+			fail_at(ld, g, "shard: count is required");
+		sh->index = get_int(ld, g, "index", -1, 0, SHARD_MAX_COUNT - 1);
+		if (!config_setting_get_member(g, "index"))
+			fail_at(ld, g, "shard: index is required");
+		if (ld->failed)
+			return;
+		if (!valid_qualname(sh->table) || strchr(sh->table, '"'))
+			fail_at(ld, config_setting_get_member(g, "table"),
+				"shard table \"%s\" must be schema.table", sh->table);
+		else if (!valid_key_column(sh->key))
+			fail_at(ld, config_setting_get_member(g, "key"),
+				"shard key \"%s\" must be one column name of lower-case letters, digits and _ (an integer column, NOT NULL, in the replica identity)",
+				sh->key);
+		else if (sh->index >= sh->count)
+			fail_at(ld, config_setting_get_member(g, "index"),
+				"shard index %d must be below count %d (0 to %d)", sh->index, sh->count,
+				sh->count - 1);
+		for (int k = 0; k < i && !ld->failed; k++)
+			if (strcmp(cfg->source.shards[k].table, sh->table) == 0)
+				fail_at(ld, g, "table %s is sharded already (line %d)", sh->table,
+					cfg->source.shards[k].line);
+	}
+	if (ld->failed)
+		return;
+	if (cfg->source.all_tables) {
+		fail_at(ld, shard,
+			"shard needs a publication FOR TABLE: a FOR ALL TABLES publication (all_tables = true) cannot filter rows");
+		return;
+	}
+	/* The created publication lists source.tables, or else the events' tables. */
+	for (size_t i = 0; i < cfg->source.nshards && !ld->failed; i++) {
+		const struct ShardDef *sh = &cfg->source.shards[i];
+		bool listed = false;
+		for (size_t t = 0; t < cfg->source.ntables && !listed; t++) {
+			const char *name = cfg->source.tables[t];
+			listed = strcmp(name, sh->table) == 0 ||
+				 (!strchr(name, '.') && strncmp(sh->table, "public.", 7) == 0 &&
+				  strcmp(name, sh->table + 7) == 0);
+		}
+		for (size_t e = 0; e < cfg->nevents && !listed && !cfg->source.ntables; e++)
+			listed = strcmp(cfg->events[e].table, sh->table) == 0;
+		if (!listed)
+			fail_at(ld, shard, "shard table %s is not in %s", sh->table,
+				cfg->source.ntables ? "source.tables" : "any event's table");
+	}
+}
+
 static void load_event(struct Loader *ld, struct Config *cfg, struct EventDef *ev,
 		       const config_setting_t *es)
 {
@@ -1232,6 +1320,9 @@ struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hook
 	const config_setting_t *owners = config_setting_get_member(root, "owners");
 	if (owners && !ld.failed)
 		load_owners(&ld, cfg, owners);
+	const config_setting_t *shard = src ? config_setting_get_member(src, "shard") : NULL;
+	if (shard && !ld.failed)
+		load_shards(&ld, cfg, shard);
 	if (!ld.failed && cfg->nevents == 0 && !cfg->sink.raw_changes)
 		fail_at(&ld, root,
 			"no events declared: add events = ( ... ), or set sink.format = \"changes\" to see raw changes");
@@ -1257,6 +1348,11 @@ void cfg_free(struct Config *cfg)
 	for (size_t i = 0; i < cfg->source.ntables; i++)
 		free(cfg->source.tables[i]);
 	free(cfg->source.tables);
+	for (size_t i = 0; i < cfg->source.nshards; i++) {
+		free(cfg->source.shards[i].table);
+		free(cfg->source.shards[i].key);
+	}
+	free(cfg->source.shards);
 	free(cfg->sink.path);
 	free(cfg->sink.dead_letter_topic);
 	free(cfg->sink.offsets_topic);
@@ -1334,6 +1430,14 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 		note(out, outlen, "source.publication");
 	if (a->source.create_slot != b->source.create_slot)
 		note(out, outlen, "source.create_slot");
+	bool shards = a->source.nshards != b->source.nshards;
+	for (size_t i = 0; i < a->source.nshards && !shards; i++) {
+		const struct ShardDef *x = &a->source.shards[i], *y = &b->source.shards[i];
+		shards = strcmp(x->table, y->table) != 0 || strcmp(x->key, y->key) != 0 ||
+			 x->count != y->count || x->index != y->index;
+	}
+	if (shards)
+		note(out, outlen, "source.shard");
 	if (a->source.create_publication != b->source.create_publication || tables ||
 	    a->source.all_tables != b->source.all_tables)
 		note(out, outlen, "source.create_publication/tables");
@@ -1371,4 +1475,12 @@ void cfg_fixed_differences(const struct Config *a, const struct Config *b, char 
 	    differ(a->sink.offsets_topic, b->sink.offsets_topic) ||
 	    a->sink.transaction_ms != b->sink.transaction_ms)
 		note(out, outlen, "sink.exactly_once/offsets_topic/transaction_ms");
+}
+
+const struct ShardDef *cfg_shard(const struct Config *cfg, const char *qualname)
+{
+	for (size_t i = 0; i < cfg->source.nshards; i++)
+		if (strcmp(cfg->source.shards[i].table, qualname) == 0)
+			return &cfg->source.shards[i];
+	return NULL;
 }

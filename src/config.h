@@ -9,6 +9,7 @@
 #include "expr.h"
 #include "field.h"
 #include "log.h"
+#include "shard.h"
 
 enum sink_type { SINK_STDOUT, SINK_FILE, SINK_KAFKA };
 
@@ -109,6 +110,9 @@ struct Config {
 		int backfill_chunk; /* rows per backfill chunk */
 		int backfill_timeout_ms; /* statement_timeout of each chunk's read */
 		int backfill_retention_s; /* how long finished requests stay in the signal table */
+		/* Tables whose rows this instance's publication splits with its siblings (shard.h). */
+		struct ShardDef *shards;
+		size_t nshards;
 	} source;
 
 	struct {
@@ -162,6 +166,9 @@ struct CfgLoadHooks {
 struct Config *cfg_load_hooked(const char *path, const struct CfgLoadHooks *hooks, char *err,
 			       size_t errlen) __attribute__((warn_unused_result));
 void cfg_free(struct Config *cfg);
+
+/* The shard of qualname ("schema.table") this instance publishes; NULL: every row. */
+const struct ShardDef *cfg_shard(const struct Config *cfg, const char *qualname);
 
 /*
  * Settings that differ between a running and a newly loaded configuration

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "backfill.h"
+#include "check.h"
 #include "guard.h"
 #include "log.h"
 #include "mono.h"
@@ -137,8 +138,20 @@ static int readd(Guard *g, const char *table, bool published, uint32_t oid, char
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s",
-		         g->cfg->source.publication, name);
+		/* A shard's table goes back with its filter, checked as at creation (check.h). */
+		const struct ShardDef *sh = cfg_shard(g->cfg, table);
+		char filter[160] = "";
+		if (sh) {
+			if (chk_shard_key(g->conn, sh, err, errlen) != 0) {
+				free(name);
+				return -1;
+			}
+			snprintf(filter, sizeof(filter), " WHERE (");
+			shard_filter_sql(sh, filter + strlen(filter), sizeof(filter) - strlen(filter) - 1);
+			strcat(filter, ")");
+		}
+		snprintf(sql, sizeof(sql), "ALTER PUBLICATION \"%s\" ADD TABLE %s%s",
+		         g->cfg->source.publication, name, filter);
 		free(name);
 		if (pgc_exec(g->conn, sql, table, err, errlen) < 0)
 			return -1;

@@ -863,7 +863,15 @@ static int read_chunk(Snapshot *snap, struct Worker *w, struct Chunk *c, char *e
 			 c->first, c->end);
 	else if (c->first)
 		snprintf(range, sizeof(range), " WHERE ctid >= '(%" PRIu64 ",0)'::tid", c->first);
-	snprintf(sql, len, "COPY (SELECT %s FROM %s%s) TO STDOUT", t->select_list, c->from, range);
+	/* A sharded table's rows of the other shards are its sibling instances' to read. */
+	char filter[160] = "";
+	const struct ShardDef *sh = cfg_shard(snap->opts.cfg, t->rel.qualname);
+	if (sh) {
+		snprintf(filter, sizeof(filter), "%s", range[0] ? " AND " : " WHERE ");
+		shard_filter_sql(sh, filter + strlen(filter), sizeof(filter) - strlen(filter));
+	}
+	snprintf(sql, len, "COPY (SELECT %s FROM %s%s%s) TO STDOUT", t->select_list, c->from, range,
+		 filter);
 	PGresult *res = PQexec(w->conn, sql);
 	free(sql);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)

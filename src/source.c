@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "file.h"
 #include "log.h"
 #include "pgconn.h"
@@ -231,6 +232,18 @@ static int publication_exists(Source *src, char *err, size_t errlen)
 	return exists;
 }
 
+/* " WHERE (abs("id" % 2) = 0)" after a table this instance publishes one shard of (shard.h). */
+static void append_shard_filter(struct StrBuf *sql, const struct Config *cfg, const char *table)
+{
+	char qualname[512], filter[128];
+	snprintf(qualname, sizeof(qualname), "%s%s", strchr(table, '.') ? "" : "public.", table);
+	const struct ShardDef *sh = cfg_shard(cfg, qualname);
+	if (!sh)
+		return;
+	shard_filter_sql(sh, filter, sizeof(filter));
+	sb_printf(sql, " WHERE (%s)", filter);
+}
+
 /*
  * The publication lists what tablecast needs: source.tables when set,
  * otherwise the tables the events read, each name quoted (a configuration
@@ -269,6 +282,7 @@ static enum src_status create_publication(Source *src, char *err, size_t errlen)
 				return SRC_FATAL;
 			}
 			sb_printf(&sql, "%s%s", sep, name);
+			append_shard_filter(&sql, cfg, table);
 			sep = ", ";
 			free(name);
 		}
@@ -497,6 +511,17 @@ static enum src_status ensure_objects(Source *src, bool recreate, char *err, siz
 	}
 	if (need_slot && state_dir_check(cfg, err, errlen) < 0)
 		return SRC_FATAL;
+
+	/*
+	 * A shard's filter on a key outside the replica identity would make
+	 * PostgreSQL refuse the applications' UPDATEs and DELETEs: never
+	 * create one (check.h).
+	 */
+	for (size_t i = 0; i < cfg->source.nshards && !pub; i++) {
+		int rc = chk_shard_key(src->conn, &cfg->source.shards[i], err, errlen);
+		if (rc != 0)
+			return rc == -1 ? SRC_FATAL : SRC_RETRY;
+	}
 
 	/* Every check passed: create what is missing. */
 	if (!pub && (st = create_publication(src, err, errlen)) != SRC_OK)

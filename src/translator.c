@@ -88,7 +88,8 @@ struct Translator {
 	size_t nevents;
 	struct TxnInfo txn;
 	uint32_t event_index; /* within the transaction, for ce_id */
-	char txn_id[PGO_LSN_BUFSIZE + 1]; /* "<commit LSN>-": every ce_id of the transaction starts so */
+	/* "<commit LSN>-" ("<commit LSN>-<slot>-" when sharded): every ce_id of the transaction starts so */
+	char txn_id[PGO_LSN_BUFSIZE + 72];
 	size_t txn_id_len;
 	char read_id[256]; /* snapshot reads: the ce_id base and '-'; "" for the stream */
 	size_t read_id_len;
@@ -225,8 +226,18 @@ void xl_begin(Translator *xl, const struct TxnInfo *txn)
 	xl->event_index = 0;
 	/* Formatted once per transaction, not once per event. */
 	char lsn[PGO_LSN_BUFSIZE];
-	xl->txn_id_len = (size_t)snprintf(xl->txn_id, sizeof(xl->txn_id), "%s-",
-					  pgo_lsn_format(txn->commit_lsn, lsn));
+	/*
+	 * Sibling instances of a sharded table see the same transaction, each
+	 * its own part of it, at the same commit LSN: the slot keeps their
+	 * ce_ids apart (CloudEvents: source + id unique per event).
+	 */
+	if (xl->cfg->source.nshards)
+		xl->txn_id_len = (size_t)snprintf(xl->txn_id, sizeof(xl->txn_id), "%s-%s-",
+						  pgo_lsn_format(txn->commit_lsn, lsn),
+						  xl->cfg->source.slot);
+	else
+		xl->txn_id_len = (size_t)snprintf(xl->txn_id, sizeof(xl->txn_id), "%s-",
+						  pgo_lsn_format(txn->commit_lsn, lsn));
 	xl->read_id[0] = '\0';
 	xl->read_kind = NULL;
 	xl->nheld = 0;

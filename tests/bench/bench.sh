@@ -46,6 +46,7 @@ bench largetxn.py "${BENCH_TXN_ROWS:-1000000}" "$RUNS" "$TC_TMP/largetxn.md"
 bench latency.py "${BENCH_RATE:-5000}" "${BENCH_LATENCY_SECONDS:-20}" "$RUNS" "$TC_TMP/latency.md"
 bench snapshot.py "${BENCH_SNAPSHOT_ROWS:-1000000}" "$RUNS" "$TC_TMP/snapshot.md"
 bench verify.py "${BENCH_VERIFY_ROWS:-1000000}" "$RUNS" "$TC_TMP/verify.md"
+bench scaleout.py "$CHANGES" "$RUNS" "$TC_TMP/scaleout.md" 1 2
 
 # The chart: each reader's rate, as a multiple of its baseline.
 {
@@ -163,6 +164,26 @@ soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || t
 	echo "up to \`max.partition.fetch.bytes\`, so the default 2 ms batches of a snapshot would"
 	echo "measure the mock's round trips rather than verify. Peak RSS is mostly librdkafka's"
 	echo "prefetch queue; the key map takes about 72 bytes a key."
+	echo
+	echo "## Scale-out"
+	echo
+	echo "The drain's $CHANGES changes read by one instance over one slot, then by two"
+	echo "instances, each over its own slot and a publication of one shard of the table"
+	echo "(\`source.shard\`, row filter \`abs(id % 2) = i\`; docs/SCALING.md); all slots are"
+	echo "created before the workload. Wall time runs until every slot confirmed the end"
+	echo "of the workload; the instances' counts must add up to every change once."
+	echo "tablecast CPU is all instances' user + system time (wait4); walsender CPU is"
+	echo "utime + stime from /proc/PID/stat of each slot's active_pid, read before"
+	echo "tablecast stops."
+	echo
+	cat "$TC_TMP/scaleout.md"
+	echo
+	echo "Each walsender decodes the whole WAL of the database and drops the other"
+	echo "shards' rows only at its output, so the walsenders' CPU grows with the number"
+	echo "of slots while each tablecast's share shrinks. On $(nproc) cores, two"
+	echo "walsenders and two tablecasts compete with each other (and with PostgreSQL's"
+	echo "other processes) for the same cores: N = 2 cannot double the rate there. It"
+	echo "pays where cores are free and one tablecast or one walsender is the limit."
 	# The soak's section comes from make soak, not from here: keep it.
 	[ -z "$soak" ] || printf '\n%s\n' "$soak"
 } >"$top_srcdir/docs/PERFORMANCE.md"

@@ -301,6 +301,29 @@ static const struct {
 	{SRC "sink = { type = \"kafka\";\n  kafka = [\"bootstrap.servers=k:9092\",\n"
 	     "    \"acks=most\"]; };\n",
 	 ":4: sink.kafka \"acks\": Invalid value for configuration property"},
+	/* source.shard: a generated filter needs a plain key, a real split and FOR TABLE. */
+	{"source = { conninfo = \"x\"; tables = [\"public.t\"];\n"
+	 "  shard = { table = \"public.t\"; key = \"id\"; count = 2; index = 2; }; };\n",
+	 ":2: shard index 2 must be below count 2"},
+	{"source = { conninfo = \"x\"; tables = [\"public.t\"];\n"
+	 "  shard = { table = \"public.t\"; key = \"id\"; count = 1; index = 0; }; };\n",
+	 ":2: count must be between 2 and 1024"},
+	{"source = { conninfo = \"x\"; tables = [\"public.t\"];\n"
+	 "  shard = { table = \"public.t\"; key = \"id) = 0 OR (true\"; count = 2; index = 0; }; };\n",
+	 ":2: shard key \"id) = 0 OR (true\" must be one column name"},
+	{"source = { conninfo = \"x\"; tables = [\"public.t\"];\n"
+	 "  shard = { table = \"public.t\"; key = \"id\"; count = 2; }; };\n",
+	 ":2: shard: index is required"},
+	{"source = { conninfo = \"x\"; tables = [\"public.t\"];\n"
+	 "  shard = { table = \"public.u\"; key = \"id\"; count = 2; index = 0; }; };\n",
+	 ":2: shard table public.u is not in source.tables"},
+	{"source = { conninfo = \"x\"; all_tables = true;\n"
+	 "  shard = { table = \"public.t\"; key = \"id\"; count = 2; index = 0; }; };\n",
+	 ":2: shard needs a publication FOR TABLE"},
+	{"source = { conninfo = \"x\"; tables = [\"t\"]; shard = (\n"
+	 "  { table = \"t\"; key = \"id\"; count = 2; index = 0; },\n"
+	 "  { table = \"public.t\"; key = \"id\"; count = 3; index = 0; }); };\n",
+	 ":3: table public.t is sharded already (line 2)"},
 	{SRC "sink = { format = \"changes\"; };\n"
 	     "# a control character in a value must not start a line of its own\n"
 	     "log_level = \"a\\nb\";\n",
