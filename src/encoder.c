@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "encoder.h"
 #include "json_valid.h"
 #include "utf8.h"
@@ -305,11 +306,6 @@ struct Decimal {
 	size_t frac_len;
 };
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static bool text_is(const char *p, size_t len, const char *s)
 {
 	return len == strlen(s) && memcmp(p, s, len) == 0;
@@ -330,7 +326,7 @@ static enum dec_kind parse_decimal(const char *p, size_t len, struct Decimal *d)
 		p++;
 	}
 	const char *digits = p;
-	while (p < end && is_digit(*p))
+	while (p < end && ascii_digit(*p))
 		p++;
 	if (p == digits)
 		return DEC_INVALID;
@@ -340,7 +336,7 @@ static enum dec_kind parse_decimal(const char *p, size_t len, struct Decimal *d)
 	d->int_len = (size_t)(p - d->int_p);
 	if (p < end && *p == '.') {
 		d->frac_p = ++p;
-		while (p < end && is_digit(*p))
+		while (p < end && ascii_digit(*p))
 			p++;
 		d->frac_len = (size_t)(p - d->frac_p);
 		if (!d->frac_len)

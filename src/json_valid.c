@@ -1,6 +1,7 @@
 /* JSON validation: is a text one JSON value (RFC 8259), as a json field promises consumers? */
 #include "autoconf.h"
 
+#include "ascii.h"
 #include "json_valid.h"
 
 struct Scan {
@@ -18,16 +19,6 @@ static void skip_ws(struct Scan *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static bool literal(struct Scan *s, const char *word)
@@ -70,7 +61,7 @@ static bool string(struct Scan *s)
 		case 'u':
 			s->p++;
 			for (int i = 0; i < 4; i++, s->p++)
-				if (s->p >= s->end || !is_hex(*s->p))
+				if (s->p >= s->end || !ascii_hex(*s->p))
 					return fail(s, "invalid \\u escape");
 			break;
 		default:
@@ -85,27 +76,27 @@ static bool number(struct Scan *s)
 {
 	if (*s->p == '-')
 		s->p++;
-	if (s->p >= s->end || !is_digit(*s->p))
+	if (s->p >= s->end || !ascii_digit(*s->p))
 		return fail(s, "invalid number");
 	if (*s->p == '0')
 		s->p++;
 	else
-		while (s->p < s->end && is_digit(*s->p))
+		while (s->p < s->end && ascii_digit(*s->p))
 			s->p++;
 	if (s->p < s->end && *s->p == '.') {
 		s->p++;
-		if (s->p >= s->end || !is_digit(*s->p))
+		if (s->p >= s->end || !ascii_digit(*s->p))
 			return fail(s, "invalid number");
-		while (s->p < s->end && is_digit(*s->p))
+		while (s->p < s->end && ascii_digit(*s->p))
 			s->p++;
 	}
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
 		s->p++;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
 			s->p++;
-		if (s->p >= s->end || !is_digit(*s->p))
+		if (s->p >= s->end || !ascii_digit(*s->p))
 			return fail(s, "invalid number");
-		while (s->p < s->end && is_digit(*s->p))
+		while (s->p < s->end && ascii_digit(*s->p))
 			s->p++;
 	}
 	return true;
@@ -172,7 +163,7 @@ static bool value(struct Scan *s, int depth)
 	case 'n':
 		return literal(s, "null");
 	default:
-		if (*s->p == '-' || is_digit(*s->p))
+		if (*s->p == '-' || ascii_digit(*s->p))
 			return number(s);
 		return fail(s, "unexpected character");
 	}

@@ -1,6 +1,7 @@
 /* Exact decimals: the one reader of numeric text, and numeric arithmetic within 38 significant digits. */
 #include "autoconf.h"
 
+#include "ascii.h"
 #include "numeric.h"
 
 #include <stdarg.h>
@@ -21,11 +22,6 @@ static int num_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* ---- numeric text --------------------------------------------------------- */
 
 int num_scan(const char *s, size_t len, struct NumSyntax *t)
@@ -38,13 +34,13 @@ int num_scan(const char *s, size_t len, struct NumSyntax *t)
 		i++;
 	}
 	t->ip = s + i;
-	while (i < len && is_digit(s[i]))
+	while (i < len && ascii_digit(s[i]))
 		i++;
 	t->ilen = (size_t)(s + i - t->ip);
 	if (i < len && s[i] == '.') {
 		t->point = true;
 		t->fp = s + ++i;
-		while (i < len && is_digit(s[i]))
+		while (i < len && ascii_digit(s[i]))
 			i++;
 		t->flen = (size_t)(s + i - t->fp);
 	}
@@ -56,9 +52,9 @@ int num_scan(const char *s, size_t len, struct NumSyntax *t)
 		bool eneg = false;
 		if (i < len && (s[i] == '-' || s[i] == '+'))
 			eneg = s[i++] == '-';
-		if (i >= len || !is_digit(s[i]))
+		if (i >= len || !ascii_digit(s[i]))
 			return -1;
-		while (i < len && is_digit(s[i])) {
+		while (i < len && ascii_digit(s[i])) {
 			if (t->exp < NUM_MAX_EXP)
 				t->exp = t->exp * 10 + (s[i] - '0');
 			i++;

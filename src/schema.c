@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ascii.h"
 #include "encoder.h"
 #include "field.h"
 #include "file.h"
@@ -25,11 +26,6 @@ static bool is_upper(char c)
 static bool is_lower(char c)
 {
 	return c >= 'a' && c <= 'z';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 /* "shop.orders.OrderShipped": package "shop.orders" (pkg_len bytes), message "OrderShipped". */
@@ -55,7 +51,7 @@ static void put_snake(struct StrBuf *out, const char *camel)
 		char c = camel[i];
 		if (is_upper(c)) {
 			char prev = i ? camel[i - 1] : '\0', next = camel[i + 1];
-			if (i && (is_lower(prev) || is_digit(prev) ||
+			if (i && (is_lower(prev) || ascii_digit(prev) ||
 			          (is_upper(prev) && is_lower(next))))
 				sb_putc(out, '_');
 			c = (char)(c - 'A' + 'a');
@@ -140,7 +136,7 @@ static int check_name(const struct EventDef *ev, char *err, size_t errlen)
 	const char *m = n.message;
 	bool camel = is_upper(m[0]);
 	for (size_t i = 1; camel && m[i]; i++)
-		camel = is_upper(m[i]) || is_lower(m[i]) || is_digit(m[i]);
+		camel = is_upper(m[i]) || is_lower(m[i]) || ascii_digit(m[i]);
 	if (!camel)
 		return fail(err, errlen, ev, "message name \"%s\" is not UpperCamelCase", m);
 	if (ev->version < 1)
@@ -388,7 +384,7 @@ static void put_enum(struct StrBuf *out, const struct EventField *f)
 		/* Say which label a sanitized name stands for, when upper-casing alone does not. */
 		bool plain = true;
 		for (const char *p = label; *p && plain; p++)
-			plain = is_upper(*p) || is_lower(*p) || is_digit(*p) || *p == '_';
+			plain = is_upper(*p) || is_lower(*p) || ascii_digit(*p) || *p == '_';
 		if (!plain) {
 			sb_puts(out, " // \"");
 			put_text(out, label, false);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "numeric.h"
 #include "value.h"
 
@@ -228,16 +229,6 @@ const char *value_type_name(uint32_t typoid)
 
 /* ---- small lexical helpers (no locale: PostgreSQL's input functions are ASCII) ---- */
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static char to_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -245,11 +236,11 @@ static char to_lower(char c)
 
 static void trim(const char **s, size_t *len)
 {
-	while (*len > 0 && is_space(**s)) {
+	while (*len > 0 && ascii_space(**s)) {
 		(*s)++;
 		(*len)--;
 	}
-	while (*len > 0 && is_space((*s)[*len - 1]))
+	while (*len > 0 && ascii_space((*s)[*len - 1]))
 		(*len)--;
 }
 
@@ -307,7 +298,7 @@ static int parse_int(const char *s, size_t len, int64_t min, int64_t max, int64_
 	bool neg = false;
 	int64_t acc = 0; /* accumulated negatively, so min fits */
 
-	while (len > 0 && is_space(*s)) {
+	while (len > 0 && ascii_space(*s)) {
 		s++;
 		len--;
 	}
@@ -317,13 +308,13 @@ static int parse_int(const char *s, size_t len, int64_t min, int64_t max, int64_
 		len--;
 	}
 	size_t i = 0;
-	for (; i < len && is_digit(s[i]); i++)
+	for (; i < len && ascii_digit(s[i]); i++)
 		if (__builtin_mul_overflow(acc, 10, &acc) ||
 		    __builtin_sub_overflow(acc, s[i] - '0', &acc) || acc < min)
 			return -2;
 	if (i == 0)
 		return -1;
-	while (i < len && is_space(s[i]))
+	while (i < len && ascii_space(s[i]))
 		i++;
 	if (i != len)
 		return -1;
@@ -347,14 +338,14 @@ static int parse_oid(const char *s, size_t len, int64_t *out)
 	uint64_t acc = 0;
 	size_t i = 0;
 
-	while (i < len && is_space(s[i]))
+	while (i < len && ascii_space(s[i]))
 		i++;
 	if (i < len && (s[i] == '-' || s[i] == '+')) {
 		neg = s[i] == '-';
 		i++;
 	}
 	size_t digits = i;
-	for (; i < len && is_digit(s[i]); i++)
+	for (; i < len && ascii_digit(s[i]); i++)
 		if (__builtin_mul_overflow(acc, 10, &acc) ||
 		    __builtin_add_overflow(acc, (unsigned)(s[i] - '0'), &acc))
 			overflow = true;
@@ -362,7 +353,7 @@ static int parse_oid(const char *s, size_t len, int64_t *out)
 		return -1;
 	if (overflow)
 		return -2; /* strtoul's ERANGE comes before the check for trailing garbage */
-	while (i < len && is_space(s[i]))
+	while (i < len && ascii_space(s[i]))
 		i++;
 	if (i != len)
 		return -1;
@@ -536,7 +527,7 @@ size_t value_format_float(double f, bool is_float4, char buf[VALUE_FLOAT_BUFSIZE
 		const char *p = tmp;
 		d = 0;
 		for (; *p && *p != 'e'; p++)
-			if (is_digit(*p))
+			if (ascii_digit(*p))
 				d = d * 10 + (uint64_t)(*p - '0');
 		k = (*p == 'e' ? atoi(p + 1) : 0) - (prec - 1);
 		if (float_candidate_ok(a, is_float4, d, k))
@@ -688,7 +679,7 @@ static bool take_digits(const char *s, size_t len, size_t *i, int maxdigits, int
 {
 	int64_t v = 0;
 	int n = 0;
-	while (*i < len && is_digit(s[*i]) && n < maxdigits) {
+	while (*i < len && ascii_digit(s[*i]) && n < maxdigits) {
 		v = v * 10 + (s[*i] - '0');
 		(*i)++;
 		n++;
@@ -702,7 +693,7 @@ static bool take_number(const char *s, size_t len, size_t *i, int64_t *out)
 {
 	size_t start = *i;
 	int64_t v = 0;
-	for (; *i < len && is_digit(s[*i]); (*i)++)
+	for (; *i < len && ascii_digit(s[*i]); (*i)++)
 		v = v < INT64_C(100000000000) ? v * 10 + (s[*i] - '0') : v;
 	*out = v;
 	return *i > start;
@@ -745,7 +736,7 @@ static int parse_datetime(const char *s, size_t len, bool want_time, struct Date
 	    !take_digits(s, len, &i, 2, &mon) || i >= len || s[i++] != '-' ||
 	    !take_digits(s, len, &i, 2, &mday))
 		return -1;
-	if (i < len && is_digit(s[i]))
+	if (i < len && ascii_digit(s[i]))
 		return -1;
 
 	/* The time part, after one blank or a T. */
@@ -755,7 +746,7 @@ static int parse_datetime(const char *s, size_t len, bool want_time, struct Date
 		i++;
 		while (i < len && s[i] == ' ')
 			i++;
-		if (i < len && is_digit(s[i])) {
+		if (i < len && ascii_digit(s[i])) {
 			has_time = true;
 			if (!take_digits(s, len, &i, 2, &hour) || i >= len || s[i++] != ':' ||
 			    !take_digits(s, len, &i, 2, &min))
@@ -772,7 +763,7 @@ static int parse_datetime(const char *s, size_t len, bool want_time, struct Date
 					 */
 					char frac[48] = "0.";
 					size_t nf = 2;
-					for (i++; i < len && is_digit(s[i]); i++)
+					for (i++; i < len && ascii_digit(s[i]); i++)
 						if (nf < sizeof(frac) - 1)
 							frac[nf++] = s[i];
 					frac[nf] = '\0';
@@ -1029,7 +1020,7 @@ static int parse_uuid(const char *s, size_t len, Arena *arena, struct Value *out
 	bool canonical = len == 36;
 
 	for (size_t i = 0; i < len && canonical; i++)
-		canonical = canon_dash[i] ? s[i] == '-' : (is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'f'));
+		canonical = canon_dash[i] ? s[i] == '-' : (ascii_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'f'));
 	if (canonical) {
 		out->kind = VAL_TEXT;
 		out->s.p = s;
@@ -1088,7 +1079,7 @@ static int parse_array(const char *s, size_t len, uint32_t typoid, uint32_t elem
 		while (i < len && s[i] != '=')
 			i++;
 		i++;
-		while (i < len && is_space(s[i]))
+		while (i < len && ascii_space(s[i]))
 			i++;
 	}
 	if (i >= len || s[i] != '{') {
@@ -1119,7 +1110,7 @@ static int parse_array(const char *s, size_t len, uint32_t typoid, uint32_t elem
 			fail_quoted(err, errlen, "multidimensional arrays are not supported", full,
 				    fulllen);
 			return -1;
-		} else if (!is_space(s[k])) {
+		} else if (!ascii_space(s[k])) {
 			any = true;
 		}
 	}
@@ -1132,7 +1123,7 @@ static int parse_array(const char *s, size_t len, uint32_t typoid, uint32_t elem
 	if (!elems)
 		return -1;
 	for (size_t e = 0; e < count; e++) {
-		while (i < end && is_space(s[i]))
+		while (i < end && ascii_space(s[i]))
 			i++;
 		/*
 		 * As in PostgreSQL 15's ArrayCount: a quote may only open an
@@ -1149,7 +1140,7 @@ static int parse_array(const char *s, size_t len, uint32_t typoid, uint32_t elem
 			if (i >= end)
 				goto malformed;
 			stop = ++i; /* after the closing quote */
-			while (i < end && is_space(s[i]))
+			while (i < end && ascii_space(s[i]))
 				i++;
 			if (i < end && s[i] != ',')
 				goto malformed; /* {"a"b} */
@@ -1166,7 +1157,7 @@ static int parse_array(const char *s, size_t len, uint32_t typoid, uint32_t elem
 					stop = i; /* an escaped blank is kept */
 					continue;
 				}
-				if (!is_space(s[i++]))
+				if (!ascii_space(s[i++]))
 					stop = i;
 			}
 			if (i > end || stop == start)
@@ -1336,7 +1327,7 @@ static bool array_needs_quotes(const char *s, size_t len)
 	if (len == 0 || word_eq(s, len, "null"))
 		return true;
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == '{' || s[i] == '}' || s[i] == ',' || s[i] == '"' || s[i] == '\\' || is_space(s[i]))
+		if (s[i] == '{' || s[i] == '}' || s[i] == ',' || s[i] == '"' || s[i] == '\\' || ascii_space(s[i]))
 			return true;
 	return false;
 }
