@@ -15,10 +15,11 @@ static bool fail(struct Scan *s, const char *why)
 	return false;
 }
 
-static void skip_ws(struct Scan *s)
+const char *json_skip_space(const char *p, const char *end)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
 }
 
 static bool literal(struct Scan *s, const char *word)
@@ -113,26 +114,26 @@ static bool container(struct Scan *s, int depth)
 	if (depth >= JSON_VALID_MAX_DEPTH)
 		return fail(s, "nested too deeply");
 	s->p++;
-	skip_ws(s);
+	s->p = json_skip_space(s->p, s->end);
 	if (s->p < s->end && *s->p == close) {
 		s->p++;
 		return true;
 	}
 	for (;;) {
 		if (object) {
-			skip_ws(s);
+			s->p = json_skip_space(s->p, s->end);
 			if (s->p >= s->end || *s->p != '"')
 				return fail(s, "expected a member name");
 			if (!string(s))
 				return false;
-			skip_ws(s);
+			s->p = json_skip_space(s->p, s->end);
 			if (s->p >= s->end || *s->p != ':')
 				return fail(s, "expected ':'");
 			s->p++;
 		}
 		if (!value(s, depth + 1))
 			return false;
-		skip_ws(s);
+		s->p = json_skip_space(s->p, s->end);
 		if (s->p >= s->end)
 			return fail(s, "unexpected end");
 		if (*s->p == close) {
@@ -147,7 +148,7 @@ static bool container(struct Scan *s, int depth)
 
 static bool value(struct Scan *s, int depth)
 {
-	skip_ws(s);
+	s->p = json_skip_space(s->p, s->end);
 	if (s->p >= s->end)
 		return fail(s, "unexpected end");
 	switch (*s->p) {
@@ -174,7 +175,7 @@ bool json_valid(const char *text, size_t len, size_t *offset, const char **why)
 	struct Scan s = {.p = text, .end = text + len, .start = text};
 	bool ok = value(&s, 0);
 	if (ok) {
-		skip_ws(&s);
+		s.p = json_skip_space(s.p, s.end);
 		if (s.p < s.end)
 			ok = fail(&s, "text after the value");
 	}

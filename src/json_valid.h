@@ -16,4 +16,7 @@
  */
 bool json_valid(const char *text, size_t len, size_t *offset, const char **why);
 
+/* The first byte of [p, end) that is not JSON whitespace (RFC 8259: space, tab, LF, CR). */
+const char *json_skip_space(const char *p, const char *end);
+
 #endif

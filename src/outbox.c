@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "json_valid.h"
 #include "outbox.h"
 #include "utf8.h"
 #include "value.h"
@@ -75,12 +76,6 @@ struct JsonIn {
 	const char *p, *end;
 };
 
-static void skip_ws(struct JsonIn *in)
-{
-	while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\n' || *in->p == '\r'))
-		in->p++;
-}
-
 static int read_hex4(struct JsonIn *in, uint32_t *cp)
 {
 	*cp = 0;
@@ -95,7 +90,7 @@ static int read_hex4(struct JsonIn *in, uint32_t *cp)
 	return 0;
 }
 
-/* A JSON string at in->p (after skip_ws), unescaped into the arena; NULL when malformed. */
+/* A JSON string at in->p (after whitespace), unescaped into the arena; NULL when malformed. */
 static char *json_string(struct JsonIn *in, Arena *arena)
 {
 	if (in->p >= in->end || *in->p != '"')
@@ -168,20 +163,20 @@ static int headers_from_json(const struct PgoValue *v, Arena *arena, struct Outb
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	skip_ws(&in);
+	in.p = json_skip_space(in.p, in.end);
 	if (in.p >= in.end || *in.p++ != '{')
 		goto bad;
-	skip_ws(&in);
+	in.p = json_skip_space(in.p, in.end);
 	if (in.p < in.end && *in.p == '}') {
 		in.p++;
 	} else {
 		for (;;) {
-			skip_ws(&in);
+			in.p = json_skip_space(in.p, in.end);
 			char *name = json_string(&in, arena);
-			skip_ws(&in);
+			in.p = json_skip_space(in.p, in.end);
 			if (!name || in.p >= in.end || *in.p++ != ':')
 				goto bad;
-			skip_ws(&in);
+			in.p = json_skip_space(in.p, in.end);
 			char *value = json_string(&in, arena);
 			if (!value) {
 				snprintf(err, errlen, "headers: \"%s\" must be a string", name);
@@ -198,7 +193,7 @@ static int headers_from_json(const struct PgoValue *v, Arena *arena, struct Outb
 			h[2 * out->nheaders] = name;
 			h[2 * out->nheaders + 1] = value;
 			out->nheaders++;
-			skip_ws(&in);
+			in.p = json_skip_space(in.p, in.end);
 			if (in.p < in.end && *in.p == ',') {
 				in.p++;
 				continue;
@@ -210,7 +205,7 @@ static int headers_from_json(const struct PgoValue *v, Arena *arena, struct Outb
 			goto bad;
 		}
 	}
-	skip_ws(&in);
+	in.p = json_skip_space(in.p, in.end);
 	if (in.p != in.end)
 		goto bad;
 	out->headers = h;
