@@ -26,6 +26,7 @@
 #include "outbox.h"
 #include "pgoutput.h"
 #include "pipeline.h"
+#include "pipeline_internal.h"
 #include "relcache.h"
 #include "resume.h"
 #include "snapshot.h"
@@ -45,118 +46,6 @@
 /* Handover: suppressed translator events are logged this often (and at exit). */
 #define HANDOVER_REPORT_MS 60000
 
-struct Pipeline {
-	const struct RunOptions *opts;
-	Source *src;
-	Checkpoint *ckpt;
-	RelCache *rels;
-	Arena *arena; /* reset after every message */
-	JsonSink *sink; /* stdout or file; NULL with Kafka */
-	KafkaSink *kafka;
-	Translator *xl; /* NULL when the sink takes raw changes */
-	struct Config *reloaded; /* the events' configuration after a SIGHUP; owned */
-	bool ready; /* systemd was told: streaming, sink reachable */
-	Http *http; /* metrics and health; NULL when off */
-	uint64_t server_wal_end; /* the server's WAL end, from its latest frame */
-	int64_t last_commit_ms; /* monotonic time of the latest COMMIT read */
-	uint64_t changes; /* row changes read */
-	bool lag_warned;
-	bool stopping; /* a stop request interrupted a wait for the sink */
-
-	/*
-	 * Resuming exactly. The server may stream from an older point than the
-	 * one tablecast confirmed (a reconnect, PostgreSQL 15 forgetting the
-	 * slot's position at restart), so every transaction it sends is checked:
-	 * one that commits before skip_until is in Kafka already, or will be
-	 * from librdkafka's queue, and is skipped whole. skip_until only grows,
-	 * except in exactly-once mode, where an aborted Kafka transaction takes
-	 * its events back and it falls to what was committed.
-	 */
-	uint64_t skip_until;
-	bool skipping; /* the current transaction is one of those */
-	uint64_t resume_lsn; /* what Kafka has by the offsets topic or the state file: confirmable */
-	struct ResumeIdentity identity; /* of the server, once connected */
-	bool resume_loaded; /* the state file was read (at the first connect) */
-	uint64_t resume_saved; /* the LSN the state file holds */
-	int64_t next_resume_save_ms;
-	bool resume_save_failed;
-	bool first_txn; /* no transaction yet since START_REPLICATION */
-	uint64_t skipped, skipped_first, skipped_last; /* since the connect */
-	uint64_t skipped_total;
-
-	/*
-	 * Releasing the walsender: a walsender that is shutting down waits until
-	 * its client confirms everything it sent, and tablecast confirms only
-	 * what Kafka acknowledged. When Kafka acknowledges nothing for
-	 * source.release_after, the replication connection is closed so that a
-	 * PostgreSQL shutdown or restart can proceed; librdkafka keeps its queue
-	 * and tablecast reconnects at the first acknowledgement.
-	 */
-	bool releasing; /* the sink stalled: end the session */
-	bool released; /* the session ended for that; waiting for an acknowledgement */
-	int64_t released_ms;
-	int64_t silent_since_ms; /* when Kafka last acknowledged, as of the release */
-
-	bool streaming; /* START_REPLICATION succeeded on p->src: status updates may flow */
-	Snapshot *snapshot; /* while one runs */
-	Backfill *backfill; /* NULL without source.signal_table */
-	bool backfill_ready; /* the signal table is checked */
-	struct SnapshotStats snapshot_stats; /* of the latest */
-	bool snapshot_done; /* snapshot_only: finished */
-
-	Contract *ctr; /* the source schema events were validated against; NULL without events */
-	Guard *guard; /* publication membership; NULL without events */
-	int64_t next_guard_ms;
-	AuditGauges *audit; /* metrics.audit_interval: who uses the tables; NULL when off */
-	int64_t next_audit_ms;
-	int64_t next_handover_report_ms;
-	char audit_error[512]; /* the last failure logged, so a lasting one is logged once */
-	bool guard_halted; /* the guard stopped the run: confirm nothing more */
-
-	/*
-	 * Halts, for alerts and `tablecast status`: a process that halts exits
-	 * within seconds, so the reason is also kept in <state_dir>/<slot>.halt
-	 * and the next start reports it (tablecast_halted) until it confirms past
-	 * the position the halt left the slot at.
-	 */
-	int64_t started_s; /* wall-clock start, tablecast_start_time_seconds */
-	bool halted; /* this run halted, or the previous one did and this one is not past it */
-	enum halt_kind halt_kind;
-	uint64_t halt_lsn; /* confirmed when it halted */
-	bool translation_failed; /* the latest fatal error is a row that could not become an event */
-
-	/*
-	 * Active/standby. Every instance of a configuration connects and asks
-	 * for the slot's start-up lock (src_acquire); the one that gets it
-	 * streams, the others are standbys: they keep their connection, ask
-	 * again every source.standby_poll_interval and change nothing on the
-	 * server, in Kafka or in state_dir meanwhile. What the previous active
-	 * wrote (the resume position, the offsets topic, snapshot and backfill
-	 * progress) is read only after the lock is taken, and an exactly-once
-	 * producer is created only then: its transactional.id fences the
-	 * previous active's, which a standby must not do to a live one.
-	 */
-	Source *waiting; /* a standby's connection; NULL otherwise */
-	bool standby; /* another process holds the slot */
-	int64_t standby_since_ms;
-	bool checked; /* the checks before anything is created ran (connect_source) */
-
-	bool streamed; /* a session has started once: later failures are retried */
-	int backoff_ms;
-	int64_t next_connect_ms;
-	int64_t next_status_ms;
-	int64_t last_status_ms;
-	bool reply_now;
-
-	bool in_txn;
-	uint64_t txn_seq;
-	uint32_t txn_events; /* events the open transaction handed to the sink */
-	struct ChangeOrigin origin;
-	uint64_t received_lsn;
-	uint64_t sent_flush_lsn;
-
-	char err[1024];
-};
 
 /* Write the resume state when the confirmed LSN moved (at most every RESUME_SAVE_MS unless forced). */
 static void save_resume(struct Pipeline *p, bool force)
@@ -291,8 +180,6 @@ static void disconnect(struct Pipeline *p)
 		    pgo_lsn_format(ckpt_confirmed(p->ckpt), lsn));
 }
 
-static enum src_status run_snapshot(struct Pipeline *p);
-static void drain_kafka(struct Pipeline *p);
 static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t errlen);
 
 /* Ask the publication guard now; a halt or failure is fatal, a catalog out of reach is not. */
@@ -448,7 +335,7 @@ static enum src_status connect_source(struct Pipeline *p)
 	else if (p->opts->snapshot_only && snap_mark_pending(cfg, p->err, sizeof(p->err)) < 0)
 		return SRC_FATAL;
 	if (snap_pending(cfg)) {
-		if ((st = run_snapshot(p)) != SRC_OK)
+		if ((st = pipe_snapshot_run(p)) != SRC_OK)
 			return st;
 		if (p->opts->snapshot_only) {
 			p->snapshot_done = true;
@@ -600,8 +487,8 @@ static int wait_for_sink(struct Pipeline *p, char *err, size_t errlen)
 }
 
 /* Hand one event of ring entry seq to the sink. */
-static int produce_event(struct Pipeline *p, const struct Event *ev, uint64_t seq, char *err,
-			 size_t errlen)
+int pipe_produce_event(struct Pipeline *p, const struct Event *ev, uint64_t seq, char *err,
+		       size_t errlen)
 {
 	if (!p->kafka) {
 		if (jsink_write_event(p->sink, ev) < 0) {
@@ -630,7 +517,7 @@ static int emit_event(void *ctx, const struct Event *ev, char *err, size_t errle
 {
 	struct Pipeline *p = ctx;
 	p->txn_events++;
-	return produce_event(p, ev, p->txn_seq, err, errlen);
+	return pipe_produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
 /* Backfill rows belong to the transaction whose high watermark released them. */
@@ -640,143 +527,13 @@ static int backfill_produce(void *ctx, const struct Event *ev, char *err, size_t
 	if (p->skipping)
 		return 0; /* exactly-once: Kafka has this transaction, these rows included */
 	p->txn_events++;
-	return produce_event(p, ev, p->txn_seq, err, errlen);
+	return pipe_produce_event(p, ev, p->txn_seq, err, errlen);
 }
 
 static int sink_failed(struct Pipeline *p)
 {
 	snprintf(p->err, sizeof(p->err), "sink: write failed: %s", strerror(errno));
 	return -1;
-}
-
-/* ---- the snapshot's way to the sink (struct SnapshotIo) ---- */
-
-static bool snapshot_full(void *ctx)
-{
-	struct Pipeline *p = ctx;
-	return ckpt_full(p->ckpt);
-}
-
-static uint64_t snapshot_begin(void *ctx)
-{
-	struct Pipeline *p = ctx;
-	return ckpt_begin(p->ckpt);
-}
-
-static int snapshot_produce(void *ctx, const struct Event *ev, uint64_t seq, char *err,
-			    size_t errlen)
-{
-	return produce_event(ctx, ev, seq, err, errlen);
-}
-
-/* A chunk is read: like a COMMIT at the slot's position, which confirms nothing new. */
-static int snapshot_end(void *ctx, uint64_t seq, char *err, size_t errlen)
-{
-	struct Pipeline *p = ctx;
-	uint64_t lsn = src_start_lsn(p->src);
-
-	if (p->sink && jsink_flush(p->sink, err, errlen) < 0)
-		return -1;
-	if (p->kafka && ksink_transactional(p->kafka))
-		ksink_txn_add(p->kafka, seq, lsn);
-	ckpt_commit(p->ckpt, seq, lsn);
-	return 0;
-}
-
-static uint64_t snapshot_oldest(void *ctx)
-{
-	struct Pipeline *p = ctx;
-	return ckpt_oldest(p->ckpt);
-}
-
-/*
- * Read the owed snapshot before streaming: the slot waits at its
- * consistent point meanwhile. A stop request drains what Kafka has and
- * records it, so the next start resumes.
- */
-static enum src_status run_snapshot(struct Pipeline *p)
-{
-	struct SnapshotOptions so = {
-		.cfg = p->opts->cfg,
-		.exported = src_exported_snapshot(p->src),
-		.io = {p, snapshot_full, snapshot_begin, snapshot_produce, snapshot_end,
-		       snapshot_oldest, p->kafka != NULL},
-	};
-	enum src_status st = SRC_OK;
-
-	p->snapshot = snap_open(&so, p->err, sizeof(p->err));
-	if (!p->snapshot)
-		return SRC_RETRY;
-	daemon_ready("reading the initial snapshot");
-	for (;;) {
-		struct pollfd pfd[20];
-		int n = snap_pollfds(p->snapshot, pfd, 16);
-		int kafka_at = -1, http_at = -1;
-		if (p->kafka) {
-			kafka_at = n;
-			pfd[n++] = (struct pollfd){.fd = ksink_fd(p->kafka), .events = POLLIN};
-		}
-		if (p->http) {
-			http_at = n;
-			pfd[n++] = (struct pollfd){.fd = http_fd(p->http), .events = POLLIN};
-		}
-		daemon_watchdog();
-		/* The snapshot's threads publish only while this one waits. */
-		snap_release(p->snapshot);
-		int ready = poll(pfd, (nfds_t)n, p->http ? http_timeout_ms(p->http, 100) : 100);
-		int poll_errno = errno;
-		snap_acquire(p->snapshot);
-		if (ready < 0 && poll_errno != EINTR) {
-			snprintf(p->err, sizeof(p->err), "poll: %s", strerror(poll_errno));
-			st = SRC_FATAL;
-			break;
-		}
-		if (http_at >= 0)
-			http_run(p->http);
-		if (p->kafka) {
-			if (pfd[kafka_at].revents & POLLIN)
-				ksink_poll(p->kafka, 0);
-			if (ksink_failed(p->kafka, p->err, sizeof(p->err))) {
-				st = SRC_FATAL;
-				break;
-			}
-			if (ksink_txn_due(p->kafka, mono_ms()) &&
-			    ksink_txn_commit(p->kafka, p->err, sizeof(p->err)) < 0) {
-				st = SRC_FATAL;
-				break;
-			}
-		}
-		if (*p->opts->stop) {
-			p->stopping = true;
-			snprintf(p->err, sizeof(p->err), "stopped during the snapshot; the next start resumes it");
-			st = SRC_FATAL;
-			break;
-		}
-		int rc = snap_work(p->snapshot, p->err, sizeof(p->err));
-		if (rc == 1)
-			break;
-		if (rc < 0) {
-			st = p->stopping ? SRC_FATAL : SRC_RETRY;
-			break;
-		}
-	}
-	if (st != SRC_OK) {
-		/* Keep what Kafka has: commit (exactly-once), wait, and record it. */
-		char why[512];
-		if (p->kafka && ksink_transactional(p->kafka) &&
-		    ksink_txn_finish(p->kafka, p->opts->cfg->sink.flush_timeout_ms, why, sizeof(why)) != 0)
-			log_warning("%s", why);
-		if (p->kafka)
-			drain_kafka(p);
-		if (snap_finish(p->snapshot, why, sizeof(why)) < 0)
-			log_warning("snapshot: %s", why);
-		/* What was not acknowledged is read again: nothing of it may count. */
-		ckpt_clear(p->ckpt);
-	}
-	p->snapshot_stats = *snap_stats(p->snapshot);
-	snap_close(p->snapshot);
-	p->snapshot = NULL;
-	return st;
 }
 
 /*
@@ -1254,7 +1011,7 @@ static void reload(struct Pipeline *p)
 }
 
 /* Wait up to the flush timeout for Kafka's outstanding deliveries, still answering the server. */
-static void drain_kafka(struct Pipeline *p)
+void pipe_drain_kafka(struct Pipeline *p)
 {
 	int64_t deadline = mono_ms() + p->opts->cfg->sink.flush_timeout_ms;
 
@@ -1352,7 +1109,7 @@ static void shutdown_stream(struct Pipeline *p, const char *how)
 			log_error("%s", p->err);
 	}
 	if (p->kafka)
-		drain_kafka(p);
+		pipe_drain_kafka(p);
 	save_resume(p, true);
 	if (!p->src)
 		return;
