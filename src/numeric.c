@@ -146,8 +146,59 @@ typedef unsigned __int128 u128;
 const char num_range_msg[] =
     "numeric value out of range for exact arithmetic (38 significant digits)";
 
+/*
+ * Per-change arithmetic mostly sees values of a few digits, and 128-bit
+ * division is a library call (__udivti3) costing tens of instructions a
+ * digit. So powers of ten come from a table, and values below 2^64 take
+ * 64-bit paths, where division by a constant is a multiply; every path
+ * computes the same result as the 128-bit one.
+ */
+static const u128 pow10_table[NUM_MAX_DIGITS + 1] = {
+    (u128)UINT64_C(1),
+    (u128)UINT64_C(10),
+    (u128)UINT64_C(100),
+    (u128)UINT64_C(1000),
+    (u128)UINT64_C(10000),
+    (u128)UINT64_C(100000),
+    (u128)UINT64_C(1000000),
+    (u128)UINT64_C(10000000),
+    (u128)UINT64_C(100000000),
+    (u128)UINT64_C(1000000000),
+    (u128)UINT64_C(10000000000),
+    (u128)UINT64_C(100000000000),
+    (u128)UINT64_C(1000000000000),
+    (u128)UINT64_C(10000000000000),
+    (u128)UINT64_C(100000000000000),
+    (u128)UINT64_C(1000000000000000),
+    (u128)UINT64_C(10000000000000000),
+    (u128)UINT64_C(100000000000000000),
+    (u128)UINT64_C(1000000000000000000),
+    (u128)UINT64_C(10000000000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(100000000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(1000000000000000000),
+    (u128)UINT64_C(10000000000000000000) * UINT64_C(10000000000000000000),
+};
+
 static u128 pow10_u128(int n)
 {
+	if (n >= 0 && n <= NUM_MAX_DIGITS)
+		return pow10_table[n];
 	u128 r = 1;
 	while (n-- > 0)
 		r *= 10;
@@ -156,28 +207,47 @@ static u128 pow10_u128(int n)
 
 static u128 num_limit(void)
 {
-	return pow10_u128(NUM_MAX_DIGITS);
+	return pow10_table[NUM_MAX_DIGITS];
+}
+
+/* mag * 10^n < 10^38, for 0 <= n <= 38 (10^n divides 10^38, so this is mag < 10^38 / 10^n). */
+static bool scaled_fits(u128 mag, int n)
+{
+	if (mag <= UINT64_MAX && n <= 19)
+		return mag * pow10_table[n] < num_limit(); /* < 2^64 * 10^19: no overflow */
+	return mag < num_limit() / pow10_table[n];
 }
 
 static int ndigits(u128 v)
 {
 	int n = 0;
-	while (v > 0) {
+	while (v > UINT64_MAX) {
 		v /= 10;
 		n++;
 	}
+	for (uint64_t w = (uint64_t)v; w > 0; w /= 10)
+		n++;
 	return n;
 }
 
 static void num_normalize(struct NumDec *d)
 {
-	while (d->scale > 0 && d->mag % 10 == 0 && d->mag != 0) {
-		d->mag /= 10;
-		d->scale--;
-	}
 	if (d->mag == 0) {
 		d->scale = 0;
 		d->neg = false;
+		return;
+	}
+	while (d->scale > 0 && d->mag > UINT64_MAX && d->mag % 10 == 0) {
+		d->mag /= 10;
+		d->scale--;
+	}
+	if (d->mag <= UINT64_MAX) {
+		uint64_t m = (uint64_t)d->mag;
+		while (d->scale > 0 && m % 10 == 0) {
+			m /= 10;
+			d->scale--;
+		}
+		d->mag = m;
 	}
 }
 
@@ -212,19 +282,29 @@ int num_parse(const char *s, size_t len, struct NumDec *d)
 	while (flast > 0 && t.fp[flast - 1] == '0')
 		flast--;
 	u128 limit = num_limit();
-	for (size_t k = 0; k < t.ilen + flast; k++) {
-		unsigned dig = (unsigned)((k < t.ilen ? t.ip[k] : t.fp[k - t.ilen]) - '0');
-		if (d->mag == 0 && dig == 0)
-			continue;
-		if (d->mag >= limit / 10)
-			return -2;
-		d->mag = d->mag * 10 + dig;
+	if (t.ilen + flast <= 19) {
+		/* At most 19 digits: below 10^19 < 2^64, and far from 38 digits. */
+		uint64_t m = 0;
+		for (size_t k = 0; k < t.ilen; k++)
+			m = m * 10 + (unsigned)(t.ip[k] - '0');
+		for (size_t k = 0; k < flast; k++)
+			m = m * 10 + (unsigned)(t.fp[k] - '0');
+		d->mag = m;
+	} else {
+		for (size_t k = 0; k < t.ilen + flast; k++) {
+			unsigned dig = (unsigned)((k < t.ilen ? t.ip[k] : t.fp[k - t.ilen]) - '0');
+			if (d->mag == 0 && dig == 0)
+				continue;
+			if (d->mag >= limit / 10)
+				return -2;
+			d->mag = d->mag * 10 + dig;
+		}
 	}
 	long scale = (long)flast - exp;
 	long dscale = (long)t.flen - exp;
 	if (scale < 0) {
 		if (d->mag != 0) {
-			if (-scale > NUM_MAX_DIGITS || d->mag >= limit / pow10_u128((int)-scale))
+			if (-scale > NUM_MAX_DIGITS || !scaled_fits(d->mag, (int)-scale))
 				return -2;
 			d->mag *= pow10_u128((int)-scale);
 		}
@@ -248,16 +328,21 @@ int num_round(struct NumDec *d, int s, char *err, size_t errlen)
 		if (diff > NUM_MAX_DIGITS) {
 			d->mag = 0; /* below half of the last kept digit */
 		} else {
-			u128 p = pow10_u128(diff);
-			u128 q = d->mag / p, r = d->mag % p;
+			u128 p = pow10_u128(diff), q, r;
+			if (d->mag <= UINT64_MAX && diff <= 19) {
+				q = (uint64_t)d->mag / (uint64_t)p;
+				r = (uint64_t)d->mag % (uint64_t)p;
+			} else {
+				q = d->mag / p;
+				r = d->mag % p;
+			}
 			if (r >= p - r)
 				q++;
 			d->mag = q;
 		}
 		d->scale = s;
 		if (s < 0) {
-			if (d->mag != 0 &&
-			    (-s > NUM_MAX_DIGITS || d->mag >= num_limit() / pow10_u128(-s)))
+			if (d->mag != 0 && (-s > NUM_MAX_DIGITS || !scaled_fits(d->mag, -s)))
 				return num_fail(err, errlen, "%s", num_range_msg);
 			d->mag *= pow10_u128(-s);
 			d->scale = 0;
@@ -278,7 +363,7 @@ static int num_align(struct NumDec *a, struct NumDec *b, char *err, size_t errle
 	if (diff == 0)
 		return 0;
 	if (lo->mag != 0) {
-		if (diff > NUM_MAX_DIGITS || lo->mag >= num_limit() / pow10_u128(diff))
+		if (diff > NUM_MAX_DIGITS || !scaled_fits(lo->mag, diff))
 			return num_fail(err, errlen, "%s", num_range_msg);
 		lo->mag *= pow10_u128(diff);
 	}
@@ -354,8 +439,13 @@ int num_mul(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, 
 			out->special = num_is_neg(a) != num_is_neg(b) ? NUM_NINF : NUM_PINF;
 		return 0;
 	}
-	if (a->mag != 0 && b->mag > (num_limit() - 1) / a->mag)
+	/* Factors below 2^64 multiply exactly in 128 bits: a*b >= 10^38 iff b > (10^38 - 1) / a. */
+	if (a->mag <= UINT64_MAX && b->mag <= UINT64_MAX) {
+		if (a->mag * b->mag >= num_limit())
+			return num_fail(err, errlen, "%s", num_range_msg);
+	} else if (a->mag != 0 && b->mag > (num_limit() - 1) / a->mag) {
 		return num_fail(err, errlen, "%s", num_range_msg);
+	}
 	out->mag = a->mag * b->mag;
 	out->neg = a->neg != b->neg;
 	out->scale = a->scale + b->scale;
@@ -449,7 +539,7 @@ int num_div(const struct NumDec *a, const struct NumDec *b, struct NumDec *out, 
 	u128 bm = b->mag;
 	int k = b->scale + rscale - a->scale;
 	if (k < 0) {
-		if (-k > NUM_MAX_DIGITS || bm >= num_limit() / pow10_u128(-k))
+		if (-k > NUM_MAX_DIGITS || !scaled_fits(bm, -k))
 			return num_fail(err, errlen, "%s", num_range_msg);
 		bm *= pow10_u128(-k);
 		k = 0;
@@ -535,8 +625,11 @@ int num_to_text(const struct NumDec *d, Arena *arena, const char **text, size_t 
 		return -1;
 	char digits[48];
 	int nd = 0;
-	for (u128 m = v.mag; m > 0; m /= 10)
+	u128 m = v.mag;
+	for (; m > UINT64_MAX; m /= 10)
 		digits[nd++] = (char)('0' + (int)(m % 10));
+	for (uint64_t w = (uint64_t)m; w > 0; w /= 10)
+		digits[nd++] = (char)('0' + (int)(w % 10));
 	/* digits[] is little-endian: digits[i] has weight 10^(i - scale). */
 	int intdigits = nd - v.scale;
 	char *buf = arena_alloc(arena, (size_t)(4 + (intdigits > 0 ? intdigits : 1) + v.dscale));
