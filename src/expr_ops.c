@@ -181,6 +181,14 @@ int expr_num_of_value(struct Eval *ev, const struct Value *v, struct NumDec *d)
 	return 0;
 }
 
+/* An int or numeric operand small enough for num_small_arith. */
+static bool num_small_of_value(const struct Value *v, struct NumSmall *s)
+{
+	if (v->kind == VAL_INT)
+		return num_small_from_int(v->i, s);
+	return num_small_parse(v->s.p, v->s.len, s);
+}
+
 int expr_num_to_value(struct Eval *ev, const struct NumDec *d, struct Value *out)
 {
 	*out = (struct Value){.kind = VAL_NUMERIC, .typoid = OID_NUMERIC};
@@ -638,6 +646,14 @@ int expr_arith(struct Eval *ev, int op, const struct Value *a, bool ua, const st
 			if (expr_to_double(ev, a, &x) < 0 || expr_to_double(ev, b, &y) < 0)
 				return -1;
 			return float_arith(ev, op, x, y, &out->f);
+		}
+		/* Most operands are a few digits: no 128-bit decimal, no normalizing. */
+		struct NumSmall sx, sy;
+		char sop = op == AR_ADD ? '+' : op == AR_SUB ? '-' : op == AR_MUL ? '*' : 0;
+		if (sop && num_small_of_value(a, &sx) && num_small_of_value(b, &sy)) {
+			*out = (struct Value){.kind = VAL_NUMERIC, .typoid = OID_NUMERIC};
+			return num_small_arith(sop, &sx, &sy, ev->arena, &out->s.p, &out->s.len,
+			                       ev->err, ev->errlen);
 		}
 		struct NumDec x, y, r;
 		if (expr_num_of_value(ev, a, &x) < 0 || expr_num_of_value(ev, b, &y) < 0)

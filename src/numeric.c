@@ -652,6 +652,64 @@ int num_to_text(const struct NumDec *d, Arena *arena, const char **text, size_t 
 	return 0;
 }
 
+/* ---- small decimals ------------------------------------------------------ */
+
+#define NUM_SMALL_DIGITS 18
+
+bool num_small_parse(const char *s, size_t len, struct NumSmall *out)
+{
+	bool neg = len > 0 && s[0] == '-';
+	size_t i = neg, flen = 0;
+	uint64_t v = 0; /* wraps past 19 digits, which are refused below */
+	while (i < len && ascii_digit(s[i]))
+		v = v * 10 + (unsigned)(s[i++] - '0');
+	size_t ilen = i - neg;
+	if (i < len && s[i] == '.') {
+		size_t f = ++i;
+		while (i < len && ascii_digit(s[i]))
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		flen = i - f;
+		if (!flen)
+			return false;
+	}
+	/* ".5" and "5." are numeric text too, but rare: num_parse reads them. */
+	if (i != len || !ilen || ilen + flen > NUM_SMALL_DIGITS)
+		return false;
+	out->v = neg ? -(int64_t)v : (int64_t)v;
+	out->dscale = (int)flen;
+	return true;
+}
+
+bool num_small_from_int(int64_t i, struct NumSmall *out)
+{
+	const int64_t max = 999999999999999999; /* 18 digits */
+	if (i > max || i < -max)
+		return false;
+	*out = (struct NumSmall){.v = i};
+	return true;
+}
+
+int num_small_arith(char op, const struct NumSmall *a, const struct NumSmall *b, Arena *arena,
+                    const char **text, size_t *len, char *err, size_t errlen)
+{
+	/* |v| < 10^18 and dscale <= 18: products stay below 10^36, aligned sums below 2 * 10^36. */
+	__int128 r;
+	int dscale;
+	if (op == '*') {
+		r = (__int128)a->v * b->v;
+		dscale = a->dscale + b->dscale;
+	} else {
+		dscale = max_int(a->dscale, b->dscale);
+		__int128 x = (__int128)a->v * (__int128)pow10_table[dscale - a->dscale];
+		__int128 y = (__int128)b->v * (__int128)pow10_table[dscale - b->dscale];
+		r = op == '+' ? x + y : x - y;
+	}
+	/* num_to_text needs scale <= dscale only; trailing zeros it prints either way. */
+	struct NumDec d = {
+	    .neg = r < 0, .mag = r < 0 ? (u128)-r : (u128)r, .scale = dscale, .dscale = dscale};
+	return num_to_text(&d, arena, text, len, err, errlen);
+}
+
 /* ---- comparison ---------------------------------------------------------- */
 
 /* Numeric text split for comparison: significant integer digits, fraction without trailing 0s. */

@@ -108,6 +108,32 @@ int num_text_cmp(const char *a, size_t alen, const char *b, size_t blen);
 int num_text_negate(const char *s, size_t len, Arena *arena, const char **out, size_t *outlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * The common case kept cheap: a value of at most 18 digits, as v / 10^dscale
+ * with the trailing zeros of its text kept. Sums, differences and products
+ * of two of them stay far below 38 digits, so they cannot fail, and need no
+ * normalizing: numeric_out's text depends only on the value and the display
+ * scale.
+ */
+struct NumSmall {
+	int64_t v;
+	int dscale;
+};
+
+/* s written -?digits[.digits] with at most 18 digits as a NumSmall; else false (num_parse it). */
+bool num_small_parse(const char *s, size_t len, struct NumSmall *out);
+
+/* i as a NumSmall, or false beyond 18 digits. */
+bool num_small_from_int(int64_t i, struct NumSmall *out);
+
+/*
+ * a + b, a - b or a * b (op '+', '-' or '*') exactly as num_add or num_mul
+ * and num_to_text would print it, into arena. 0, or -1 with err (out of memory).
+ */
+int num_small_arith(char op, const struct NumSmall *a, const struct NumSmall *b, Arena *arena,
+		    const char **text, size_t *len, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* Digits before the point of a finite d (0 for |d| < 1). */
 int num_int_digits(const struct NumDec *d);
 

@@ -871,6 +871,117 @@ START_TEST(test_fast_paths)
 }
 END_TEST
 
+/* The general path's text for a op b: num_add or num_mul, then num_to_text. */
+static const char *general_text(char op, const struct NumDec *a, const struct NumDec *b,
+                                Arena *arena)
+{
+	static char out[128];
+	struct NumDec r;
+	char err[128];
+	int rc = op == '*' ? num_mul(a, b, &r, err, sizeof(err))
+	                   : num_add(*a, *b, op == '-', &r, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s", err);
+	const char *p;
+	size_t len;
+	ck_assert_int_eq(num_to_text(&r, arena, &p, &len, err, sizeof(err)), 0);
+	snprintf(out, sizeof(out), "%.*s", (int)len, p);
+	return out;
+}
+
+START_TEST(test_small_parse)
+{
+	static const struct {
+		const char *s;
+		bool small;
+		int64_t v;
+		int dscale;
+	} cases[] = {
+	    {"1234.56", true, 123456, 2},
+	    {"-0.00", true, 0, 2},
+	    {"007", true, 7, 0},
+	    {"-999999999999999999", true, -999999999999999999, 0},
+	    {"0.00000000000000001", true, 1, 17},
+	    {"0.000000000000000001", false, 0, 0}, /* the leading zero counts */
+	    {"99999999999.9999999", true, 999999999999999999, 7},
+	    {"1000000000000000000", false, 0, 0}, /* 19 digits */
+	    {"0.0000000000000000001", false, 0, 0},
+	    {"1e3", false, 0, 0},
+	    {".5", false, 0, 0},
+	    {"5.", false, 0, 0},
+	    {"+5", false, 0, 0},
+	    {"-", false, 0, 0},
+	    {"", false, 0, 0},
+	    {"1.2.3", false, 0, 0},
+	    {"NaN", false, 0, 0},
+	    {"-Infinity", false, 0, 0},
+	    {"1 ", false, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct NumSmall x = {0};
+		bool small = num_small_parse(cases[i].s, strlen(cases[i].s), &x);
+		ck_assert_msg(small == cases[i].small, "%s", cases[i].s);
+		if (small)
+			ck_assert_msg(x.v == cases[i].v && x.dscale == cases[i].dscale, "%s",
+			              cases[i].s);
+	}
+	struct NumSmall x;
+	ck_assert(num_small_from_int(-999999999999999999, &x) && x.v == -999999999999999999);
+	ck_assert(!num_small_from_int(1000000000000000000, &x));
+	ck_assert(!num_small_from_int(INT64_MIN, &x));
+}
+END_TEST
+
+/*
+ * num_small_arith against num_add/num_mul and num_to_text over pairs of
+ * edge values and random decimals: the same text for every pair it takes.
+ */
+START_TEST(test_small_arith)
+{
+	static const int64_t ints[] = {0, 1, -1, 7, 999999999999999999, -999999999999999999};
+	static char texts[sizeof(ints) / sizeof(ints[0]) + NEDGES + NRANDOM][64];
+	static struct NumSmall small[sizeof(texts) / sizeof(texts[0])];
+	static struct NumDec decs[sizeof(texts) / sizeof(texts[0])];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		snprintf(texts[n], sizeof(texts[0]), "%lld", (long long)ints[i]);
+		ck_assert(num_small_from_int(ints[i], &small[n]));
+		num_from_int(ints[i], &decs[n]);
+		n++;
+	}
+	for (size_t i = 0; i < NEDGES + NRANDOM; i++) {
+		if (i < NEDGES)
+			snprintf(texts[n], sizeof(texts[0]), "%s", edges[i]);
+		else
+			random_decimal(texts[n], (int)(next_random() % 12),
+			               (int)(next_random() % 12));
+		size_t len = strlen(texts[n]);
+		if (num_small_parse(texts[n], len, &small[n])) {
+			ck_assert_int_eq(num_parse(texts[n], len, &decs[n]), 0);
+			n++;
+		}
+	}
+	ck_assert_uint_gt(n, NRANDOM / 2);
+	Arena *arena = arena_new();
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			for (const char *op = "+-*"; *op; op++) {
+				const char *p;
+				size_t len;
+				char err[128];
+				ck_assert_int_eq(num_small_arith(*op, &small[i], &small[j], arena,
+				                                 &p, &len, err, sizeof(err)),
+				                 0);
+				const char *want = general_text(*op, &decs[i], &decs[j], arena);
+				ck_assert_msg(strlen(want) == len && memcmp(p, want, len) == 0,
+				              "%s %c %s: \"%.*s\", general path \"%s\"", texts[i],
+				              *op, texts[j], (int)len, p, want);
+			}
+			arena_reset(arena);
+		}
+	arena_free(arena);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("numeric");
@@ -885,6 +996,8 @@ int main(void)
 	tcase_add_test(tc, test_arithmetic);
 	tcase_add_test(tc, test_round_and_int);
 	tcase_add_test(tc, test_fast_paths);
+	tcase_add_test(tc, test_small_parse);
+	tcase_add_test(tc, test_small_arith);
 	suite_add_tcase(s, tc);
 
 	return run_suite(s);
