@@ -10,11 +10,27 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "condition.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* utf8_valid_prefix skips ASCII a word at a time: it must stop where utf8_seq by utf8_seq does. */
+static void check_utf8(const uint8_t *data, size_t size)
+{
+	size_t i = 0;
+	while (i < size) {
+		size_t n = utf8_seq(data + i, size - i);
+		if (!n)
+			break;
+		i += n;
+	}
+	if (utf8_valid_prefix(data, size) != i || utf8_valid(data, size) != (i == size))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_utf8(data, size);
 	char *text = malloc(size + 1);
 	if (!text)
 		return 0;

@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "expr.h"
+#include "numeric.h"
 #include "value.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,12 +32,40 @@ static struct Value synthetic(size_t i)
 	}
 }
 
+/*
+ * Text num_small_parse takes must read the same through num_parse: x * 7
+ * and x - 7 print alike by num_small_arith and by num_mul/num_add.
+ */
+static void check_small(Arena *arena, const char *s, size_t len)
+{
+	struct NumSmall x, seven;
+	struct NumDec d, d7, r;
+	if (!num_small_parse(s, len, &x))
+		return;
+	if (num_parse(s, len, &d) < 0 || !num_small_from_int(7, &seven))
+		abort();
+	num_from_int(7, &d7);
+	for (int k = 0; k < 2; k++) {
+		const char *p, *q;
+		size_t plen, qlen;
+		char err[128];
+		int rc = k ? num_mul(&d, &d7, &r, err, sizeof(err))
+		           : num_add(d, d7, true, &r, err, sizeof(err));
+		if (rc < 0 || num_to_text(&r, arena, &q, &qlen, err, sizeof(err)) < 0)
+			abort();
+		rc = num_small_arith(k ? '*' : '-', &x, &seven, arena, &p, &plen, err, sizeof(err));
+		if (rc < 0 || plen != qlen || memcmp(p, q, plen) != 0)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static Arena *arena;
 	if (!arena && !(arena = arena_new()))
 		abort();
 	arena_reset(arena);
+	check_small(arena, (const char *)data, size);
 
 	char *text = malloc(size + 1);
 	if (!text)
