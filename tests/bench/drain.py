@@ -19,7 +19,7 @@ import re
 import statistics
 import sys
 
-from benchlib import conninfo, kafka, measure, pg_bin, psql, tmp
+from benchlib import conninfo, kafka, measure, pg_bin, psql, slot_confirmed, tmp
 
 tablecast, changes, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 workloads = sys.argv[5:] or ["mixed", "full"]
@@ -136,8 +136,7 @@ events = ({w["events"]}
                  "-f", "/dev/null", "--no-loop"]))
 
         def confirmed():
-            return psql(f"SELECT confirmed_flush_lsn >= '{end}' FROM pg_replication_slots "
-                        "WHERE slot_name = 'bench_tc'") == "t"
+            return slot_confirmed("bench_tc", end)
 
         def tablecast_run():
             open(f"{tmp}/bench.err", "w").close()
