@@ -42,9 +42,14 @@ def slot_confirmed(slot, lsn):
                       f"WHERE slot_name = '{slot}'") == [(True,)]
 
 
+class Measured(tuple):
+    """(wall seconds, CPU seconds, peak RSS in KiB); .system: the CPU seconds
+    spent in the kernel on the process's behalf."""
+
+
 def measure(argv, until=None, stdout=None, log=None):
     """Run argv until it exits (which must be with status 0) or until() is true
-    (then SIGTERM); return wall seconds, CPU seconds and peak RSS in KiB.
+    (then SIGTERM); return its Measured.
     stdout: a file to write its output to; log: a file its stderr goes to."""
     log = log or f"{tmp}/bench.err"
     start = time.monotonic()
@@ -62,4 +67,6 @@ def measure(argv, until=None, stdout=None, log=None):
         wall = time.monotonic() - start
         if status != 0:
             sys.exit(f"{argv[0]} failed (status {status}), see {log}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    m = Measured((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+    m.system = usage.ru_stime
+    return m
