@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "audit.h"
 #include "asyncapi.h"
@@ -1104,6 +1107,21 @@ static int run_command(const struct Command *cmd, int argc, char **argv)
 	return cmd->run(cmd, &a, argc, argv);
 }
 
+/* Which malloc serves the process: mimalloc only when it comes before libc's. */
+static void print_allocator(void)
+{
+#ifdef HAVE_MIMALLOC
+	int v = mi_version();
+	void *probe = malloc(1);
+	bool serving = mi_is_in_heap_region(probe);
+	free(probe);
+	printf("allocator: mimalloc %d.%d.%d%s\n", v / 100, v / 10 % 10, v % 10,
+	       serving ? "" : " (linked, but libc's malloc serves)");
+#else
+	printf("allocator: libc malloc\n");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -1117,6 +1135,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
 		printf("tablecast %s\n", PACKAGE_VERSION);
+		print_allocator();
 		return EXIT_OK;
 	}
 	const struct Command *group = NULL;

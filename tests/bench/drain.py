@@ -19,7 +19,7 @@ import re
 import statistics
 import sys
 
-from benchlib import conninfo, kafka, measure, pg_bin, psql, tmp
+from benchlib import conninfo, kafka, measure, pg_bin, psql, slot_confirmed, tmp
 
 tablecast, changes, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 workloads = sys.argv[5:] or ["mixed", "full"]
@@ -136,8 +136,7 @@ events = ({w["events"]}
                  "-f", "/dev/null", "--no-loop"]))
 
         def confirmed():
-            return psql(f"SELECT confirmed_flush_lsn >= '{end}' FROM pg_replication_slots "
-                        "WHERE slot_name = 'bench_tc'") == "t"
+            return slot_confirmed("bench_tc", end)
 
         def tablecast_run():
             open(f"{tmp}/bench.err", "w").close()
@@ -167,14 +166,15 @@ events = ({w["events"]}
     psql(f"DROP PUBLICATION {table}")
 
     base = statistics.median(wall for wall, _, _ in results["pg_recvlogical"])
-    lines = [f"| tool | wall s (median of {runs}) | changes/s | CPU µs/change | peak RSS MiB | rate vs pg_recvlogical |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [f"| tool | wall s (median of {runs}) | changes/s | CPU µs/change | of it kernel | peak RSS MiB | rate vs pg_recvlogical |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for tool, rs in results.items():
         wall = statistics.median(wall for wall, _, _ in rs)
         cpu = statistics.median(c for _, c, _ in rs)
+        kernel = statistics.median(m.system for m in rs)
         rss = max(r for _, _, r in rs) / 1024
         lines.append(f"| {tool} | {wall:.2f} | {changes / wall:,.0f} | {cpu * 1e6 / changes:.2f} | "
-                     f"{rss:.1f} | {base / wall:.2f}× |")
+                     f"{kernel * 1e6 / changes:.2f} | {rss:.1f} | {base / wall:.2f}× |")
     tc_wall = statistics.median(wall for wall, _, _ in results["tablecast"])
     tc_cpu = statistics.median(c for _, c, _ in results["tablecast"]) * 1e6 / changes
     tc_rss = max(r for _, _, r in results["tablecast"]) / 1024

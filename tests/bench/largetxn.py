@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import conninfo, kafka, psql, tmp
+from benchlib import conninfo, kafka, psql, slot_confirmed, tmp
 
 tablecast, rows, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
@@ -46,10 +46,10 @@ for run in range(runs):
     psql(f"INSERT INTO big_txn SELECT g, g % 100, 'row ' || g FROM generate_series(1, {rows}) g")
     committed = time.monotonic()
     end = psql("SELECT pg_current_wal_lsn()")
-    while psql(f"SELECT confirmed_flush_lsn >= '{end}' FROM pg_replication_slots WHERE slot_name = 'big_txn'") != "t":
+    while not slot_confirmed("big_txn", end):
         if proc.poll() is not None:
             sys.exit("tablecast exited during the large transaction")
-        time.sleep(0.05)
+        time.sleep(0.02)
     seconds = time.monotonic() - committed
     proc.terminate()
     _, status, usage = os.wait4(proc.pid, 0)

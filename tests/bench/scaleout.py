@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import conninfo, kafka, psql, tmp
+from benchlib import conninfo, kafka, poll_rows, psql, tmp
 
 tablecast, changes, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 counts = [int(n) for n in sys.argv[5:]] or [1, 2]
@@ -88,20 +88,19 @@ def drain(n, end):
     walsenders = {}
     in_list = ", ".join(f"'{s}'" for s in names)
     while True:
-        rows = psql(f"SELECT slot_name, coalesce(active_pid, 0), confirmed_flush_lsn >= '{end}' "
-                    f"FROM pg_replication_slots WHERE slot_name IN ({in_list})")
+        rows = poll_rows(f"SELECT slot_name, coalesce(active_pid, 0), confirmed_flush_lsn >= '{end}' "
+                         f"FROM pg_replication_slots WHERE slot_name IN ({in_list})")
         done = 0
-        for line in rows.splitlines():
-            slot, pid, ok = line.split("|")
-            if pid != "0":
-                walsenders[slot] = int(pid)
-            done += ok == "t"
+        for slot, pid, ok in rows:
+            if pid:
+                walsenders[slot] = pid
+            done += ok is True
         if done == n:
             break
         for p, log in zip(procs, logs):
             if p.poll() is not None:
                 sys.exit(f"tablecast exited early, see {log}")
-        time.sleep(0.05)
+        time.sleep(0.02)
     wall = time.monotonic() - start
     # A walsender exits with its connection: its CPU is read while tablecast still holds it.
     wal_cpu = [proc_cpu(pid) for pid in walsenders.values()]
