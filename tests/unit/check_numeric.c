@@ -757,7 +757,7 @@ static const char *const edges[] = {
     "-Infinity",
 };
 #define NEDGES (sizeof(edges) / sizeof(edges[0]))
-#define NRANDOM 250
+#define NRANDOM 100
 
 static bool same_dec(const struct NumDec *a, const struct NumDec *b)
 {
@@ -995,6 +995,11 @@ int main(void)
 	tc = tcase_create("arithmetic");
 	tcase_add_test(tc, test_arithmetic);
 	tcase_add_test(tc, test_round_and_int);
+	suite_add_tcase(s, tc);
+
+	/* Tens of thousands of operand pairs: a few seconds under the sanitizers. */
+	tc = tcase_create("paths");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fast_paths);
 	tcase_add_test(tc, test_small_parse);
 	tcase_add_test(tc, test_small_arith);
