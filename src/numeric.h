@@ -111,9 +111,9 @@ int num_text_negate(const char *s, size_t len, Arena *arena, const char **out, s
 /*
  * The common case kept cheap: a value of at most 18 digits, as v / 10^dscale
  * with the trailing zeros of its text kept. Sums, differences and products
- * of two of them stay far below 38 digits, so they cannot fail, and need no
- * normalizing: numeric_out's text depends only on the value and the display
- * scale.
+ * of two of them have at most 37 digits, so they never reach the 38-digit
+ * limit, and need no normalizing: numeric_out's text depends only on the
+ * value and the display scale.
  */
 struct NumSmall {
 	int64_t v;
