@@ -47,6 +47,20 @@ class Measured(tuple):
     spent in the kernel on the process's behalf."""
 
 
+def peak_rss(pid):
+    """The process's own peak RSS in KiB so far (VmHWM), 0 once it is gone.
+    Not wait4's ru_maxrss: that counts the memory of the forking parent,
+    this script, which is larger than some of the processes it measures."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def measure(argv, until=None, stdout=None, log=None):
     """Run argv until it exits (which must be with status 0) or until() is true
     (then SIGTERM); return its Measured.
@@ -55,18 +69,28 @@ def measure(argv, until=None, stdout=None, log=None):
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=open(stdout, "w") if stdout else subprocess.DEVNULL,
                             stderr=open(log, "a"))
+    peak = 0
     if until:
         while not until():
+            peak = max(peak, peak_rss(proc.pid))
             time.sleep(0.02)
             if proc.poll() is not None:
                 sys.exit(f"{argv[0]} exited early, see {log}")
         wall = time.monotonic() - start
+        peak = max(peak, peak_rss(proc.pid))
         proc.terminate()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if not until:
+        _, status, usage = os.wait4(proc.pid, 0)
+    else:
+        # Polled rather than waited for, to read the peak while the process lives.
+        while True:
+            peak = max(peak, peak_rss(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.005)
         wall = time.monotonic() - start
         if status != 0:
             sys.exit(f"{argv[0]} failed (status {status}), see {log}")
-    m = Measured((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+    m = Measured((wall, usage.ru_utime + usage.ru_stime, peak))
     m.system = usage.ru_stime
     return m

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import conninfo, kafka, psql, slot_confirmed, tmp
+from benchlib import conninfo, kafka, peak_rss, psql, slot_confirmed, tmp
 
 tablecast, rows, runs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
@@ -46,17 +46,20 @@ for run in range(runs):
     psql(f"INSERT INTO big_txn SELECT g, g % 100, 'row ' || g FROM generate_series(1, {rows}) g")
     committed = time.monotonic()
     end = psql("SELECT pg_current_wal_lsn()")
+    peak = 0
     while not slot_confirmed("big_txn", end):
         if proc.poll() is not None:
             sys.exit("tablecast exited during the large transaction")
+        peak = max(peak, peak_rss(proc.pid))
         time.sleep(0.02)
     seconds = time.monotonic() - committed
+    peak = max(peak, peak_rss(proc.pid))
     proc.terminate()
     _, status, usage = os.wait4(proc.pid, 0)
     counts = re.findall(r"(\d+) row changes, (\d+) events", open(f"{tmp}/largetxn.err").read())
     if not counts or counts[-1] != (str(rows), str(rows)):
         sys.exit(f"run {run + 1}: {counts[-1:] or 'no count'} of {rows} changes and events; not reporting")
-    results.append((seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime))
+    results.append((seconds, peak / 1024, usage.ru_utime + usage.ru_stime))
     psql("SELECT pg_drop_replication_slot('big_txn')")
 
 secs = statistics.median(r[0] for r in results)
