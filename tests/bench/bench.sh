@@ -114,9 +114,9 @@ soak=$(sed -n '/^## Soak/,$p' "$top_srcdir/docs/PERFORMANCE.md" 2>/dev/null || t
 	echo
 	echo "tablecast keeps up with the walsender, whose decoding sets the pace for every"
 	echo "reader. The CPU per change target is missed, and the reason is in the table:"
-	echo "this machine's kernel is dear (pg_recvlogical, which only reads the stream and"
-	echo "writes it to /dev/null, spends more CPU per change than tablecast, most of it in"
-	echo "the kernel). About a third of tablecast's CPU is kernel time (reading the"
+	echo "this machine's kernel is dear: pg_recvlogical, which only reads the stream and"
+	echo "writes it to /dev/null, spends about as much CPU per change as tablecast, two"
+	echo "thirds of it in the kernel. About a third of tablecast's CPU is kernel time (reading the"
 	echo "replication connection, librdkafka's sockets and wake-ups). What is left in user"
 	echo "space is mostly librdkafka's per-record work (a copy of each CloudEvents header,"
 	echo "the broker thread writing each record into a produce request, lz4) and the"
