@@ -121,8 +121,14 @@ enum src_status pipe_snapshot_run(struct Pipeline *p)
 		int rc = snap_work(p->snapshot, p->err, sizeof(p->err));
 		if (rc == 1)
 			break;
+		if (rc < 0 && p->stopping) {
+			/* Also when the stop came while a full Kafka queue was waited for. */
+			snprintf(p->err, sizeof(p->err), "stopped during the snapshot; the next start resumes it");
+			st = SRC_FATAL;
+			break;
+		}
 		if (rc < 0) {
-			st = p->stopping ? SRC_FATAL : SRC_RETRY;
+			st = SRC_RETRY;
 			break;
 		}
 	}
